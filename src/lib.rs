@@ -1,0 +1,14 @@
+//! Eventscope: an event-driven-architecture simulator.
+//!
+//! The crate has two halves with a hard wall between them:
+//!
+//! * [`sim`] is the deterministic core. It is pure Rust with no I/O, no clock and no
+//!   web crates: inputs go in (a scenario, a seed, a fault script, "step"), a trace
+//!   comes out. It runs the same natively (tests, CLI, benches) and in the browser.
+//! * `ui` (wasm32 only) is the Yew app, an adapter that turns the core's plain view
+//!   models into pixels and user gestures into core inputs.
+
+pub mod sim;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

@@ -1,0 +1,2 @@
+//! The Yew app (placeholder until the shell lands).
+pub fn start() {}
