@@ -1,6 +1,206 @@
-//! The native command line (to be filled in with run / explore / scenarios).
-fn main() {
-    for s in eventscope::sim::scenario::catalog() {
-        println!("{:<22} {}", s.name, s.title);
+//! `eventscope-cli`: the simulator without a browser, for people and CI.
+//!
+//! ```text
+//! eventscope-cli scenarios
+//! eventscope-cli anti-patterns
+//! eventscope-cli run --scenario NAME|FILE --seed N [--faults FILE] [--steps-max N] [--anti-pattern NAME]...
+//! eventscope-cli explore --scenario NAME|FILE --seeds N [--fault-rate PER_MILLE] [--anti-pattern NAME]...
+//! ```
+//!
+//! Bad arguments and bad files get one clear error line and exit code 2.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use eventscope::sim::scenario::{self, Scenario};
+use eventscope::sim::{AntiPattern, FaultScript, Invariant, RunConfig, Simulation};
+
+const USAGE: &str = "usage:
+  eventscope-cli scenarios
+  eventscope-cli anti-patterns
+  eventscope-cli run --scenario NAME|FILE --seed N [--faults FILE] [--steps-max N] [--anti-pattern NAME]...
+  eventscope-cli explore --scenario NAME|FILE --seeds N [--fault-rate PER_MILLE] [--anti-pattern NAME]...";
+
+/// Largest scenario or fault-script file read, in bytes.
+const FILE_BYTES_MAX: u64 = 1 << 20;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run_cli(&args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("eventscope-cli: {message}");
+            ExitCode::from(2)
+        }
     }
+}
+
+#[derive(Default)]
+struct Options {
+    scenario: Option<String>,
+    seed: Option<u64>,
+    seeds: Option<u64>,
+    faults: Option<String>,
+    steps_max: Option<u64>,
+    fault_rate: Option<u32>,
+    anti_patterns: Vec<AntiPattern>,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        match flag.as_str() {
+            "--scenario" => o.scenario = Some(value("--scenario")?),
+            "--seed" => o.seed = Some(number(&value("--seed")?, "--seed")?),
+            "--seeds" => o.seeds = Some(number(&value("--seeds")?, "--seeds")?),
+            "--faults" => o.faults = Some(value("--faults")?),
+            "--steps-max" => o.steps_max = Some(number(&value("--steps-max")?, "--steps-max")?),
+            "--fault-rate" => {
+                let rate: u64 = number(&value("--fault-rate")?, "--fault-rate")?;
+                if rate > 1000 {
+                    return Err("--fault-rate is per mille: 0 to 1000".into());
+                }
+                o.fault_rate = Some(rate as u32);
+            }
+            "--anti-pattern" => o.anti_patterns.push(value("--anti-pattern")?.parse()?),
+            other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
+        }
+    }
+    Ok(o)
+}
+
+fn number(text: &str, flag: &str) -> Result<u64, String> {
+    text.parse().map_err(|_| format!("{flag} expects a whole number, got '{text}'"))
+}
+
+fn read_file(path: &str) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    if meta.len() > FILE_BYTES_MAX {
+        return Err(format!("{path} is {} bytes; the limit is {FILE_BYTES_MAX}", meta.len()));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+fn load_scenario(name_or_file: &str) -> Result<Scenario, String> {
+    if let Some(s) = scenario::builtin(name_or_file) {
+        return Ok(s);
+    }
+    if !std::path::Path::new(name_or_file).exists() {
+        let names: Vec<&str> = scenario::builtin_names().collect();
+        return Err(format!("no built-in scenario or file '{name_or_file}' (built-ins: {})", names.join(", ")));
+    }
+    let text = read_file(name_or_file)?;
+    Scenario::from_json(&text).map_err(|e| format!("{name_or_file}: {}", e.to_string().replace('\n', "; ")))
+}
+
+fn run_cli(args: &[String]) -> Result<ExitCode, String> {
+    let Some(command) = args.first() else { return Err(USAGE.to_string()) };
+    match command.as_str() {
+        "scenarios" => {
+            for s in scenario::catalog() {
+                println!("{:<22} {:<34} {}", s.name, s.title, s.summary);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        "anti-patterns" => {
+            for a in AntiPattern::ALL {
+                println!("{:<20} {} (fix: {})", a.name(), a.risk(), a.fix());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        "run" => run(parse_options(&args[1..])?),
+        "explore" => explore(parse_options(&args[1..])?),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(format!("unknown command '{other}'\n{USAGE}")),
+    }
+}
+
+fn config_from(o: &Options, seed: u64) -> Result<RunConfig, String> {
+    let name = o.scenario.as_deref().ok_or("--scenario is required")?;
+    let mut scenario = load_scenario(name)?;
+    if let Some(steps) = o.steps_max {
+        scenario.steps_max = steps;
+    }
+    let mut faults = match &o.faults {
+        Some(path) => FaultScript::from_json(&read_file(path)?, &scenario)
+            .map_err(|e| format!("{path}: {}", e.to_string().replace('\n', "; ")))?,
+        None => FaultScript::default(),
+    };
+    if let Some(rate) = o.fault_rate {
+        faults = faults.merged(&FaultScript::random(rate));
+    }
+    Ok(RunConfig { scenario, seed, faults, anti_patterns: o.anti_patterns.clone() })
+}
+
+fn run(o: Options) -> Result<ExitCode, String> {
+    let seed = o.seed.ok_or("--seed is required")?;
+    let config = config_from(&o, seed)?;
+    let mut sim = Simulation::new(config).map_err(|e| e.to_string().replace('\n', "; "))?;
+    while let Some(record) = sim.step() {
+        let record = record.clone();
+        println!("{}", sim.line(&record));
+    }
+    let finish = sim.finished();
+    println!("--");
+    println!(
+        "scenario {} seed {}: {} steps, {} ms simulated, {} ({})",
+        sim.scenario().name,
+        seed,
+        sim.step_index(),
+        sim.now_ms(),
+        match finish {
+            Some(eventscope::sim::Finish::StepLimit) => "stopped at the step limit",
+            _ => "quiescent",
+        },
+        format_args!("trace hash {:016x}", sim.trace_hash())
+    );
+    let checkers = sim.checkers();
+    for inv in Invariant::ALL {
+        let n = checkers.count(inv);
+        let status = if n == 0 { "ok".to_string() } else { format!("VIOLATED {n}x") };
+        println!("invariant {:<20} {status}", inv.name());
+    }
+    for v in checkers.violations.iter().take(10) {
+        println!("  step {} ({} ms) {}: {}", v.step, v.time_ms, v.invariant.name(), v.detail);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explore(o: Options) -> Result<ExitCode, String> {
+    let seeds = o.seeds.ok_or("--seeds is required")?;
+    let started = Instant::now();
+    let mut steps_total: u64 = 0;
+    let mut violated_runs = [0u64; Invariant::ALL.len()];
+    let mut first_seed: [Option<u64>; Invariant::ALL.len()] = [None; Invariant::ALL.len()];
+    let mut runs_with_violation = 0;
+    for seed in 0..seeds {
+        let config = config_from(&o, seed)?;
+        let mut sim = Simulation::new(config).map_err(|e| e.to_string().replace('\n', "; "))?;
+        sim.run_to_end();
+        steps_total += sim.step_index();
+        let checkers = sim.checkers();
+        let mut any = false;
+        for (i, inv) in Invariant::ALL.iter().enumerate() {
+            if checkers.count(*inv) > 0 {
+                violated_runs[i] += 1;
+                first_seed[i].get_or_insert(seed);
+                any = true;
+            }
+        }
+        runs_with_violation += u64::from(any);
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    for (i, inv) in Invariant::ALL.iter().enumerate() {
+        match first_seed[i] {
+            Some(seed) => println!("{:<20} violated in {} run(s), first at seed {seed}", inv.name(), violated_runs[i]),
+            None => println!("{:<20} held in every run", inv.name()),
+        }
+    }
+    println!("explored {seeds} runs, {runs_with_violation} violations, {:.0} steps/s", steps_total as f64 / secs);
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,25 @@
 //!
 //! Nothing in here reads a wall clock, touches the DOM or draws from the operating
 //! system's randomness: time is simulated milliseconds advanced by the scheduler, and
-//! every random choice comes from one seeded ChaCha8 generator.
+//! every random choice comes from one seeded ChaCha8 generator. See `ARCHITECTURE.md`
+//! for how the pieces fit together.
 
+pub mod anti_pattern;
+pub mod compiled;
+pub mod envelope;
+pub mod fault;
+pub mod hash;
+pub mod invariant;
+pub mod rng;
 pub mod scenario;
+pub mod simulation;
+pub mod time;
+pub mod trace;
+
+pub use anti_pattern::AntiPattern;
+pub use envelope::{Envelope, EventKind, MessageId};
+pub use fault::{Fault, FaultRule, FaultScript, ScriptedFault, Trigger, Verdict};
+pub use invariant::{Invariant, Violation};
+pub use scenario::{Delivery, Scenario, ScenarioError, ScenarioErrors};
+pub use simulation::{Finish, Injected, RunConfig, Simulation};
+pub use trace::{Happened, TraceRecord};

@@ -1,4 +1,40 @@
 //! Scenarios: the data that describes a system to simulate.
+//!
+//! A scenario is plain JSON (serde) so that people can read, copy and edit it, and so
+//! that it travels inside exported traces and share links. It names topics, services
+//! with their handlers, subscriptions with their delivery mode and retry policy, a
+//! workload of initial events, and quantities that must be conserved.
+//!
+//! Loading has two stages, each reporting errors with the JSON path they concern:
+//! deserialising (wrong types, unknown fields) and validating (references to unknown
+//! names, limits). Only a validated scenario can be compiled into the engine's
+//! index-based form, so the engine never sees a dangling name and never panics on
+//! user input.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::envelope::EventKind;
+use super::fault::{FaultScript, SCRIPT_ENTRIES_MAX};
+
+/// Largest scenario document accepted, in bytes.
+pub const SCENARIO_BYTES_MAX: usize = 1 << 20;
+/// Upper bounds that keep a scenario's run bounded in memory and time.
+pub const NAMES_MAX: usize = 64;
+pub const NAME_CHARS_MAX: usize = 64;
+pub const SUBSCRIPTIONS_MAX: usize = 256;
+pub const HANDLERS_MAX: usize = 64;
+pub const ACTIONS_MAX: usize = 16;
+pub const STATE_ENTRIES_MAX: usize = 1_000;
+pub const WORKLOAD_ITEMS_MAX: usize = 256;
+pub const WORKLOAD_MESSAGES_MAX: u64 = 1_000_000;
+pub const STEPS_MAX_LIMIT: u64 = 10_000_000;
+pub const DURATION_MS_MAX: u64 = 86_400_000;
+pub const ATTEMPTS_MAX_LIMIT: u32 = 100;
+pub const CAPACITY_MAX: u32 = 1_000_000;
 
 /// A one-line description of a built-in scenario, for pickers and listings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -7,6 +43,14 @@ pub struct ScenarioSummary {
     pub title: &'static str,
     pub summary: &'static str,
 }
+
+/// The built-in scenarios' JSON, in the order a newcomer meets them.
+const BUILTINS: &[(&str, &str)] = &[
+    ("pubsub", include_str!("../../scenarios/pubsub.json")),
+    ("delivery-guarantees", include_str!("../../scenarios/delivery-guarantees.json")),
+    ("poison-message", include_str!("../../scenarios/poison-message.json")),
+    ("checkout", include_str!("../../scenarios/checkout.json")),
+];
 
 /// The built-in scenarios, in the order a newcomer meets them.
 pub fn catalog() -> Vec<ScenarioSummary> {
@@ -32,4 +76,840 @@ pub fn catalog() -> Vec<ScenarioSummary> {
             summary: "Order, payment, inventory and shipping services react to each other's events.",
         },
     ]
+}
+
+/// Loads a built-in scenario by name.
+pub fn builtin(name: &str) -> Option<Scenario> {
+    let (_, json) = BUILTINS.iter().find(|(n, _)| *n == name)?;
+    // The built-ins are part of the program and covered by tests; failing here is a bug.
+    Some(Scenario::from_json(json).expect("built-in scenario is valid"))
+}
+
+/// The names of all built-in scenarios.
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().map(|(n, _)| *n)
+}
+
+// ---------------------------------------------------------------------------------
+// The document
+// ---------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// The run stops after this many steps even if work remains (a poison message
+    /// looping without a DLQ would otherwise run forever).
+    #[serde(default = "defaults::steps_max")]
+    pub steps_max: u64,
+    /// Time from a handler's commit to its events reaching the bus.
+    #[serde(default = "defaults::publish_latency_ms")]
+    pub publish_latency_ms: u64,
+    pub topics: Vec<TopicSpec>,
+    pub services: Vec<ServiceSpec>,
+    pub subscriptions: Vec<SubscriptionSpec>,
+    pub workload: Vec<WorkloadSpec>,
+    #[serde(default)]
+    pub conserved: Vec<ConservedSpec>,
+    /// Faults that belong to the scenario itself (a lesson's crash, say); the user's
+    /// own fault script runs in addition to these.
+    #[serde(default)]
+    pub faults: FaultScript,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Local state: named integer counters (balances, stock, order status codes).
+    #[serde(default)]
+    pub state: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub handlers: Vec<HandlerSpec>,
+}
+
+/// What a service does with one event type.
+///
+/// A handler runs as one local transaction: if every `require` holds, all `effects`
+/// are applied and `emit` is published; otherwise nothing changes and `otherwise` is
+/// published (a business "no", such as insufficient funds, is a normal outcome that
+/// is acknowledged, not a failure). A payload missing a field the handler reads is a
+/// failure: it is retried, or rejected straight to the DLQ with `reject_malformed`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandlerSpec {
+    /// The CloudEvents `type` this handler reacts to.
+    pub on: String,
+    #[serde(default = "defaults::processing_ms")]
+    pub processing_ms: u64,
+    #[serde(default)]
+    pub require: Vec<RequireSpec>,
+    #[serde(default)]
+    pub effects: Vec<EffectSpec>,
+    #[serde(default)]
+    pub emit: Vec<EmitSpec>,
+    #[serde(default)]
+    pub otherwise: Vec<EmitSpec>,
+    #[serde(default)]
+    pub reject_malformed: bool,
+}
+
+/// A guard: the state counter named by `key` must be at least `at_least`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequireSpec {
+    pub key: String,
+    pub at_least: ExprSpec,
+}
+
+/// Adds `add` to the state counter named by `key` (a template such as
+/// `"balance.{data.customer}"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectSpec {
+    pub key: String,
+    pub add: ExprSpec,
+}
+
+/// An integer expression: a literal, or `"data.FIELD"` / `"-data.FIELD"` read from the
+/// event being handled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ExprSpec {
+    Literal(i64),
+    Field(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmitSpec {
+    pub topic: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub kind: EventKind,
+    /// Subject template; defaults to the subject of the event being handled.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Payload. Strings may hold `{data.FIELD}` and `{subject}` placeholders; a string
+    /// that is exactly one placeholder keeps the field's JSON type. Without `data`, the
+    /// handled event's payload is carried over.
+    #[serde(default)]
+    pub data: Option<BTreeMap<String, Value>>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Acknowledge before handling: a crash or failure loses the event.
+    AtMostOnce,
+    /// Acknowledge after handling: a crash redelivers, so duplicates are possible.
+    AtLeastOnce,
+    /// At-least-once plus an idempotent consumer: processed ids are stored in the same
+    /// transaction as the effect, so a redelivered duplicate is recognised and skipped.
+    #[default]
+    ExactlyOnceEffect,
+}
+
+impl Delivery {
+    pub const ALL: [Delivery; 3] = [Self::AtMostOnce, Self::AtLeastOnce, Self::ExactlyOnceEffect];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AtMostOnce => "at_most_once",
+            Self::AtLeastOnce => "at_least_once",
+            Self::ExactlyOnceEffect => "exactly_once_effect",
+        }
+    }
+
+    pub fn acks_before_handling(self) -> bool {
+        self == Self::AtMostOnce
+    }
+
+    pub fn idempotent(self) -> bool {
+        self == Self::ExactlyOnceEffect
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ordering {
+    /// Messages are handled in queue order, but a retry waiting out its backoff does not
+    /// hold back the messages behind it.
+    #[default]
+    None,
+    /// Messages with the same subject are handled in publish order: a message waiting
+    /// for a retry blocks the later messages of its subject (head-of-line blocking).
+    PerKey,
+}
+
+/// How a subscription retries a failed handling.
+///
+/// `attempts_max` counts the first attempt: 3 means one try and two retries (as SQS
+/// and Temporal count; Step Functions counts retries only).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    #[serde(default = "defaults::attempts_max")]
+    pub attempts_max: u32,
+    #[serde(default = "defaults::backoff_initial_ms")]
+    pub backoff_initial_ms: u64,
+    /// Growth of the backoff per attempt, in percent (200 doubles it).
+    #[serde(default = "defaults::backoff_multiplier_percent")]
+    pub backoff_multiplier_percent: u32,
+    #[serde(default = "defaults::backoff_max_ms")]
+    pub backoff_max_ms: u64,
+    /// Random spread of each backoff, in per-mille of it, drawn from the seeded RNG
+    /// (250 = up to 25% shorter or longer).
+    #[serde(default)]
+    pub jitter_per_mille: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts_max: defaults::attempts_max(),
+            backoff_initial_ms: defaults::backoff_initial_ms(),
+            backoff_multiplier_percent: defaults::backoff_multiplier_percent(),
+            backoff_max_ms: defaults::backoff_max_ms(),
+            jitter_per_mille: 0,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The backoff before attempt `attempt + 1`, without jitter.
+    pub fn backoff_ms(&self, attempt: u32) -> u64 {
+        let mut backoff = self.backoff_initial_ms;
+        for _ in 1..attempt {
+            backoff = backoff.saturating_mul(u64::from(self.backoff_multiplier_percent)) / 100;
+            if backoff >= self.backoff_max_ms {
+                break;
+            }
+        }
+        backoff.min(self.backoff_max_ms)
+    }
+}
+
+/// A consumer group: one service's durable interest in one topic, with its own queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionSpec {
+    pub name: String,
+    pub topic: String,
+    pub service: String,
+    #[serde(default)]
+    pub delivery: Delivery,
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    /// Dead-letter queue on or off. Off is the "no DLQ" anti-pattern.
+    #[serde(default = "defaults::yes")]
+    pub dlq: bool,
+    #[serde(default = "defaults::capacity")]
+    pub capacity: u32,
+    #[serde(default)]
+    pub ordering: Ordering,
+    /// How long the broker waits for an acknowledgement before redelivering.
+    #[serde(default = "defaults::ack_timeout_ms")]
+    pub ack_timeout_ms: u64,
+    /// A message waiting in the queue longer than this expires to the DLQ.
+    #[serde(default)]
+    pub ttl_ms: Option<u64>,
+}
+
+/// Events injected from outside (the "client"), optionally repeated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    #[serde(default)]
+    pub at_ms: u64,
+    pub topic: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub kind: EventKind,
+    pub source: String,
+    /// Subject template; `{n}` is the repetition number, from 1.
+    pub subject: String,
+    /// Payload; strings may hold `{n}`, and a string that is exactly `"{n}"` becomes
+    /// the number.
+    #[serde(default)]
+    pub data: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub repeat: Option<RepeatSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatSpec {
+    pub count: u32,
+    pub every_ms: u64,
+}
+
+/// A quantity (money, stock) whose total must never change: the sum of the named
+/// state counters plus what is in transit in events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConservedSpec {
+    pub name: String,
+    pub accounts: Vec<AccountSpec>,
+    #[serde(default)]
+    pub in_transit: Vec<CarrierSpec>,
+}
+
+/// The state counters of `service` whose names start with `key_prefix`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSpec {
+    pub service: String,
+    pub key_prefix: String,
+}
+
+/// Events of `type` carry `field` of the quantity until `subscription` applies them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierSpec {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub field: String,
+    pub subscription: String,
+}
+
+mod defaults {
+    pub fn steps_max() -> u64 {
+        100_000
+    }
+    pub fn publish_latency_ms() -> u64 {
+        2
+    }
+    pub fn processing_ms() -> u64 {
+        10
+    }
+    pub fn attempts_max() -> u32 {
+        3
+    }
+    pub fn backoff_initial_ms() -> u64 {
+        100
+    }
+    pub fn backoff_multiplier_percent() -> u32 {
+        200
+    }
+    pub fn backoff_max_ms() -> u64 {
+        2_000
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn capacity() -> u32 {
+        10_000
+    }
+    pub fn ack_timeout_ms() -> u64 {
+        250
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------
+
+/// One thing wrong with a scenario, and where (a JSON path such as
+/// `subscriptions[2].topic`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() || self.path == "." {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every problem found in a scenario (validation does not stop at the first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioErrors {}
+
+impl ScenarioErrors {
+    fn one(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self(vec![ScenarioError { path: path.into(), message: message.into() }])
+    }
+}
+
+impl Scenario {
+    /// Parses and validates a scenario document.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioErrors> {
+        if text.len() > SCENARIO_BYTES_MAX {
+            return Err(ScenarioErrors::one(
+                "",
+                format!("scenario is {} bytes; the limit is {SCENARIO_BYTES_MAX}", text.len()),
+            ));
+        }
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            ScenarioErrors::one(path, e.into_inner().to_string())
+        })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// Parses and validates a scenario given as an already-parsed JSON value.
+    pub fn from_value(value: Value) -> Result<Scenario, ScenarioErrors> {
+        let scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            ScenarioErrors::one(path, e.into_inner().to_string())
+        })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serialises")
+    }
+
+    /// Checks references and limits; on success the scenario compiles without errors.
+    pub fn validate(&self) -> Result<(), ScenarioErrors> {
+        let mut v = Validator::default();
+        v.check(self);
+        if v.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ScenarioErrors(v.errors))
+        }
+    }
+}
+
+#[derive(Default)]
+struct Validator {
+    errors: Vec<ScenarioError>,
+}
+
+impl Validator {
+    fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        // A pathological document could produce millions of errors; a hundred say enough.
+        if self.errors.len() < 100 {
+            self.errors.push(ScenarioError { path: path.into(), message: message.into() });
+        }
+    }
+
+    fn name(&mut self, path: &str, name: &str) {
+        if name.is_empty() || name.chars().count() > NAME_CHARS_MAX {
+            self.err(path, format!("must be 1 to {NAME_CHARS_MAX} characters"));
+        } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            self.err(path, "may use only letters, digits, '-', '_' and '.'");
+        }
+    }
+
+    fn count(&mut self, path: &str, len: usize, max: usize) {
+        if len > max {
+            self.err(path, format!("has {len} entries; the limit is {max}"));
+        }
+    }
+
+    fn at_most(&mut self, path: &str, value: u64, max: u64) {
+        if value > max {
+            self.err(path, format!("is {value}; the limit is {max}"));
+        }
+    }
+
+    fn unique<'a>(&mut self, what: &str, names: impl Iterator<Item = &'a str>) {
+        let mut seen = BTreeMap::new();
+        for (i, n) in names.enumerate() {
+            if let Some(first) = seen.insert(n, i) {
+                self.err(format!("{what}[{i}].name"), format!("'{n}' is already used by {what}[{first}]"));
+            }
+        }
+    }
+
+    fn template(&mut self, path: &str, text: &str, allowed: Placeholders) {
+        if let Err(e) = Template::parse(text, allowed) {
+            self.err(path, e);
+        }
+    }
+
+    fn expr(&mut self, path: &str, expr: &ExprSpec) {
+        if let Err(e) = Expr::compile(expr) {
+            self.err(path, e);
+        }
+    }
+
+    fn event_type(&mut self, path: &str, t: &str) {
+        if t.is_empty() || t.len() > 128 {
+            self.err(path, "event type must be 1 to 128 characters");
+        }
+    }
+
+    fn check(&mut self, s: &Scenario) {
+        self.name("name", &s.name);
+        if s.title.len() > 200 {
+            self.err("title", "must be at most 200 characters");
+        }
+        if s.description.len() > 20_000 {
+            self.err("description", "must be at most 20000 characters");
+        }
+        if s.steps_max == 0 {
+            self.err("steps_max", "must be at least 1");
+        }
+        self.at_most("steps_max", s.steps_max, STEPS_MAX_LIMIT);
+        self.at_most("publish_latency_ms", s.publish_latency_ms, DURATION_MS_MAX);
+        self.count("topics", s.topics.len(), NAMES_MAX);
+        self.count("services", s.services.len(), NAMES_MAX);
+        self.count("subscriptions", s.subscriptions.len(), SUBSCRIPTIONS_MAX);
+        self.count("workload", s.workload.len(), WORKLOAD_ITEMS_MAX);
+        self.count("conserved", s.conserved.len(), 16);
+        if !self.errors.is_empty() {
+            return; // counts out of bounds: don't walk a huge document
+        }
+        self.unique("topics", s.topics.iter().map(|t| t.name.as_str()));
+        self.unique("services", s.services.iter().map(|t| t.name.as_str()));
+        self.unique("subscriptions", s.subscriptions.iter().map(|t| t.name.as_str()));
+        let topic = |n: &str| s.topics.iter().any(|t| t.name == n);
+        let service = |n: &str| s.services.iter().any(|t| t.name == n);
+
+        for (i, t) in s.topics.iter().enumerate() {
+            self.name(&format!("topics[{i}].name"), &t.name);
+        }
+        for (i, svc) in s.services.iter().enumerate() {
+            let p = format!("services[{i}]");
+            self.name(&format!("{p}.name"), &svc.name);
+            self.count(&format!("{p}.state"), svc.state.len(), STATE_ENTRIES_MAX);
+            self.count(&format!("{p}.handlers"), svc.handlers.len(), HANDLERS_MAX);
+            let mut seen_types = BTreeMap::new();
+            for (j, h) in svc.handlers.iter().take(HANDLERS_MAX).enumerate() {
+                let p = format!("{p}.handlers[{j}]");
+                self.event_type(&format!("{p}.on"), &h.on);
+                if let Some(first) = seen_types.insert(h.on.as_str(), j) {
+                    self.err(format!("{p}.on"), format!("'{}' is already handled by handlers[{first}]", h.on));
+                }
+                self.at_most(&format!("{p}.processing_ms"), h.processing_ms, DURATION_MS_MAX);
+                for (list, len) in [
+                    ("require", h.require.len()),
+                    ("effects", h.effects.len()),
+                    ("emit", h.emit.len()),
+                    ("otherwise", h.otherwise.len()),
+                ] {
+                    self.count(&format!("{p}.{list}"), len, ACTIONS_MAX);
+                }
+                for (k, r) in h.require.iter().take(ACTIONS_MAX).enumerate() {
+                    self.template(&format!("{p}.require[{k}].key"), &r.key, Placeholders::EVENT);
+                    self.expr(&format!("{p}.require[{k}].at_least"), &r.at_least);
+                }
+                for (k, e) in h.effects.iter().take(ACTIONS_MAX).enumerate() {
+                    self.template(&format!("{p}.effects[{k}].key"), &e.key, Placeholders::EVENT);
+                    self.expr(&format!("{p}.effects[{k}].add"), &e.add);
+                }
+                for (list, emits) in [("emit", &h.emit), ("otherwise", &h.otherwise)] {
+                    for (k, e) in emits.iter().take(ACTIONS_MAX).enumerate() {
+                        let p = format!("{p}.{list}[{k}]");
+                        if !topic(&e.topic) {
+                            self.err(format!("{p}.topic"), format!("no topic named '{}'", e.topic));
+                        }
+                        self.event_type(&format!("{p}.type"), &e.event_type);
+                        if let Some(subject) = &e.subject {
+                            self.template(&format!("{p}.subject"), subject, Placeholders::EVENT);
+                        }
+                        if let Some(data) = &e.data {
+                            self.data(&format!("{p}.data"), data, Placeholders::EVENT);
+                        }
+                    }
+                }
+            }
+        }
+        for (i, sub) in s.subscriptions.iter().enumerate() {
+            let p = format!("subscriptions[{i}]");
+            self.name(&format!("{p}.name"), &sub.name);
+            if !topic(&sub.topic) {
+                self.err(format!("{p}.topic"), format!("no topic named '{}'", sub.topic));
+            }
+            if !service(&sub.service) {
+                self.err(format!("{p}.service"), format!("no service named '{}'", sub.service));
+            }
+            let r = &sub.retry;
+            if r.attempts_max == 0 || r.attempts_max > ATTEMPTS_MAX_LIMIT {
+                self.err(
+                    format!("{p}.retry.attempts_max"),
+                    format!("must be 1 to {ATTEMPTS_MAX_LIMIT} (it counts the first attempt)"),
+                );
+            }
+            self.at_most(&format!("{p}.retry.backoff_initial_ms"), r.backoff_initial_ms, DURATION_MS_MAX);
+            self.at_most(&format!("{p}.retry.backoff_max_ms"), r.backoff_max_ms, DURATION_MS_MAX);
+            if !(100..=1_000).contains(&r.backoff_multiplier_percent) {
+                self.err(
+                    format!("{p}.retry.backoff_multiplier_percent"),
+                    "must be 100 to 1000 (100 keeps the backoff constant)",
+                );
+            }
+            self.at_most(&format!("{p}.retry.jitter_per_mille"), u64::from(r.jitter_per_mille), 1_000);
+            if sub.capacity == 0 || sub.capacity > CAPACITY_MAX {
+                self.err(format!("{p}.capacity"), format!("must be 1 to {CAPACITY_MAX}"));
+            }
+            if sub.ack_timeout_ms == 0 {
+                self.err(format!("{p}.ack_timeout_ms"), "must be at least 1");
+            }
+            self.at_most(&format!("{p}.ack_timeout_ms"), sub.ack_timeout_ms, DURATION_MS_MAX);
+            if let Some(ttl) = sub.ttl_ms {
+                self.at_most(&format!("{p}.ttl_ms"), ttl, DURATION_MS_MAX);
+            }
+        }
+        let mut messages: u64 = 0;
+        for (i, w) in s.workload.iter().enumerate() {
+            let p = format!("workload[{i}]");
+            if !topic(&w.topic) {
+                self.err(format!("{p}.topic"), format!("no topic named '{}'", w.topic));
+            }
+            self.at_most(&format!("{p}.at_ms"), w.at_ms, DURATION_MS_MAX);
+            self.event_type(&format!("{p}.type"), &w.event_type);
+            self.name(&format!("{p}.source"), &w.source);
+            self.template(&format!("{p}.subject"), &w.subject, Placeholders::WORKLOAD);
+            self.data(&format!("{p}.data"), &w.data, Placeholders::WORKLOAD);
+            let count = w.repeat.as_ref().map_or(1, |r| u64::from(r.count));
+            if let Some(r) = &w.repeat {
+                if r.count == 0 {
+                    self.err(format!("{p}.repeat.count"), "must be at least 1");
+                }
+                self.at_most(&format!("{p}.repeat.every_ms"), r.every_ms, DURATION_MS_MAX);
+            }
+            messages = messages.saturating_add(count);
+        }
+        if messages > WORKLOAD_MESSAGES_MAX {
+            self.err("workload", format!("produces {messages} events; the limit is {WORKLOAD_MESSAGES_MAX}"));
+        }
+        for (i, c) in s.conserved.iter().enumerate() {
+            let p = format!("conserved[{i}]");
+            self.name(&format!("{p}.name"), &c.name);
+            self.count(&format!("{p}.accounts"), c.accounts.len(), ACTIONS_MAX);
+            self.count(&format!("{p}.in_transit"), c.in_transit.len(), ACTIONS_MAX);
+            for (j, a) in c.accounts.iter().enumerate() {
+                if !service(&a.service) {
+                    self.err(format!("{p}.accounts[{j}].service"), format!("no service named '{}'", a.service));
+                }
+            }
+            for (j, t) in c.in_transit.iter().enumerate() {
+                if !s.subscriptions.iter().any(|x| x.name == t.subscription) {
+                    self.err(
+                        format!("{p}.in_transit[{j}].subscription"),
+                        format!("no subscription named '{}'", t.subscription),
+                    );
+                }
+            }
+        }
+        if let Err(e) = s.faults.validate_against(s) {
+            for mut one in e.0 {
+                one.path = if one.path.is_empty() { "faults".into() } else { format!("faults.{}", one.path) };
+                self.err(one.path, one.message);
+            }
+        }
+        if s.faults.scripted.len() > SCRIPT_ENTRIES_MAX {
+            self.err("faults.scripted", "too many entries");
+        }
+    }
+
+    fn data(&mut self, path: &str, data: &BTreeMap<String, Value>, allowed: Placeholders) {
+        if data.len() > 64 {
+            self.err(path, "has more than 64 fields");
+            return;
+        }
+        for (k, v) in data {
+            if let Value::String(text) = v {
+                self.template(&format!("{path}.{k}"), text, allowed);
+            }
+            if depth(v) > 8 {
+                self.err(format!("{path}.{k}"), "is nested more than 8 levels deep");
+            }
+        }
+    }
+}
+
+fn depth(v: &Value) -> u32 {
+    match v {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Templates and expressions, compiled once so handlers do no parsing per event
+// ---------------------------------------------------------------------------------
+
+/// Which placeholders a template may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placeholders {
+    event: bool,
+    repetition: bool,
+}
+
+impl Placeholders {
+    /// In handlers: `{subject}` and `{data.FIELD}` of the event being handled.
+    pub const EVENT: Self = Self { event: true, repetition: false };
+    /// In the workload: `{n}`, the repetition number.
+    pub const WORKLOAD: Self = Self { event: false, repetition: true };
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Part {
+    Text(String),
+    Subject,
+    Field(String),
+    Repetition,
+}
+
+/// A string with placeholders, such as `balance.{data.customer}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    pub parts: Vec<Part>,
+}
+
+impl Template {
+    pub fn parse(text: &str, allowed: Placeholders) -> Result<Template, String> {
+        if text.len() > 1_000 {
+            return Err("is longer than 1000 characters".into());
+        }
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_string()));
+            }
+            let after = &rest[open + 1..];
+            let close = after.find('}').ok_or_else(|| format!("'{{' without a closing '}}' in \"{text}\""))?;
+            let name = &after[..close];
+            let part = match name {
+                "subject" if allowed.event => Part::Subject,
+                "n" if allowed.repetition => Part::Repetition,
+                _ => match name.strip_prefix("data.") {
+                    Some(field) if allowed.event && !field.is_empty() => Part::Field(field.to_string()),
+                    _ => {
+                        let known = if allowed.event { "{subject} or {data.FIELD}" } else { "{n}" };
+                        return Err(format!("unknown placeholder {{{name}}}; use {known}"));
+                    }
+                },
+            };
+            parts.push(part);
+            rest = &after[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        Ok(Template { parts })
+    }
+
+    /// The single placeholder this template consists of, if it is exactly one.
+    pub fn sole_placeholder(&self) -> Option<&Part> {
+        match self.parts.as_slice() {
+            [p] if !matches!(p, Part::Text(_)) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// A compiled integer expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Literal(i64),
+    Field { name: String, negate: bool },
+}
+
+impl Expr {
+    pub fn compile(spec: &ExprSpec) -> Result<Expr, String> {
+        match spec {
+            ExprSpec::Literal(n) => Ok(Expr::Literal(*n)),
+            ExprSpec::Field(text) => {
+                let (negate, body) = match text.strip_prefix('-') {
+                    Some(rest) => (true, rest),
+                    None => (false, text.as_str()),
+                };
+                match body.strip_prefix("data.") {
+                    Some(field) if !field.is_empty() && field.len() <= 64 => {
+                        Ok(Expr::Field { name: field.to_string(), negate })
+                    }
+                    _ => Err(format!("\"{text}\" is not an integer, \"data.FIELD\" or \"-data.FIELD\"")),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_parses_and_is_listed_in_the_catalog() {
+        let names: Vec<&str> = builtin_names().collect();
+        let listed: Vec<&str> = catalog().iter().map(|s| s.name).collect();
+        assert_eq!(names, listed);
+        for name in names {
+            let s = builtin(name).unwrap();
+            assert_eq!(s.name, name);
+        }
+    }
+
+    #[test]
+    fn errors_name_their_path() {
+        let mut s = builtin("checkout").unwrap();
+        s.subscriptions[1].topic = "nowhere".into();
+        let errors = s.validate().unwrap_err();
+        assert!(
+            errors.0.iter().any(|e| e.path == "subscriptions[1].topic" && e.message.contains("nowhere")),
+            "{errors}"
+        );
+
+        let text =
+            r#"{"name":"x","title":"t","topics":[],"services":[],"subscriptions":[],"workload":[{"at_ms":"soon"}]}"#;
+        let errors = Scenario::from_json(text).unwrap_err();
+        assert!(errors.0[0].path.starts_with("workload[0]"), "{errors}");
+    }
+
+    #[test]
+    fn templates_parse_and_reject_unknown_placeholders() {
+        let t = Template::parse("balance.{data.customer}", Placeholders::EVENT).unwrap();
+        assert_eq!(t.parts, vec![Part::Text("balance.".into()), Part::Field("customer".into())]);
+        assert!(Template::parse("order-{n}", Placeholders::EVENT).is_err());
+        assert!(Template::parse("order-{n", Placeholders::WORKLOAD).is_err());
+        assert!(Template::parse("x{subject}", Placeholders::WORKLOAD).is_err());
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let r = RetryPolicy {
+            attempts_max: 5,
+            backoff_initial_ms: 100,
+            backoff_multiplier_percent: 200,
+            backoff_max_ms: 500,
+            jitter_per_mille: 0,
+        };
+        assert_eq!([r.backoff_ms(1), r.backoff_ms(2), r.backoff_ms(3), r.backoff_ms(4)], [100, 200, 400, 500]);
+        assert_eq!(r.backoff_ms(90), 500);
+    }
 }

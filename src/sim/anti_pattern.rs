@@ -1,0 +1,110 @@
+//! Anti-pattern switches: deliberately wrong configurations from the curriculum's
+//! table, each of which an invariant or meter must expose.
+//!
+//! Some change the scenario's configuration before the run (no DLQ, no idempotency,
+//! fire-and-forget), others change how services behave (events without correlation
+//! ids, fat events, retries that ignore key order). Either way the switch is data in
+//! the run's configuration, so a run with an anti-pattern replays like any other.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::scenario::{Delivery, Scenario};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AntiPattern {
+    /// Subscriptions have no dead-letter queue: a poison message loops or blocks.
+    NoDlq,
+    /// Consumers do not record processed ids: a redelivered duplicate is applied twice.
+    NoIdempotency,
+    /// Consumers acknowledge before handling: a crash or failure loses the event.
+    FireAndForget,
+    /// Services emit events without the correlation id of their cause: flows cannot
+    /// be traced end to end.
+    NoCorrelationId,
+    /// Events carry the emitting service's entire state instead of the changed fields.
+    FatEvents,
+    /// Retries do not hold back later messages of the same key, so a subscription that
+    /// promises per-key order breaks it whenever a message is retried.
+    UnorderedRetries,
+}
+
+impl AntiPattern {
+    pub const ALL: [AntiPattern; 6] = [
+        Self::NoDlq,
+        Self::NoIdempotency,
+        Self::FireAndForget,
+        Self::NoCorrelationId,
+        Self::FatEvents,
+        Self::UnorderedRetries,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NoDlq => "no_dlq",
+            Self::NoIdempotency => "no_idempotency",
+            Self::FireAndForget => "fire_and_forget",
+            Self::NoCorrelationId => "no_correlation_id",
+            Self::FatEvents => "fat_events",
+            Self::UnorderedRetries => "unordered_retries",
+        }
+    }
+
+    /// What goes wrong, in one line.
+    pub fn risk(self) -> &'static str {
+        match self {
+            Self::NoDlq => "a poison message blocks its queue or is retried forever",
+            Self::NoIdempotency => "a redelivered message is applied twice (double charge)",
+            Self::FireAndForget => "a crash between ack and handling loses the event",
+            Self::NoCorrelationId => "a business flow cannot be followed across services",
+            Self::FatEvents => "every event carries the whole entity: bandwidth and coupling",
+            Self::UnorderedRetries => "a retried message is overtaken by later ones of the same key",
+        }
+    }
+
+    /// The fix, in one line.
+    pub fn fix(self) -> &'static str {
+        match self {
+            Self::NoDlq => "always configure a DLQ",
+            Self::NoIdempotency => "store processed ids in the same transaction as the effect",
+            Self::FireAndForget => "acknowledge after handling (at-least-once)",
+            Self::NoCorrelationId => "copy the correlation id into every event you emit",
+            Self::FatEvents => "include only the changed fields and ids",
+            Self::UnorderedRetries => "block the key while its message waits for a retry",
+        }
+    }
+
+    /// Changes the scenario's configuration where the anti-pattern is a setting.
+    pub fn apply_to(self, scenario: &mut Scenario) {
+        for sub in &mut scenario.subscriptions {
+            match self {
+                Self::NoDlq => sub.dlq = false,
+                Self::NoIdempotency if sub.delivery == Delivery::ExactlyOnceEffect => {
+                    sub.delivery = Delivery::AtLeastOnce;
+                }
+                Self::FireAndForget => sub.delivery = Delivery::AtMostOnce,
+                _ => {}
+            }
+        }
+    }
+}
+
+impl fmt::Display for AntiPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for AntiPattern {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|a| a.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|a| a.name()).collect();
+            format!("unknown anti-pattern '{s}'; known: {}", names.join(", "))
+        })
+    }
+}

@@ -1,0 +1,310 @@
+//! A validated scenario compiled into the engine's index-based form.
+//!
+//! Names become `u32` indices, templates and expressions are parsed once, and the
+//! anti-pattern switches are folded in. The compiled form is immutable for the whole
+//! run, so snapshots of the mutable world never copy it.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::anti_pattern::AntiPattern;
+use super::envelope::EventKind;
+use super::fault::{FaultRule, Verdict};
+use super::hash::Fnv1a;
+use super::scenario::{
+    Delivery, EmitSpec, Expr, Ordering, Part, Placeholders, RetryPolicy, Scenario, ScenarioErrors, Template,
+};
+use super::time::Millis;
+use super::trace::{ServiceId, SubId, TopicId};
+
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub anti_patterns: Vec<AntiPattern>,
+    pub topics: Vec<CompiledTopic>,
+    pub services: Vec<CompiledService>,
+    pub subs: Vec<CompiledSub>,
+    pub workload: Vec<CompiledWorkload>,
+    pub quantities: Vec<CompiledQuantity>,
+    pub rules: Vec<CompiledRule>,
+    pub correlation_ids: bool,
+    pub fat_events: bool,
+    pub key_order_enforced: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledTopic {
+    pub name: String,
+    pub subs: Vec<SubId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledService {
+    pub name: String,
+    pub handlers: BTreeMap<String, CompiledHandler>,
+    pub subs: Vec<SubId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledHandler {
+    pub processing_ms: Millis,
+    pub require: Vec<(Template, Expr)>,
+    pub effects: Vec<(Template, Expr)>,
+    pub emit: Vec<CompiledEmit>,
+    pub otherwise: Vec<CompiledEmit>,
+    pub reject_malformed: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledEmit {
+    pub topic: TopicId,
+    pub event_type: String,
+    pub kind: EventKind,
+    pub subject: Option<Template>,
+    pub data: Option<Vec<(String, DataTemplate)>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum DataTemplate {
+    Literal(Value),
+    Template(Template),
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledSub {
+    pub name: String,
+    pub topic: TopicId,
+    pub service: ServiceId,
+    pub delivery: Delivery,
+    pub retry: RetryPolicy,
+    pub dlq: bool,
+    pub capacity: u32,
+    pub ordered: bool,
+    pub ack_timeout_ms: Millis,
+    pub ttl_ms: Option<Millis>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledWorkload {
+    pub at_ms: Millis,
+    pub topic: TopicId,
+    pub event_type: String,
+    pub kind: EventKind,
+    pub source: String,
+    pub subject: Template,
+    pub data: Vec<(String, DataTemplate)>,
+    pub count: u32,
+    pub every_ms: Millis,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledQuantity {
+    pub name: String,
+    pub accounts: Vec<(ServiceId, String)>,
+    pub carriers: Vec<(String, String, SubId)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledRule {
+    pub event_type: Option<String>,
+    pub sub: Option<SubId>,
+    pub service: Option<ServiceId>,
+    pub verdict: Verdict,
+    pub per_mille: u32,
+}
+
+fn template(text: &str, allowed: Placeholders) -> Template {
+    // Validation ran first and parsed every template, so this cannot fail.
+    Template::parse(text, allowed).unwrap_or(Template { parts: vec![Part::Text(text.to_string())] })
+}
+
+fn data_templates(data: &BTreeMap<String, Value>, allowed: Placeholders) -> Vec<(String, DataTemplate)> {
+    data.iter()
+        .map(|(k, v)| {
+            let t = match v {
+                Value::String(s) if s.contains('{') => DataTemplate::Template(template(s, allowed)),
+                other => DataTemplate::Literal(other.clone()),
+            };
+            (k.clone(), t)
+        })
+        .collect()
+}
+
+impl Compiled {
+    pub fn new(
+        scenario: &Scenario,
+        seed: u64,
+        anti_patterns: &[AntiPattern],
+        rules: &[FaultRule],
+    ) -> Result<Compiled, ScenarioErrors> {
+        let mut scenario = scenario.clone();
+        let mut anti: Vec<AntiPattern> = anti_patterns.to_vec();
+        anti.sort();
+        anti.dedup();
+        for a in &anti {
+            a.apply_to(&mut scenario);
+        }
+        scenario.validate()?;
+        let s = &scenario;
+        let topic_id = |n: &str| TopicId(s.topics.iter().position(|t| t.name == n).unwrap_or(0) as u32);
+        let service_id = |n: &str| ServiceId(s.services.iter().position(|t| t.name == n).unwrap_or(0) as u32);
+        let sub_id = |n: &str| SubId(s.subscriptions.iter().position(|t| t.name == n).unwrap_or(0) as u32);
+
+        let mut topics: Vec<CompiledTopic> =
+            s.topics.iter().map(|t| CompiledTopic { name: t.name.clone(), subs: Vec::new() }).collect();
+        let subs: Vec<CompiledSub> = s
+            .subscriptions
+            .iter()
+            .map(|x| CompiledSub {
+                name: x.name.clone(),
+                topic: topic_id(&x.topic),
+                service: service_id(&x.service),
+                delivery: x.delivery,
+                retry: x.retry.clone(),
+                dlq: x.dlq,
+                capacity: x.capacity,
+                ordered: x.ordering == Ordering::PerKey,
+                ack_timeout_ms: x.ack_timeout_ms,
+                ttl_ms: x.ttl_ms,
+            })
+            .collect();
+        for (i, sub) in subs.iter().enumerate() {
+            topics[sub.topic.0 as usize].subs.push(SubId(i as u32));
+        }
+        let compile_emit = |e: &EmitSpec| CompiledEmit {
+            topic: topic_id(&e.topic),
+            event_type: e.event_type.clone(),
+            kind: e.kind,
+            subject: e.subject.as_deref().map(|t| template(t, Placeholders::EVENT)),
+            data: e.data.as_ref().map(|d| data_templates(d, Placeholders::EVENT)),
+        };
+        let services = s
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, svc)| CompiledService {
+                name: svc.name.clone(),
+                handlers: svc
+                    .handlers
+                    .iter()
+                    .map(|h| {
+                        let compiled = CompiledHandler {
+                            processing_ms: h.processing_ms,
+                            require: h
+                                .require
+                                .iter()
+                                .map(|r| {
+                                    (
+                                        template(&r.key, Placeholders::EVENT),
+                                        Expr::compile(&r.at_least).unwrap_or(Expr::Literal(0)),
+                                    )
+                                })
+                                .collect(),
+                            effects: h
+                                .effects
+                                .iter()
+                                .map(|e| {
+                                    (
+                                        template(&e.key, Placeholders::EVENT),
+                                        Expr::compile(&e.add).unwrap_or(Expr::Literal(0)),
+                                    )
+                                })
+                                .collect(),
+                            emit: h.emit.iter().map(compile_emit).collect(),
+                            otherwise: h.otherwise.iter().map(compile_emit).collect(),
+                            reject_malformed: h.reject_malformed,
+                        };
+                        (h.on.clone(), compiled)
+                    })
+                    .collect(),
+                subs: subs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.service.0 as usize == i)
+                    .map(|(j, _)| SubId(j as u32))
+                    .collect(),
+            })
+            .collect();
+        let workload = s
+            .workload
+            .iter()
+            .map(|w| CompiledWorkload {
+                at_ms: w.at_ms,
+                topic: topic_id(&w.topic),
+                event_type: w.event_type.clone(),
+                kind: w.kind,
+                source: w.source.clone(),
+                subject: template(&w.subject, Placeholders::WORKLOAD),
+                data: data_templates(&w.data, Placeholders::WORKLOAD),
+                count: w.repeat.as_ref().map_or(1, |r| r.count),
+                every_ms: w.repeat.as_ref().map_or(0, |r| r.every_ms),
+            })
+            .collect();
+        let quantities = s
+            .conserved
+            .iter()
+            .map(|c| CompiledQuantity {
+                name: c.name.clone(),
+                accounts: c.accounts.iter().map(|a| (service_id(&a.service), a.key_prefix.clone())).collect(),
+                carriers: c
+                    .in_transit
+                    .iter()
+                    .map(|t| (t.event_type.clone(), t.field.clone(), sub_id(&t.subscription)))
+                    .collect(),
+            })
+            .collect();
+        let rules = rules
+            .iter()
+            .map(|r| CompiledRule {
+                event_type: r.matcher.event_type.clone(),
+                sub: r.matcher.subscription.as_deref().map(sub_id),
+                service: r.matcher.service.as_deref().map(service_id),
+                verdict: r.verdict,
+                per_mille: r.per_mille.min(1000),
+            })
+            .collect();
+        Ok(Compiled {
+            correlation_ids: !anti.contains(&AntiPattern::NoCorrelationId),
+            fat_events: anti.contains(&AntiPattern::FatEvents),
+            key_order_enforced: !anti.contains(&AntiPattern::UnorderedRetries),
+            anti_patterns: anti,
+            seed,
+            topics,
+            services,
+            subs,
+            workload,
+            quantities,
+            rules,
+            scenario,
+        })
+    }
+
+    pub fn service_by_name(&self, name: &str) -> Option<ServiceId> {
+        self.services.iter().position(|s| s.name == name).map(|i| ServiceId(i as u32))
+    }
+
+    pub fn sub_by_name(&self, name: &str) -> Option<SubId> {
+        self.subs.iter().position(|s| s.name == name).map(|i| SubId(i as u32))
+    }
+
+    /// The deterministic id of the `n`th repetition of workload item `item`.
+    pub fn workload_event_id(&self, item: u32, n: u32) -> String {
+        event_id(
+            Fnv1a::default()
+                .u64(self.seed)
+                .str(&self.scenario.name)
+                .str("workload")
+                .u64(u64::from(item))
+                .u64(u64::from(n))
+                .finish(),
+        )
+    }
+}
+
+/// Formats a 64-bit fingerprint as an event id: `evt_` and 12 hex digits (48 bits,
+/// so a run of a million events has about a 0.2% chance of any collision).
+pub fn event_id(fingerprint: u64) -> String {
+    format!("evt_{:012x}", fingerprint >> 16)
+}

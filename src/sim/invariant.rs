@@ -1,0 +1,289 @@
+//! Invariants checked after every step.
+//!
+//! The checkers watch the facts the engine reports (an effect was applied, a delivery
+//! was lost, an event was emitted) and keep their *own* ledgers, separate from the
+//! engine's bookkeeping: the idempotent consumer's processed-ids table is engine
+//! state, while the exactly-once checker's ledger is not, so a bug in one is caught
+//! by the other. Each violation is recorded with the step that caused it.
+//!
+//! | invariant            | holds when                                                        |
+//! |----------------------|-------------------------------------------------------------------|
+//! | `no_event_lost`      | every event reaches every subscription: handled, in a DLQ or still on its way |
+//! | `exactly_once_effect`| no subscription applies the effect of one event twice             |
+//! | `conservation`       | each conserved quantity (money, stock) keeps its total            |
+//! | `per_key_order`      | a subscription promising per-key order handles each key in publish order |
+//! | `correlation_flows`  | every event caused by another carries its cause's correlation id  |
+//! | `bounded_redelivery` | no message is attempted more often than its retry policy allows   |
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::envelope::MessageId;
+use super::time::Millis;
+use super::trace::SubId;
+
+/// At most this many violations are kept in detail; counts go on.
+pub const VIOLATIONS_KEPT_MAX: usize = 1_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Invariant {
+    NoEventLost,
+    ExactlyOnceEffect,
+    Conservation,
+    PerKeyOrder,
+    CorrelationFlows,
+    BoundedRedelivery,
+}
+
+impl Invariant {
+    pub const ALL: [Invariant; 6] = [
+        Self::NoEventLost,
+        Self::ExactlyOnceEffect,
+        Self::Conservation,
+        Self::PerKeyOrder,
+        Self::CorrelationFlows,
+        Self::BoundedRedelivery,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NoEventLost => "no_event_lost",
+            Self::ExactlyOnceEffect => "exactly_once_effect",
+            Self::Conservation => "conservation",
+            Self::PerKeyOrder => "per_key_order",
+            Self::CorrelationFlows => "correlation_flows",
+            Self::BoundedRedelivery => "bounded_redelivery",
+        }
+    }
+
+    /// What the invariant promises, for people.
+    pub fn promise(self) -> &'static str {
+        match self {
+            Self::NoEventLost => "Every event reaches every subscriber: handled, dead-lettered or still on its way.",
+            Self::ExactlyOnceEffect => "No subscriber applies the same event twice.",
+            Self::Conservation => "Money and stock are never created or destroyed, only moved.",
+            Self::PerKeyOrder => "Where per-key order is promised, events of one key are handled in publish order.",
+            Self::CorrelationFlows => "Every event carries the correlation id of the event that caused it.",
+            Self::BoundedRedelivery => "No message is attempted more often than its retry policy allows.",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub invariant: Invariant,
+    pub step: u64,
+    pub time_ms: Millis,
+    pub message: Option<MessageId>,
+    pub detail: String,
+}
+
+/// One conserved quantity's running totals.
+#[derive(Clone, Debug)]
+pub struct Quantity {
+    pub name: String,
+    pub initial: i64,
+    pub in_accounts: i64,
+    pub in_transit: i64,
+}
+
+impl Quantity {
+    pub fn total(&self) -> i64 {
+        self.in_accounts + self.in_transit
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Checkers {
+    /// (subscription, event key) of every event a subscription has handled with effects.
+    handled: BTreeSet<(SubId, u64)>,
+    /// Copies of an event still on their way to a subscription.
+    outstanding: BTreeMap<(SubId, u64), u32>,
+    /// Last publish sequence handled per (subscription, subject key), for ordered subscriptions.
+    last_seq: BTreeMap<(SubId, u64), u64>,
+    /// Carried amounts in transit per (quantity, subscription, event key).
+    carried: BTreeMap<(u32, SubId, u64), (u32, i64)>,
+    pub quantities: Vec<Quantity>,
+    quantity_broken: Vec<bool>,
+    pub violations: Vec<Violation>,
+    pub counts: [u64; 6],
+    pub first_step: [Option<u64>; 6],
+}
+
+/// Where a fact happened, for the violation record.
+#[derive(Clone, Copy, Debug)]
+pub struct At {
+    pub step: u64,
+    pub time_ms: Millis,
+}
+
+impl Checkers {
+    pub fn new(quantities: Vec<Quantity>) -> Self {
+        let n = quantities.len();
+        Self { quantities, quantity_broken: vec![false; n], ..Self::default() }
+    }
+
+    fn violate(&mut self, invariant: Invariant, at: At, message: Option<MessageId>, detail: String) {
+        let i = invariant.index();
+        self.counts[i] += 1;
+        self.first_step[i].get_or_insert(at.step);
+        if self.violations.len() < VIOLATIONS_KEPT_MAX {
+            self.violations.push(Violation { invariant, step: at.step, time_ms: at.time_ms, message, detail });
+        }
+    }
+
+    pub fn total_violations(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub fn count(&self, invariant: Invariant) -> u64 {
+        self.counts[invariant.index()]
+    }
+
+    /// A copy of an event entered a subscription's queue.
+    pub fn copy_enqueued(&mut self, sub: SubId, event: u64) {
+        *self.outstanding.entry((sub, event)).or_insert(0) += 1;
+    }
+
+    fn copy_settled(&mut self, sub: SubId, event: u64) -> u32 {
+        match self.outstanding.get_mut(&(sub, event)) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                *n
+            }
+            Some(_) => {
+                self.outstanding.remove(&(sub, event));
+                0
+            }
+            None => 0,
+        }
+    }
+
+    /// A copy was handled (applied, declined, ignored or skipped as a duplicate).
+    pub fn copy_handled(&mut self, sub: SubId, event: u64) {
+        self.copy_settled(sub, event);
+    }
+
+    /// An operator deleted a dead letter: settled by decision, not lost by accident.
+    pub fn copy_discarded(&mut self, sub: SubId, event: u64) {
+        self.copy_settled(sub, event);
+    }
+
+    /// A copy vanished. It is a loss unless another copy is still on its way or the
+    /// event was already handled by this subscription.
+    pub fn copy_lost(&mut self, sub: SubId, event: u64, message: MessageId, at: At, sub_name: &str) {
+        let remaining = self.copy_settled(sub, event);
+        if remaining == 0 && !self.handled.contains(&(sub, event)) {
+            self.violate(Invariant::NoEventLost, at, Some(message), format!("{sub_name} will never see this event"));
+        }
+    }
+
+    /// A subscription applied the effects of an event (state changes or emitted events).
+    pub fn effect_applied(&mut self, sub: SubId, event: u64, message: MessageId, at: At, sub_name: &str) {
+        if !self.handled.insert((sub, event)) {
+            self.violate(
+                Invariant::ExactlyOnceEffect,
+                at,
+                Some(message),
+                format!("{sub_name} applied this event a second time"),
+            );
+        }
+    }
+
+    /// An ordered subscription handled event number `seq` of a key.
+    pub fn ordered_handling(&mut self, sub: SubId, key: u64, seq: u64, message: MessageId, at: At, sub_name: &str) {
+        let last = self.last_seq.entry((sub, key)).or_insert(seq);
+        if seq < *last {
+            let last = *last;
+            self.violate(
+                Invariant::PerKeyOrder,
+                at,
+                Some(message),
+                format!("{sub_name} handled publish #{seq} after #{last} of the same subject"),
+            );
+        } else {
+            *last = seq;
+        }
+    }
+
+    /// An event was emitted because of `cause`; both correlation ids are compared.
+    pub fn emitted(&mut self, cause_correlation: Option<&str>, correlation: Option<&str>, message: MessageId, at: At) {
+        if correlation.is_none() || correlation != cause_correlation {
+            self.violate(
+                Invariant::CorrelationFlows,
+                at,
+                Some(message),
+                "emitted without its cause's correlation id".to_string(),
+            );
+        }
+    }
+
+    /// A delivery attempt started.
+    pub fn attempt_started(&mut self, attempt: u32, attempts_max: u32, message: MessageId, at: At, sub_name: &str) {
+        if attempt > attempts_max {
+            self.violate(
+                Invariant::BoundedRedelivery,
+                at,
+                Some(message),
+                format!("{sub_name} attempt {attempt} of at most {attempts_max}"),
+            );
+        }
+    }
+
+    /// A state counter counted in quantity `q` changed by `delta`.
+    pub fn account_changed(&mut self, q: usize, delta: i64) {
+        if let Some(quantity) = self.quantities.get_mut(q) {
+            quantity.in_accounts = quantity.in_accounts.saturating_add(delta);
+        }
+    }
+
+    /// An event carrying `amount` of quantity `q` to `sub` was committed by its emitter.
+    pub fn carrier_emitted(&mut self, q: u32, sub: SubId, event: u64, amount: i64) {
+        let entry = self.carried.entry((q, sub, event)).or_insert((0, amount));
+        entry.0 += 1;
+        if let Some(quantity) = self.quantities.get_mut(q as usize) {
+            quantity.in_transit = quantity.in_transit.saturating_add(amount);
+        }
+    }
+
+    /// A carried amount left transit: applied to an account, or gone for good.
+    pub fn carrier_settled(&mut self, q: u32, sub: SubId, event: u64) {
+        let key = (q, sub, event);
+        let Some(entry) = self.carried.get_mut(&key) else { return };
+        let amount = entry.1;
+        entry.0 -= 1;
+        if entry.0 == 0 {
+            self.carried.remove(&key);
+        }
+        if let Some(quantity) = self.quantities.get_mut(q as usize) {
+            quantity.in_transit = quantity.in_transit.saturating_sub(amount);
+        }
+    }
+
+    /// Checks the conserved totals at the end of a step.
+    pub fn end_of_step(&mut self, at: At) {
+        for q in 0..self.quantities.len() {
+            let quantity = &self.quantities[q];
+            let broken = quantity.total() != quantity.initial;
+            if broken && !self.quantity_broken[q] {
+                let detail = format!(
+                    "{} totals {} (accounts {} + in transit {}), expected {}",
+                    quantity.name,
+                    quantity.total(),
+                    quantity.in_accounts,
+                    quantity.in_transit,
+                    quantity.initial
+                );
+                self.violate(Invariant::Conservation, at, None, detail);
+            }
+            // Report a break once, and again only if it heals and breaks anew.
+            self.quantity_broken[q] = broken;
+        }
+    }
+}

@@ -1,0 +1,1599 @@
+//! The engine: a discrete-event simulation of a message broker and its consumers.
+//!
+//! # How a step works
+//!
+//! The world holds an agenda of future events ordered by (simulated time, sequence
+//! number) and a set of subscriptions that may be able to dispatch right now. One call
+//! to [`Simulation::step`] does exactly one thing and records it:
+//!
+//! 1. a scripted fault that is due at this step number is applied, or else
+//! 2. a ready subscription hands the next eligible message to its consumer, or else
+//! 3. the earliest agenda event happens (a publication reaches the bus, a handler
+//!    finishes, a backoff elapses, a crashed service restarts, a partition heals),
+//!    and the clock jumps to its time.
+//!
+//! Delivery modes fall out of *when* the acknowledgement happens: at-most-once acks
+//! when the handler starts, at-least-once when it finishes; exactly-once *effect* adds
+//! a processed-ids table updated in the same local transaction as the effect.
+//!
+//! # Determinism and rewind
+//!
+//! All randomness comes from one seeded ChaCha8 stream, every collection that is
+//! iterated is ordered, and nothing reads a clock. So a run is a pure function of
+//! (scenario, seed, fault script, anti-patterns), and rewinding is replay: restore the
+//! nearest earlier snapshot of the mutable world and step forward. Envelopes and trace
+//! records are append-only and shared by all snapshots; only the mutable world is
+//! copied, every [`SNAPSHOT_INTERVAL`] steps.
+
+use std::cmp::{Ordering as CmpOrdering, Reverse};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+
+use serde_json::{Map, Value};
+
+use super::anti_pattern::AntiPattern;
+use super::compiled::{event_id, Compiled, CompiledEmit, CompiledHandler, DataTemplate};
+use super::envelope::{Envelope, MessageId};
+use super::fault::{Fault, FaultScript, ScriptedFault, Trigger, Verdict};
+use super::hash::Fnv1a;
+use super::invariant::{At, Checkers, Quantity};
+use super::rng::ChaCha8;
+use super::scenario::{Expr, Part, Scenario, ScenarioErrors, Template};
+use super::time::Millis;
+use super::trace::{
+    trace_hash, AfterFailure, DeadLetterReason, FailureCause, HandleOutcome, Happened, Lookup, RequeueCause, ServiceId,
+    SubId, TopicId, TraceLine, TraceRecord,
+};
+
+/// Steps between snapshots of the mutable world. Rewinding replays at most this many
+/// steps, which takes a few milliseconds even in the browser.
+pub const SNAPSHOT_INTERVAL: u64 = 2_048;
+
+/// Everything a run is a function of.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunConfig {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub faults: FaultScript,
+    pub anti_patterns: Vec<AntiPattern>,
+}
+
+impl RunConfig {
+    pub fn new(scenario: Scenario, seed: u64) -> Self {
+        Self { scenario, seed, faults: FaultScript::default(), anti_patterns: Vec::new() }
+    }
+}
+
+/// A published event and where it came from. Immutable once created.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    pub envelope: Envelope,
+    /// Fingerprint of the event id: the key of processed-ids tables and ledgers.
+    pub key: u64,
+    /// Fingerprint of the subject: the key of per-key ordering.
+    pub subject_key: u64,
+    /// Publication order on the bus (copies of a duplicated delivery share it).
+    pub seq: u64,
+    pub topic: TopicId,
+    pub emitted_by: Option<ServiceId>,
+    pub cause: Option<MessageId>,
+}
+
+/// One entry of a message's death history, like RabbitMQ's `x-death`: per queue and
+/// reason, how often and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeathRecord {
+    pub queue: String,
+    pub reason: DeadLetterReason,
+    pub count: u32,
+    pub first_ms: Millis,
+    pub last_ms: Millis,
+}
+
+/// One copy of a message on its way to one subscription's consumer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivery {
+    pub message: MessageId,
+    /// The attempt this delivery will be, counting from 1.
+    pub attempt: u32,
+    pub enqueued_ms: Millis,
+    /// A fault rule already judged this attempt (rules fire at most once per attempt).
+    faulted: bool,
+    pub history: Vec<DeathRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeadLetter {
+    pub delivery: Delivery,
+    pub reason: DeadLetterReason,
+    pub at_ms: Millis,
+}
+
+#[derive(Clone, Debug)]
+pub struct InFlight {
+    pub delivery: Delivery,
+    pub started_ms: Millis,
+    pub done_ms: Millis,
+    force_fail: bool,
+}
+
+/// Counters per subscription, for metrics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SubStats {
+    pub enqueued: u64,
+    pub attempts: u64,
+    pub handled: u64,
+    pub duplicates_skipped: u64,
+    pub failures: u64,
+    pub dead_lettered: u64,
+    pub lost: u64,
+    pub redriven: u64,
+    pub discarded: u64,
+    pub latency_ms_total: u64,
+    pub latency_ms_max: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct SubState {
+    pub queue: VecDeque<Delivery>,
+    pub in_flight: Option<InFlight>,
+    pub dlq: Vec<DeadLetter>,
+    /// The idempotent consumer's processed-ids table (engine state, not a checker).
+    processed: BTreeSet<u64>,
+    /// Per subject key: copies outside the queue (handling, backing off, delayed).
+    blocked: BTreeMap<u64, u32>,
+    /// Handled while partitioned: the acknowledgement never reached the broker.
+    unacked: Vec<Delivery>,
+    /// Copies waiting in the agenda (backoff, delay, ack timeout).
+    pub waiting: u32,
+    pub stats: SubStats,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceState {
+    pub up: bool,
+    pub partitioned_until: Option<Millis>,
+    pub extra_ms: Millis,
+    pub fail_per_mille: u32,
+    pub state: BTreeMap<String, i64>,
+    /// Publications made while partitioned, sent when the partition heals.
+    held: Vec<MessageId>,
+}
+
+/// End-to-end latency of one business flow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    pub started_ms: Millis,
+    pub last_ms: Millis,
+    pub handled: u32,
+}
+
+#[derive(Clone, Debug)]
+enum Agenda {
+    Workload { item: u32, n: u32 },
+    Publish { message: MessageId },
+    Complete { sub: SubId },
+    Requeue { sub: SubId, delivery: Delivery, cause: RequeueCause },
+    Restart { service: ServiceId },
+    Heal { service: ServiceId },
+    Scripted { index: u32 },
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    time: Millis,
+    seq: u64,
+    event: Agenda,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        (self.time, self.seq).cmp(&(other.time, other.seq))
+    }
+}
+
+/// The mutable part of a run: everything a snapshot must copy.
+#[derive(Clone, Debug)]
+struct World {
+    step: u64,
+    now_ms: Millis,
+    seq: u64,
+    publish_seq: u64,
+    messages_len: u32,
+    next_scripted: u32,
+    rng: ChaCha8,
+    agenda: BinaryHeap<Reverse<Entry>>,
+    ready: BTreeSet<SubId>,
+    services: Vec<ServiceState>,
+    subs: Vec<SubState>,
+    poisoned: BTreeSet<u64>,
+    checkers: Checkers,
+    flows: BTreeMap<String, FlowStats>,
+    bytes_published: u64,
+}
+
+/// Why the run cannot step further.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finish {
+    /// Nothing is scheduled and nothing can be dispatched.
+    Quiescent,
+    /// The scenario's `steps_max` was reached with work remaining.
+    StepLimit,
+}
+
+/// What injecting a fault did to the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Injected {
+    /// The step at which the fault was applied.
+    pub step: u64,
+    /// True if the run had been rewound: the old future was discarded.
+    pub forked: bool,
+    /// Steps of the old future that were discarded.
+    pub discarded_steps: u64,
+    /// Scripted faults of the old future that were discarded with it.
+    pub discarded_faults: u32,
+}
+
+/// A running simulation.
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    compiled: Compiled,
+    config: RunConfig,
+    /// The scripted faults of scenario and user, in application order for step triggers.
+    script: Vec<ScriptedFault>,
+    step_order: Vec<u32>,
+    world: World,
+    messages: Vec<Message>,
+    trace: Vec<TraceRecord>,
+    snapshots: Vec<World>,
+}
+
+impl Simulation {
+    /// Creates a run; nothing has happened yet (step 0).
+    pub fn new(config: RunConfig) -> Result<Simulation, ScenarioErrors> {
+        config.scenario.validate()?;
+        config.faults.validate_against(&config.scenario).map_err(|e| {
+            ScenarioErrors(
+                e.0.into_iter()
+                    .map(|mut one| {
+                        one.path = format!("faults.{}", one.path);
+                        one
+                    })
+                    .collect(),
+            )
+        })?;
+        let faults = config.scenario.faults.merged(&config.faults);
+        let compiled = Compiled::new(&config.scenario, config.seed, &config.anti_patterns, &faults.rules)?;
+        let services: Vec<ServiceState> = compiled
+            .scenario
+            .services
+            .iter()
+            .map(|s| ServiceState {
+                up: true,
+                partitioned_until: None,
+                extra_ms: 0,
+                fail_per_mille: 0,
+                state: s.state.clone(),
+                held: Vec::new(),
+            })
+            .collect();
+        let quantities = compiled
+            .quantities
+            .iter()
+            .map(|q| {
+                let in_accounts: i64 = q
+                    .accounts
+                    .iter()
+                    .map(|(svc, prefix)| {
+                        services[svc.0 as usize]
+                            .state
+                            .iter()
+                            .filter(|(k, _)| k.starts_with(prefix.as_str()))
+                            .map(|(_, v)| *v)
+                            .fold(0i64, i64::saturating_add)
+                    })
+                    .fold(0i64, i64::saturating_add);
+                Quantity { name: q.name.clone(), initial: in_accounts, in_accounts, in_transit: 0 }
+            })
+            .collect();
+        let subs = compiled
+            .subs
+            .iter()
+            .map(|_| SubState {
+                queue: VecDeque::new(),
+                in_flight: None,
+                dlq: Vec::new(),
+                processed: BTreeSet::new(),
+                blocked: BTreeMap::new(),
+                unacked: Vec::new(),
+                waiting: 0,
+                stats: SubStats::default(),
+            })
+            .collect();
+        let world = World {
+            step: 0,
+            now_ms: 0,
+            seq: 0,
+            publish_seq: 0,
+            messages_len: 0,
+            next_scripted: 0,
+            rng: ChaCha8::from_seed(config.seed),
+            agenda: BinaryHeap::new(),
+            ready: BTreeSet::new(),
+            services,
+            subs,
+            poisoned: BTreeSet::new(),
+            checkers: Checkers::new(quantities),
+            flows: BTreeMap::new(),
+            bytes_published: 0,
+        };
+        let mut sim = Simulation {
+            compiled,
+            config,
+            script: faults.scripted,
+            step_order: Vec::new(),
+            world,
+            messages: Vec::new(),
+            trace: Vec::new(),
+            snapshots: Vec::new(),
+        };
+        for (i, w) in sim.compiled.workload.iter().enumerate() {
+            let at = w.at_ms;
+            sim.world.schedule(at, Agenda::Workload { item: i as u32, n: 1 });
+        }
+        sim.index_script();
+        for (i, e) in sim.script.iter().enumerate() {
+            if let Trigger::TimeMs(t) = e.at {
+                sim.world.schedule(t, Agenda::Scripted { index: i as u32 });
+            }
+        }
+        sim.snapshots.push(sim.world.clone());
+        Ok(sim)
+    }
+
+    fn index_script(&mut self) {
+        let mut order: Vec<(u64, u32)> = self
+            .script
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match e.at {
+                Trigger::Step(s) => Some((s, i as u32)),
+                Trigger::TimeMs(_) => None,
+            })
+            .collect();
+        order.sort();
+        self.step_order = order.into_iter().map(|(_, i)| i).collect();
+    }
+
+    // -----------------------------------------------------------------------------
+    // Public API
+    // -----------------------------------------------------------------------------
+
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// The scenario as run, with anti-pattern switches applied.
+    pub fn scenario(&self) -> &Scenario {
+        &self.compiled.scenario
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.compiled.seed
+    }
+
+    /// The current step: how many steps have happened.
+    pub fn step_index(&self) -> u64 {
+        self.world.step
+    }
+
+    /// The furthest step computed so far (after a rewind, the future is kept).
+    pub fn horizon(&self) -> u64 {
+        self.trace.len() as u64
+    }
+
+    pub fn now_ms(&self) -> Millis {
+        self.world.now_ms
+    }
+
+    /// The trace of the steps that have happened (up to the current step).
+    pub fn trace(&self) -> &[TraceRecord] {
+        &self.trace[..self.world.step as usize]
+    }
+
+    /// The trace up to the horizon, including steps ahead of a rewound position.
+    pub fn trace_to_horizon(&self) -> &[TraceRecord] {
+        &self.trace
+    }
+
+    /// The one-line form of a trace record.
+    pub fn line(&self, record: &TraceRecord) -> String {
+        TraceLine { record, names: self }.to_string()
+    }
+
+    /// A fingerprint of the trace up to the current step.
+    pub fn trace_hash(&self) -> u64 {
+        trace_hash(self.trace().iter(), self)
+    }
+
+    /// The messages published so far, indexed by [`MessageId`].
+    pub fn messages(&self) -> &[Message] {
+        &self.messages[..self.world.messages_len as usize]
+    }
+
+    pub fn message(&self, id: MessageId) -> Option<&Message> {
+        self.messages().get(id.0 as usize)
+    }
+
+    pub fn message_by_event_id(&self, event_id: &str) -> Option<MessageId> {
+        self.messages().iter().position(|m| m.envelope.id == event_id).map(|i| MessageId(i as u32))
+    }
+
+    /// All scripted faults (scenario's and user's), with their triggers.
+    pub fn scripted_faults(&self) -> &[ScriptedFault] {
+        &self.script
+    }
+
+    /// The user's fault script as it now stands (interactive injections included).
+    pub fn fault_script(&self) -> &FaultScript {
+        &self.config.faults
+    }
+
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+
+    pub fn checkers(&self) -> &Checkers {
+        &self.world.checkers
+    }
+
+    pub fn service_state(&self, service: ServiceId) -> &ServiceState {
+        &self.world.services[service.0 as usize]
+    }
+
+    pub fn sub_state(&self, sub: SubId) -> &SubState {
+        &self.world.subs[sub.0 as usize]
+    }
+
+    pub fn flows(&self) -> &BTreeMap<String, FlowStats> {
+        &self.world.flows
+    }
+
+    pub fn bytes_published(&self) -> u64 {
+        self.world.bytes_published
+    }
+
+    /// Why the run cannot step further, or `None` if it can.
+    pub fn finished(&self) -> Option<Finish> {
+        if self.world.step >= self.compiled.scenario.steps_max {
+            return Some(Finish::StepLimit);
+        }
+        if self.due_scripted().is_some() || !self.world.agenda.is_empty() {
+            return None;
+        }
+        let can_dispatch = self.world.ready.iter().any(|s| self.pick(*s).is_some());
+        if can_dispatch {
+            None
+        } else {
+            Some(Finish::Quiescent)
+        }
+    }
+
+    /// Performs one step and returns its record, or `None` when the run is finished.
+    pub fn step(&mut self) -> Option<&TraceRecord> {
+        if self.world.step >= self.compiled.scenario.steps_max {
+            return None;
+        }
+        let happened = self.next_happening()?;
+        let record = TraceRecord { step: self.world.step, time_ms: self.world.now_ms, happened };
+        self.world.checkers.end_of_step(self.at());
+        let index = self.world.step as usize;
+        if index < self.trace.len() {
+            // Replaying after a rewind: determinism says the record is the same.
+            debug_assert_eq!(self.trace[index], record, "replay diverged at step {index}");
+        } else {
+            self.trace.push(record);
+        }
+        self.world.step += 1;
+        if self.world.step % SNAPSHOT_INTERVAL == 0
+            && self.snapshots.len() as u64 == self.world.step / SNAPSHOT_INTERVAL
+        {
+            self.snapshots.push(self.world.clone());
+        }
+        self.trace.get(index)
+    }
+
+    /// Steps until the run finishes or `steps` more steps have happened; returns how
+    /// many steps happened.
+    pub fn run(&mut self, steps: u64) -> u64 {
+        let mut done = 0;
+        while done < steps && self.step().is_some() {
+            done += 1;
+        }
+        done
+    }
+
+    /// Runs until the run finishes (quiescent or at `steps_max`).
+    pub fn run_to_end(&mut self) -> Option<Finish> {
+        while self.step().is_some() {}
+        self.finished()
+    }
+
+    /// Moves to step `target`: backwards by restoring a snapshot and replaying,
+    /// forwards by stepping. Returns the step reached (less than `target` if the run
+    /// finishes first).
+    pub fn rewind_to(&mut self, target: u64) -> u64 {
+        if target < self.world.step {
+            let slot = ((target / SNAPSHOT_INTERVAL) as usize).min(self.snapshots.len().saturating_sub(1));
+            self.world = self.snapshots[slot].clone();
+        }
+        while self.world.step < target && self.step().is_some() {}
+        self.world.step
+    }
+
+    /// Injects a fault now, as the next step, and records it in the fault script so the
+    /// run replays exactly. If the run had been rewound, the old future is discarded:
+    /// the run forks here.
+    pub fn inject(&mut self, fault: Fault) -> Result<Injected, ScenarioErrors> {
+        let entry = ScriptedFault { at: Trigger::Step(self.world.step), fault };
+        let mut probe = self.config.faults.clone();
+        probe.scripted.push(entry.clone());
+        probe.validate_against(&self.config.scenario)?;
+        let step = self.world.step;
+        let discarded_steps = self.horizon().saturating_sub(step);
+        let forked = discarded_steps > 0;
+        let mut discarded_faults = 0;
+        if forked {
+            self.trace.truncate(step as usize);
+            self.messages.truncate(self.world.messages_len as usize);
+            self.snapshots.truncate((step / SNAPSHOT_INTERVAL) as usize + 1);
+            let before = self.config.faults.scripted.len();
+            self.config.faults.scripted.retain(|e| !matches!(e.at, Trigger::Step(s) if s >= step));
+            discarded_faults = (before - self.config.faults.scripted.len()) as u32;
+            let scenario_faults = self.config.scenario.faults.scripted.len();
+            let mut kept: Vec<ScriptedFault> = self.script[..scenario_faults].to_vec();
+            kept.extend(self.config.faults.scripted.iter().cloned());
+            self.script = kept;
+        }
+        self.config.faults.scripted.push(entry.clone());
+        self.script.push(entry);
+        self.index_script();
+        self.step();
+        Ok(Injected { step, forked, discarded_steps, discarded_faults })
+    }
+
+    // -----------------------------------------------------------------------------
+    // The step loop
+    // -----------------------------------------------------------------------------
+
+    fn at(&self) -> At {
+        At { step: self.world.step, time_ms: self.world.now_ms }
+    }
+
+    fn due_scripted(&self) -> Option<u32> {
+        let i = *self.step_order.get(self.world.next_scripted as usize)?;
+        match self.script[i as usize].at {
+            Trigger::Step(s) if s <= self.world.step => Some(i),
+            _ => None,
+        }
+    }
+
+    fn next_happening(&mut self) -> Option<Happened> {
+        if let Some(index) = self.due_scripted() {
+            self.world.next_scripted += 1;
+            return Some(self.apply_scripted(index));
+        }
+        // A subscription in `ready` that cannot dispatch is simply dropped from the
+        // set: it is re-added by whatever would let it dispatch (an enqueue, a finished
+        // handling, a restart), so dropping it changes nothing observable.
+        while let Some(sub) = self.world.ready.pop_first() {
+            if let Some(h) = self.dispatch(sub) {
+                return Some(h);
+            }
+        }
+        let Reverse(entry) = self.world.agenda.pop()?;
+        self.world.now_ms = self.world.now_ms.max(entry.time);
+        Some(self.process(entry.event))
+    }
+
+    fn process(&mut self, event: Agenda) -> Happened {
+        match event {
+            Agenda::Workload { item, n } => self.publish_workload(item, n),
+            Agenda::Publish { message } => self.publish(message),
+            Agenda::Complete { sub } => self.complete(sub),
+            Agenda::Requeue { sub, delivery, cause } => {
+                let s = &mut self.world.subs[sub.0 as usize];
+                s.waiting = s.waiting.saturating_sub(1);
+                let (message, attempt) = (delivery.message, delivery.attempt);
+                self.enter_queue_front(sub, delivery);
+                Happened::Requeued { message, sub, attempt, cause }
+            }
+            Agenda::Restart { service } => {
+                self.world.services[service.0 as usize].up = true;
+                self.mark_service_ready(service);
+                Happened::Restarted { service }
+            }
+            Agenda::Heal { service } => self.heal(service),
+            Agenda::Scripted { index } => self.apply_scripted(index),
+        }
+    }
+
+    // -----------------------------------------------------------------------------
+    // Publishing
+    // -----------------------------------------------------------------------------
+
+    fn add_message(&mut self, message: Message) -> MessageId {
+        let id = MessageId(self.world.messages_len);
+        let index = id.0 as usize;
+        if index < self.messages.len() {
+            debug_assert_eq!(self.messages[index], message, "replay produced a different message");
+        } else {
+            self.messages.push(message);
+        }
+        self.world.messages_len += 1;
+        id
+    }
+
+    fn publish_workload(&mut self, item: u32, n: u32) -> Happened {
+        let w = &self.compiled.workload[item as usize];
+        let id = self.compiled.workload_event_id(item, n);
+        let mut data = Map::new();
+        for (k, t) in &w.data {
+            data.insert(k.clone(), render_workload_value(t, n));
+        }
+        let subject = render_template(&w.subject, None, n).unwrap_or_default();
+        let envelope = Envelope {
+            correlation_id: Some(id.clone()),
+            causation_id: None,
+            id,
+            source: w.source.clone(),
+            event_type: w.event_type.clone(),
+            kind: w.kind,
+            time_ms: self.world.now_ms,
+            subject,
+            schema_version: 1,
+            data,
+        };
+        let (topic, count, every_ms) = (w.topic, w.count, w.every_ms);
+        if n < count {
+            let at = self.world.now_ms + every_ms;
+            self.world.schedule(at, Agenda::Workload { item, n: n + 1 });
+        }
+        self.world.flows.insert(
+            envelope.id.clone(),
+            FlowStats { started_ms: self.world.now_ms, last_ms: self.world.now_ms, handled: 0 },
+        );
+        let message = self.new_message(envelope, topic, None, None);
+        self.publish(message)
+    }
+
+    fn new_message(
+        &mut self,
+        envelope: Envelope,
+        topic: TopicId,
+        emitted_by: Option<ServiceId>,
+        cause: Option<MessageId>,
+    ) -> MessageId {
+        let key = Fnv1a::default().str(&envelope.id).finish();
+        let subject_key = Fnv1a::default().str(&envelope.subject).finish();
+        self.world.publish_seq += 1;
+        // From the moment it is committed, a carrier event holds its amount "in transit"
+        // for each subscription that will apply it, even before it reaches the bus.
+        for (q, quantity) in self.compiled.quantities.iter().enumerate() {
+            for (event_type, field, carrier_sub) in &quantity.carriers {
+                let subscribed = self.compiled.subs[carrier_sub.0 as usize].topic == topic;
+                if subscribed && *event_type == envelope.event_type {
+                    let amount = envelope.int(field).unwrap_or(0);
+                    self.world.checkers.carrier_emitted(q as u32, *carrier_sub, key, amount);
+                }
+            }
+        }
+        let message = Message { envelope, key, subject_key, seq: self.world.publish_seq, topic, emitted_by, cause };
+        self.add_message(message)
+    }
+
+    /// The message reaches the bus: one copy into each subscription's queue.
+    fn publish(&mut self, message: MessageId) -> Happened {
+        let topic = self.messages[message.0 as usize].topic;
+        self.world.bytes_published += self.messages[message.0 as usize].envelope.data_bytes();
+        let subs = self.compiled.topics[topic.0 as usize].subs.clone();
+        for sub in &subs {
+            let delivery =
+                Delivery { message, attempt: 1, enqueued_ms: self.world.now_ms, faulted: false, history: Vec::new() };
+            self.enqueue_new(*sub, delivery);
+        }
+        Happened::Published { message, topic, fanout: subs.len() as u32 }
+    }
+
+    /// A brand-new copy enters a queue: checkers learn of it, capacity is enforced.
+    fn enqueue_new(&mut self, sub: SubId, delivery: Delivery) {
+        let m = &self.messages[delivery.message.0 as usize];
+        let (key, message) = (m.key, delivery.message);
+        self.world.checkers.copy_enqueued(sub, key);
+        let s = &mut self.world.subs[sub.0 as usize];
+        s.stats.enqueued += 1;
+        if s.queue.len() as u32 >= self.compiled.subs[sub.0 as usize].capacity {
+            // A full queue refuses the message: dead-lettered, or lost without a DLQ.
+            self.dead_letter_or_lose(sub, delivery, DeadLetterReason::MaxLength);
+            let _ = message;
+            return;
+        }
+        s.queue.push_back(delivery);
+        self.world.ready.insert(sub);
+    }
+
+    fn enter_queue_front(&mut self, sub: SubId, delivery: Delivery) {
+        let key = self.messages[delivery.message.0 as usize].subject_key;
+        let s = &mut self.world.subs[sub.0 as usize];
+        unblock(&mut s.blocked, key);
+        s.queue.push_front(delivery);
+        self.world.ready.insert(sub);
+    }
+
+    fn leave_queue(&mut self, sub: SubId, index: usize) -> Delivery {
+        let s = &mut self.world.subs[sub.0 as usize];
+        let delivery = s.queue.remove(index).expect("index from pick");
+        let key = self.messages[delivery.message.0 as usize].subject_key;
+        *s.blocked.entry(key).or_insert(0) += 1;
+        delivery
+    }
+
+    /// A copy that was outside the queue is settled (acked, dead-lettered, lost).
+    fn settle_outside(&mut self, sub: SubId, message: MessageId) {
+        let key = self.messages[message.0 as usize].subject_key;
+        unblock(&mut self.world.subs[sub.0 as usize].blocked, key);
+        self.world.ready.insert(sub);
+    }
+
+    fn dead_letter_or_lose(&mut self, sub: SubId, mut delivery: Delivery, reason: DeadLetterReason) -> bool {
+        let now = self.world.now_ms;
+        let cs = &self.compiled.subs[sub.0 as usize];
+        if cs.dlq {
+            match delivery.history.iter_mut().find(|d| d.queue == cs.name && d.reason == reason) {
+                Some(d) => {
+                    d.count += 1;
+                    d.last_ms = now;
+                }
+                None => delivery.history.push(DeathRecord {
+                    queue: cs.name.clone(),
+                    reason,
+                    count: 1,
+                    first_ms: now,
+                    last_ms: now,
+                }),
+            }
+            let s = &mut self.world.subs[sub.0 as usize];
+            s.stats.dead_lettered += 1;
+            s.dlq.push(DeadLetter { delivery, reason, at_ms: now });
+            true
+        } else {
+            self.lose(sub, delivery.message);
+            false
+        }
+    }
+
+    fn lose(&mut self, sub: SubId, message: MessageId) {
+        let at = self.at();
+        let m = &self.messages[message.0 as usize];
+        let name = &self.compiled.subs[sub.0 as usize].name;
+        self.world.checkers.copy_lost(sub, m.key, message, at, name);
+        self.settle_carriers(sub, message);
+        self.world.subs[sub.0 as usize].stats.lost += 1;
+    }
+
+    fn settle_carriers(&mut self, sub: SubId, message: MessageId) {
+        let m = &self.messages[message.0 as usize];
+        for (q, quantity) in self.compiled.quantities.iter().enumerate() {
+            for (event_type, _, carrier_sub) in &quantity.carriers {
+                if *carrier_sub == sub && *event_type == m.envelope.event_type {
+                    self.world.checkers.carrier_settled(q as u32, sub, m.key);
+                }
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------
+    // Dispatch: the broker hands a message to a consumer
+    // -----------------------------------------------------------------------------
+
+    /// The queue position of the next message the subscription may hand out.
+    fn pick(&self, sub: SubId) -> Option<usize> {
+        let cs = &self.compiled.subs[sub.0 as usize];
+        let s = &self.world.subs[sub.0 as usize];
+        let svc = &self.world.services[cs.service.0 as usize];
+        if s.in_flight.is_some() || !svc.up || svc.partitioned_until.is_some() || s.queue.is_empty() {
+            return None;
+        }
+        if !(cs.ordered && self.compiled.key_order_enforced) {
+            return Some(0);
+        }
+        // Per-key order: skip keys with a copy outside the queue, and within a key take
+        // the earliest publication (a reordered queue must not reorder a key).
+        let mut first: Option<(usize, u64)> = None;
+        for (i, d) in s.queue.iter().enumerate() {
+            let m = &self.messages[d.message.0 as usize];
+            if s.blocked.get(&m.subject_key).copied().unwrap_or(0) > 0 {
+                continue;
+            }
+            match first {
+                None => first = Some((i, m.subject_key)),
+                Some((j, key)) if key == m.subject_key => {
+                    let current = &self.messages[s.queue[j].message.0 as usize];
+                    if m.seq < current.seq {
+                        first = Some((i, key));
+                    }
+                }
+                _ => {}
+            }
+        }
+        first.map(|(i, _)| i)
+    }
+
+    fn dispatch(&mut self, sub: SubId) -> Option<Happened> {
+        let index = self.pick(sub)?;
+        let cs = self.compiled.subs[sub.0 as usize].clone();
+        let now = self.world.now_ms;
+        let delivery = &self.world.subs[sub.0 as usize].queue[index];
+        let message = delivery.message;
+
+        if let Some(ttl) = cs.ttl_ms {
+            if now.saturating_sub(delivery.enqueued_ms) > ttl {
+                let d = self.leave_queue(sub, index);
+                self.settle_outside(sub, message);
+                self.dead_letter_or_lose(sub, d, DeadLetterReason::Expired);
+                return Some(if cs.dlq {
+                    Happened::DeadLettered { message, sub, reason: DeadLetterReason::Expired }
+                } else {
+                    Happened::Lost { message, sub }
+                });
+            }
+        }
+
+        let mut force_fail = false;
+        if !delivery.faulted {
+            if let Some(verdict) = self.judge(sub, message) {
+                self.world.subs[sub.0 as usize].queue[index].faulted = true;
+                match verdict {
+                    Verdict::Pass => {}
+                    Verdict::Fail => force_fail = true,
+                    other => {
+                        if let Some(h) = self.apply_verdict(sub, index, other) {
+                            return Some(h);
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut d = self.leave_queue(sub, index);
+        d.faulted = false;
+        let attempt = d.attempt;
+        let at = self.at();
+        self.world.checkers.attempt_started(attempt, cs.retry.attempts_max, message, at, &cs.name);
+        let svc = &self.world.services[cs.service.0 as usize];
+        let handler_ms = self.compiled.services[cs.service.0 as usize]
+            .handlers
+            .get(&self.messages[message.0 as usize].envelope.event_type)
+            .map_or(1, |h| h.processing_ms);
+        let done = now + handler_ms + svc.extra_ms;
+        let s = &mut self.world.subs[sub.0 as usize];
+        s.stats.attempts += 1;
+        s.in_flight = Some(InFlight { delivery: d, started_ms: now, done_ms: done, force_fail });
+        self.world.schedule(done, Agenda::Complete { sub });
+        Some(Happened::Delivered { message, sub, attempt, acked_first: cs.delivery.acks_before_handling() })
+    }
+
+    /// Runs the fault rules on a delivery; the first that fires decides.
+    fn judge(&mut self, sub: SubId, message: MessageId) -> Option<Verdict> {
+        let cs = &self.compiled.subs[sub.0 as usize];
+        let event_type = &self.messages[message.0 as usize].envelope.event_type;
+        for rule in &self.compiled.rules {
+            let matches = rule.sub.is_none_or(|s| s == sub)
+                && rule.service.is_none_or(|s| s == cs.service)
+                && rule.event_type.as_ref().is_none_or(|t| t == event_type);
+            if matches && rule.verdict != Verdict::Pass && self.world.rng.chance(rule.per_mille) {
+                let verdict = match rule.verdict {
+                    Verdict::Random => match self.world.rng.below(6) {
+                        0 => Verdict::Drop,
+                        1 => Verdict::Duplicate,
+                        2 => Verdict::Delay { delay_ms: 50 + self.world.rng.below(450) },
+                        3 => Verdict::Reorder,
+                        4 => Verdict::Fail,
+                        _ => Verdict::Crash { restart_after_ms: 100 + self.world.rng.below(900) },
+                    },
+                    v => v,
+                };
+                return Some(verdict);
+            }
+        }
+        None
+    }
+
+    /// Applies a rule's verdict to the queued delivery at `index`. Returns `None` when
+    /// the verdict leaves the delivery to proceed (a reorder with nothing behind it).
+    fn apply_verdict(&mut self, sub: SubId, index: usize, verdict: Verdict) -> Option<Happened> {
+        let message = self.world.subs[sub.0 as usize].queue[index].message;
+        match verdict {
+            Verdict::Drop => Some(self.drop_delivery(sub, index)),
+            Verdict::Duplicate => Some(self.duplicate_delivery(sub, index)),
+            Verdict::Delay { delay_ms } => Some(self.delay_delivery(sub, index, delay_ms)),
+            Verdict::Reorder => {
+                let s = &mut self.world.subs[sub.0 as usize];
+                if index + 1 < s.queue.len() {
+                    s.queue.swap(index, index + 1);
+                    self.world.ready.insert(sub);
+                    Some(Happened::Reordered { message, sub })
+                } else {
+                    None
+                }
+            }
+            Verdict::Crash { restart_after_ms } => {
+                let service = self.compiled.subs[sub.0 as usize].service;
+                self.world.ready.insert(sub);
+                Some(self.crash(service, Some(restart_after_ms)))
+            }
+            Verdict::Pass | Verdict::Fail | Verdict::Random => None,
+        }
+    }
+
+    fn drop_delivery(&mut self, sub: SubId, index: usize) -> Happened {
+        let cs = &self.compiled.subs[sub.0 as usize];
+        let (timeout, at_most_once) = (cs.ack_timeout_ms, cs.delivery.acks_before_handling());
+        let mut d = self.leave_queue(sub, index);
+        let message = d.message;
+        self.world.ready.insert(sub);
+        if at_most_once {
+            // The broker counted it as delivered and forgot it.
+            self.settle_outside(sub, message);
+            self.lose(sub, message);
+            Happened::Dropped { message, sub, lost: true }
+        } else {
+            // No acknowledgement arrives; the broker redelivers after its timeout.
+            d.attempt += 1;
+            d.faulted = false;
+            self.world.subs[sub.0 as usize].waiting += 1;
+            let at = self.world.now_ms + timeout;
+            self.world.schedule(at, Agenda::Requeue { sub, delivery: d, cause: RequeueCause::AckTimeout });
+            Happened::Dropped { message, sub, lost: false }
+        }
+    }
+
+    fn duplicate_delivery(&mut self, sub: SubId, index: usize) -> Happened {
+        let s = &mut self.world.subs[sub.0 as usize];
+        let mut copy = s.queue[index].clone();
+        copy.faulted = true;
+        let message = copy.message;
+        let key = self.messages[message.0 as usize].key;
+        s.queue.push_back(copy);
+        s.stats.enqueued += 1;
+        self.world.checkers.copy_enqueued(sub, key);
+        self.world.ready.insert(sub);
+        Happened::Duplicated { message, sub }
+    }
+
+    fn delay_delivery(&mut self, sub: SubId, index: usize, delay_ms: Millis) -> Happened {
+        let mut d = self.leave_queue(sub, index);
+        d.faulted = true;
+        let message = d.message;
+        self.world.subs[sub.0 as usize].waiting += 1;
+        self.world.ready.insert(sub);
+        let at = self.world.now_ms + delay_ms;
+        self.world.schedule(at, Agenda::Requeue { sub, delivery: d, cause: RequeueCause::DelayElapsed });
+        Happened::Delayed { message, sub, delay_ms }
+    }
+
+    // -----------------------------------------------------------------------------
+    // Completion: the handler finishes
+    // -----------------------------------------------------------------------------
+
+    fn complete(&mut self, sub: SubId) -> Happened {
+        let cs = self.compiled.subs[sub.0 as usize].clone();
+        let service = cs.service;
+        let in_flight =
+            self.world.subs[sub.0 as usize].in_flight.take().expect("a Complete is scheduled only for work in flight");
+        let delivery = in_flight.delivery;
+        let message = delivery.message;
+        self.world.ready.insert(sub);
+        let m = &self.messages[message.0 as usize];
+        let key = m.key;
+        let event_type = m.envelope.event_type.clone();
+        let fail_rate = self.world.services[service.0 as usize].fail_per_mille;
+
+        let failure = if in_flight.force_fail {
+            Some(FailureCause::Injected)
+        } else if self.world.poisoned.contains(&key) {
+            Some(FailureCause::Poisoned)
+        } else if fail_rate > 0 && self.world.rng.chance(fail_rate) {
+            Some(FailureCause::FailureRate)
+        } else {
+            None
+        };
+        let handler = self.compiled.services[service.0 as usize].handlers.get(&event_type).cloned();
+        let decision = match (failure, &handler) {
+            (Some(cause), _) => Err(cause),
+            (None, None) => Ok(None),
+            (None, Some(h)) => {
+                if cs.delivery.idempotent() && self.world.subs[sub.0 as usize].processed.contains(&key) {
+                    return self.skip_duplicate(sub, delivery);
+                }
+                decide(h, &self.world.services[service.0 as usize].state, &self.messages[message.0 as usize].envelope)
+                    .map(Some)
+            }
+        };
+        match decision {
+            Ok(decision) => self.commit(sub, delivery, decision, in_flight.started_ms),
+            Err(cause) => {
+                let reject = matches!(cause, FailureCause::Malformed { .. })
+                    && handler.as_ref().is_some_and(|h| h.reject_malformed);
+                self.fail(sub, delivery, cause, reject)
+            }
+        }
+    }
+
+    fn skip_duplicate(&mut self, sub: SubId, delivery: Delivery) -> Happened {
+        let message = delivery.message;
+        let key = self.messages[message.0 as usize].key;
+        self.world.checkers.copy_handled(sub, key);
+        self.settle_carriers_if_unapplied(sub, message);
+        let s = &mut self.world.subs[sub.0 as usize];
+        s.stats.duplicates_skipped += 1;
+        self.acknowledge(sub, delivery);
+        Happened::DuplicateSkipped { message, sub }
+    }
+
+    /// A skipped duplicate copy leaves transit without touching an account.
+    fn settle_carriers_if_unapplied(&mut self, sub: SubId, message: MessageId) {
+        self.settle_carriers(sub, message);
+    }
+
+    /// Acknowledges a handled copy, unless a partition swallows the acknowledgement.
+    /// Returns whether the broker got the ack.
+    fn acknowledge(&mut self, sub: SubId, delivery: Delivery) -> bool {
+        let cs = &self.compiled.subs[sub.0 as usize];
+        let partitioned = self.world.services[cs.service.0 as usize].partitioned_until.is_some();
+        if partitioned && !cs.delivery.acks_before_handling() {
+            // The key stays blocked: the broker still thinks the copy is out.
+            let mut d = delivery;
+            d.attempt += 1;
+            self.world.subs[sub.0 as usize].unacked.push(d);
+            false
+        } else {
+            self.settle_outside(sub, delivery.message);
+            true
+        }
+    }
+
+    /// Applies a successful handling as one local transaction: state changes, the
+    /// processed id, and the emitted events all commit together.
+    fn commit(&mut self, sub: SubId, delivery: Delivery, decision: Option<Decision>, started_ms: Millis) -> Happened {
+        let cs = self.compiled.subs[sub.0 as usize].clone();
+        let service = cs.service;
+        let message = delivery.message;
+        let at = self.at();
+        let m = self.messages[message.0 as usize].clone();
+        let now = self.world.now_ms;
+
+        let (outcome, emitted) = match decision {
+            None => (HandleOutcome::Ignored, 0),
+            Some(decision) => {
+                for (key, delta) in &decision.effects {
+                    let state = &mut self.world.services[service.0 as usize].state;
+                    let value = state.entry(key.clone()).or_insert(0);
+                    *value = value.saturating_add(*delta);
+                    for (q, quantity) in self.compiled.quantities.iter().enumerate() {
+                        if quantity.accounts.iter().any(|(s, prefix)| *s == service && key.starts_with(prefix.as_str()))
+                        {
+                            self.world.checkers.account_changed(q, *delta);
+                        }
+                    }
+                }
+                if cs.delivery.idempotent() {
+                    self.world.subs[sub.0 as usize].processed.insert(m.key);
+                }
+                if !decision.effects.is_empty() || !decision.emits.is_empty() {
+                    self.world.checkers.effect_applied(sub, m.key, message, at, &cs.name);
+                }
+                if cs.ordered {
+                    self.world.checkers.ordered_handling(sub, m.subject_key, m.seq, message, at, &cs.name);
+                }
+                let emitted = decision.emits.len() as u32;
+                for (i, emit) in decision.emits.into_iter().enumerate() {
+                    self.emit(service, message, &m, i as u32, emit);
+                }
+                (if decision.declined { HandleOutcome::Declined } else { HandleOutcome::Applied }, emitted)
+            }
+        };
+        self.world.checkers.copy_handled(sub, m.key);
+        self.settle_carriers(sub, message);
+        let s = &mut self.world.subs[sub.0 as usize];
+        s.stats.handled += 1;
+        let latency = now.saturating_sub(delivery.enqueued_ms.min(m.envelope.time_ms));
+        s.stats.latency_ms_total += latency;
+        s.stats.latency_ms_max = s.stats.latency_ms_max.max(latency);
+        let _ = started_ms;
+        if let Some(flow) = m.envelope.correlation_id.as_ref().and_then(|c| self.world.flows.get_mut(c)) {
+            flow.last_ms = now;
+            flow.handled += 1;
+        }
+        let acked = if cs.delivery.acks_before_handling() {
+            self.settle_outside(sub, message);
+            true
+        } else {
+            self.acknowledge(sub, delivery)
+        };
+        Happened::Handled { message, sub, outcome, emitted, acked }
+    }
+
+    fn emit(&mut self, service: ServiceId, cause: MessageId, cause_msg: &Message, index: u32, emit: PlannedEmit) {
+        let id = event_id(Fnv1a::default().u64(cause_msg.key).u64(u64::from(index)).str(&emit.event_type).finish());
+        let correlation_id =
+            if self.compiled.correlation_ids { cause_msg.envelope.correlation_id.clone() } else { None };
+        let mut data = emit.data;
+        if self.compiled.fat_events {
+            let entity: Map<String, Value> = self.world.services[service.0 as usize]
+                .state
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(*v)))
+                .collect();
+            data.insert("entity".into(), Value::Object(entity));
+        }
+        let envelope = Envelope {
+            id,
+            source: self.compiled.services[service.0 as usize].name.clone(),
+            event_type: emit.event_type,
+            kind: emit.kind,
+            time_ms: self.world.now_ms,
+            subject: emit.subject,
+            schema_version: 1,
+            data,
+            correlation_id,
+            causation_id: Some(cause_msg.envelope.id.clone()),
+        };
+        let at = self.at();
+        let new_id = self.new_message(envelope, emit.topic, Some(service), Some(cause));
+        let correlation = self.messages[new_id.0 as usize].envelope.correlation_id.clone();
+        self.world.checkers.emitted(cause_msg.envelope.correlation_id.as_deref(), correlation.as_deref(), new_id, at);
+        if self.world.services[service.0 as usize].partitioned_until.is_some() {
+            self.world.services[service.0 as usize].held.push(new_id);
+        } else {
+            let at = self.world.now_ms + self.compiled.scenario.publish_latency_ms;
+            self.world.schedule(at, Agenda::Publish { message: new_id });
+        }
+    }
+
+    fn fail(&mut self, sub: SubId, delivery: Delivery, cause: FailureCause, reject: bool) -> Happened {
+        let cs = self.compiled.subs[sub.0 as usize].clone();
+        let message = delivery.message;
+        let attempt = delivery.attempt;
+        self.world.subs[sub.0 as usize].stats.failures += 1;
+        let then = if cs.delivery.acks_before_handling() {
+            // Acknowledged before handling: the broker will not send it again.
+            self.settle_outside(sub, message);
+            self.lose(sub, message);
+            AfterFailure::Lost
+        } else if reject {
+            self.settle_outside(sub, message);
+            if self.dead_letter_or_lose(sub, delivery, DeadLetterReason::Rejected) {
+                AfterFailure::DeadLettered(DeadLetterReason::Rejected)
+            } else {
+                AfterFailure::Lost
+            }
+        } else if attempt < cs.retry.attempts_max || !cs.dlq {
+            let base =
+                if attempt < cs.retry.attempts_max { cs.retry.backoff_ms(attempt) } else { cs.retry.backoff_max_ms };
+            let backoff = self.jitter(base, cs.retry.jitter_per_mille);
+            let mut d = delivery;
+            d.attempt += 1;
+            d.faulted = false;
+            // The copy keeps its key blocked while it waits (see `pick`), which is what
+            // per-key order needs; unordered subscriptions ignore the block.
+            self.world.subs[sub.0 as usize].waiting += 1;
+            let at = self.world.now_ms + backoff;
+            self.world.schedule(at, Agenda::Requeue { sub, delivery: d, cause: RequeueCause::BackoffElapsed });
+            if attempt < cs.retry.attempts_max {
+                AfterFailure::RetryInMs(backoff)
+            } else {
+                AfterFailure::LoopsWithoutDlq(backoff)
+            }
+        } else {
+            self.settle_outside(sub, message);
+            self.dead_letter_or_lose(sub, delivery, DeadLetterReason::DeliveryLimit);
+            AfterFailure::DeadLettered(DeadLetterReason::DeliveryLimit)
+        };
+        Happened::HandlingFailed { message, sub, attempt, cause, then }
+    }
+
+    fn jitter(&mut self, base: Millis, per_mille: u32) -> Millis {
+        if per_mille == 0 || base == 0 {
+            return base;
+        }
+        let spread = base.saturating_mul(u64::from(per_mille.min(1000))) / 1000;
+        let offset = self.world.rng.below(2 * spread + 1);
+        (base - spread).saturating_add(offset).max(1)
+    }
+
+    // -----------------------------------------------------------------------------
+    // Service faults
+    // -----------------------------------------------------------------------------
+
+    fn mark_service_ready(&mut self, service: ServiceId) {
+        for sub in &self.compiled.services[service.0 as usize].subs {
+            self.world.ready.insert(*sub);
+        }
+    }
+
+    fn crash(&mut self, service: ServiceId, restart_after_ms: Option<Millis>) -> Happened {
+        let (mut lost, mut requeued) = (0, 0);
+        self.world.services[service.0 as usize].up = false;
+        let subs = self.compiled.services[service.0 as usize].subs.clone();
+        for sub in subs {
+            let Some(in_flight) = self.world.subs[sub.0 as usize].in_flight.take() else { continue };
+            let message = in_flight.delivery.message;
+            if self.compiled.subs[sub.0 as usize].delivery.acks_before_handling() {
+                self.settle_outside(sub, message);
+                self.lose(sub, message);
+                lost += 1;
+            } else {
+                let mut d = in_flight.delivery;
+                d.attempt += 1;
+                d.faulted = false;
+                self.enter_queue_front(sub, d);
+                requeued += 1;
+            }
+        }
+        // The handlings in flight will never complete.
+        let doomed: BTreeSet<u32> = self.compiled.services[service.0 as usize].subs.iter().map(|s| s.0).collect();
+        self.world.agenda.retain(|Reverse(e)| {
+            !matches!(&e.event, Agenda::Complete { sub } if doomed.contains(&sub.0))
+                && !matches!(&e.event, Agenda::Restart { service: s } if *s == service)
+        });
+        if let Some(after) = restart_after_ms {
+            let at = self.world.now_ms + after;
+            self.world.schedule(at, Agenda::Restart { service });
+        }
+        Happened::Crashed { service, lost, requeued }
+    }
+
+    fn heal(&mut self, service: ServiceId) -> Happened {
+        let now = self.world.now_ms;
+        let svc = &mut self.world.services[service.0 as usize];
+        svc.partitioned_until = None;
+        let held = std::mem::take(&mut svc.held);
+        let mut released = held.len() as u32;
+        for message in held {
+            let at = now + self.compiled.scenario.publish_latency_ms;
+            self.world.schedule(at, Agenda::Publish { message });
+        }
+        for sub in self.compiled.services[service.0 as usize].subs.clone() {
+            let unacked = std::mem::take(&mut self.world.subs[sub.0 as usize].unacked);
+            released += unacked.len() as u32;
+            for d in unacked.into_iter().rev() {
+                self.enter_queue_front(sub, d);
+            }
+        }
+        self.mark_service_ready(service);
+        Happened::Healed { service, released }
+    }
+
+    // -----------------------------------------------------------------------------
+    // Scripted faults
+    // -----------------------------------------------------------------------------
+
+    fn apply_scripted(&mut self, index: u32) -> Happened {
+        let fault = self.script[index as usize].fault.clone();
+        let missed = |fault: &Fault| Happened::FaultMissed { label: fault.label(), target: fault.target().to_string() };
+        let service_of = |c: &Compiled, name: &str| c.service_by_name(name);
+        match &fault {
+            Fault::CrashService { service, restart_after_ms } => match service_of(&self.compiled, service) {
+                Some(id) => self.crash(id, *restart_after_ms),
+                None => missed(&fault),
+            },
+            Fault::RestartService { service } => match service_of(&self.compiled, service) {
+                Some(id) => {
+                    self.world.services[id.0 as usize].up = true;
+                    self.world
+                        .agenda
+                        .retain(|Reverse(e)| !matches!(&e.event, Agenda::Restart { service: s } if *s == id));
+                    self.mark_service_ready(id);
+                    Happened::Restarted { service: id }
+                }
+                None => missed(&fault),
+            },
+            Fault::SlowService { service, extra_ms } => match service_of(&self.compiled, service) {
+                Some(id) => {
+                    self.world.services[id.0 as usize].extra_ms = *extra_ms;
+                    Happened::Slowed { service: id, extra_ms: *extra_ms }
+                }
+                None => missed(&fault),
+            },
+            Fault::FailHandlers { service, per_mille } => match service_of(&self.compiled, service) {
+                Some(id) => {
+                    self.world.services[id.0 as usize].fail_per_mille = (*per_mille).min(1000);
+                    Happened::FailureRateSet { service: id, per_mille: (*per_mille).min(1000) }
+                }
+                None => missed(&fault),
+            },
+            Fault::PartitionService { service, duration_ms } => match service_of(&self.compiled, service) {
+                Some(id) => {
+                    let until = self.world.now_ms + duration_ms;
+                    let svc = &mut self.world.services[id.0 as usize];
+                    let until = svc.partitioned_until.map_or(until, |u| u.max(until));
+                    svc.partitioned_until = Some(until);
+                    self.world.agenda.retain(|Reverse(e)| !matches!(&e.event, Agenda::Heal { service: s } if *s == id));
+                    self.world.schedule(until, Agenda::Heal { service: id });
+                    Happened::Partitioned { service: id, duration_ms: *duration_ms }
+                }
+                None => missed(&fault),
+            },
+            Fault::PoisonMessage { message } => match self.message_by_event_id(message) {
+                Some(id) => {
+                    let key = self.messages[id.0 as usize].key;
+                    self.world.poisoned.insert(key);
+                    Happened::Poisoned { message: id }
+                }
+                None => missed(&fault),
+            },
+            Fault::DropMessage { message, subscription }
+            | Fault::DuplicateMessage { message, subscription }
+            | Fault::DelayMessage { message, subscription, .. }
+            | Fault::ReorderMessage { message, subscription } => {
+                match self.find_queued(message, subscription.as_deref()) {
+                    Some((sub, index)) => {
+                        let verdict = match &fault {
+                            Fault::DropMessage { .. } => Verdict::Drop,
+                            Fault::DuplicateMessage { .. } => Verdict::Duplicate,
+                            Fault::DelayMessage { delay_ms, .. } => Verdict::Delay { delay_ms: *delay_ms },
+                            _ => Verdict::Reorder,
+                        };
+                        self.apply_verdict(sub, index, verdict).unwrap_or_else(|| missed(&fault))
+                    }
+                    None => missed(&fault),
+                }
+            }
+            Fault::RedriveDeadLetters { subscription, message } => {
+                self.redrive_or_discard(subscription, message.as_deref(), true).unwrap_or_else(|| missed(&fault))
+            }
+            Fault::DiscardDeadLetters { subscription, message } => {
+                self.redrive_or_discard(subscription, message.as_deref(), false).unwrap_or_else(|| missed(&fault))
+            }
+        }
+    }
+
+    /// The first queued copy of an event (in subscription order).
+    fn find_queued(&self, event_id: &str, subscription: Option<&str>) -> Option<(SubId, usize)> {
+        let wanted = subscription.and_then(|n| self.compiled.sub_by_name(n));
+        for (i, s) in self.world.subs.iter().enumerate() {
+            if subscription.is_some() && wanted != Some(SubId(i as u32)) {
+                continue;
+            }
+            if let Some(index) =
+                s.queue.iter().position(|d| self.messages[d.message.0 as usize].envelope.id == event_id)
+            {
+                return Some((SubId(i as u32), index));
+            }
+        }
+        None
+    }
+
+    /// Redrives or discards the subscription's dead letters (or only the named one).
+    /// One step handles them all; the record names the first.
+    fn redrive_or_discard(&mut self, subscription: &str, event_id: Option<&str>, redrive: bool) -> Option<Happened> {
+        let sub = self.compiled.sub_by_name(subscription)?;
+        let letters = std::mem::take(&mut self.world.subs[sub.0 as usize].dlq);
+        let (chosen, kept): (Vec<DeadLetter>, Vec<DeadLetter>) = letters
+            .into_iter()
+            .partition(|l| event_id.is_none_or(|id| self.messages[l.delivery.message.0 as usize].envelope.id == id));
+        self.world.subs[sub.0 as usize].dlq = kept;
+        let first = chosen.first()?.delivery.message;
+        let now = self.world.now_ms;
+        for letter in chosen {
+            let message = letter.delivery.message;
+            if redrive {
+                let d = Delivery {
+                    message,
+                    attempt: 1,
+                    enqueued_ms: now,
+                    faulted: false,
+                    history: letter.delivery.history,
+                };
+                let s = &mut self.world.subs[sub.0 as usize];
+                s.stats.redriven += 1;
+                s.queue.push_back(d);
+                self.world.ready.insert(sub);
+            } else {
+                let key = self.messages[message.0 as usize].key;
+                self.world.checkers.copy_discarded(sub, key);
+                self.settle_carriers(sub, message);
+                self.world.subs[sub.0 as usize].stats.discarded += 1;
+            }
+        }
+        Some(if redrive {
+            Happened::Redriven { message: first, sub }
+        } else {
+            Happened::Discarded { message: first, sub }
+        })
+    }
+}
+
+fn unblock(blocked: &mut BTreeMap<u64, u32>, key: u64) {
+    if let Some(n) = blocked.get_mut(&key) {
+        if *n > 1 {
+            *n -= 1;
+        } else {
+            blocked.remove(&key);
+        }
+    }
+}
+
+impl World {
+    fn schedule(&mut self, time: Millis, event: Agenda) {
+        self.seq += 1;
+        self.agenda.push(Reverse(Entry { time, seq: self.seq, event }));
+    }
+}
+
+impl Lookup for Simulation {
+    fn event_id(&self, message: MessageId) -> &str {
+        self.messages.get(message.0 as usize).map_or("?", |m| m.envelope.id.as_str())
+    }
+    fn event_type(&self, message: MessageId) -> &str {
+        self.messages.get(message.0 as usize).map_or("?", |m| m.envelope.event_type.as_str())
+    }
+    fn topic_name(&self, topic: TopicId) -> &str {
+        self.compiled.topics.get(topic.0 as usize).map_or("?", |t| t.name.as_str())
+    }
+    fn service_name(&self, service: ServiceId) -> &str {
+        self.compiled.services.get(service.0 as usize).map_or("?", |s| s.name.as_str())
+    }
+    fn sub_name(&self, sub: SubId) -> &str {
+        self.compiled.subs.get(sub.0 as usize).map_or("?", |s| s.name.as_str())
+    }
+    fn attempts_max(&self, sub: SubId) -> u32 {
+        self.compiled.subs.get(sub.0 as usize).map_or(0, |s| s.retry.attempts_max)
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Decide: the business rules of a handler, with no side effects
+// ---------------------------------------------------------------------------------
+
+/// What a handler decided to do with one event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub declined: bool,
+    pub effects: Vec<(String, i64)>,
+    pub emits: Vec<PlannedEmit>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedEmit {
+    pub topic: TopicId,
+    pub event_type: String,
+    pub kind: super::envelope::EventKind,
+    pub subject: String,
+    pub data: Map<String, Value>,
+}
+
+/// Evaluates a handler against the service's state and the event. All rules live
+/// here; applying the decision is a plain fold with no rules (see `commit`).
+pub fn decide(
+    handler: &CompiledHandler,
+    state: &BTreeMap<String, i64>,
+    event: &Envelope,
+) -> Result<Decision, FailureCause> {
+    let mut satisfied = true;
+    for (key, at_least) in &handler.require {
+        let key = render_key(key, event)?;
+        let needed = eval(at_least, event)?;
+        if state.get(&key).copied().unwrap_or(0) < needed {
+            satisfied = false;
+        }
+    }
+    let (effects, emits) = if satisfied {
+        let mut effects = Vec::with_capacity(handler.effects.len());
+        for (key, add) in &handler.effects {
+            effects.push((render_key(key, event)?, eval(add, event)?));
+        }
+        (effects, &handler.emit)
+    } else {
+        (Vec::new(), &handler.otherwise)
+    };
+    let mut planned = Vec::with_capacity(emits.len());
+    for e in emits {
+        planned.push(plan_emit(e, event)?);
+    }
+    Ok(Decision { declined: !satisfied, effects, emits: planned })
+}
+
+fn plan_emit(e: &CompiledEmit, event: &Envelope) -> Result<PlannedEmit, FailureCause> {
+    let subject = match &e.subject {
+        Some(t) => render_key(t, event)?,
+        None => event.subject.clone(),
+    };
+    let data = match &e.data {
+        None => event.data.clone(),
+        Some(fields) => {
+            let mut data = Map::new();
+            for (k, t) in fields {
+                let v = match t {
+                    DataTemplate::Literal(v) => v.clone(),
+                    DataTemplate::Template(t) => render_value(t, event)?,
+                };
+                data.insert(k.clone(), v);
+            }
+            data
+        }
+    };
+    Ok(PlannedEmit { topic: e.topic, event_type: e.event_type.clone(), kind: e.kind, subject, data })
+}
+
+fn eval(expr: &Expr, event: &Envelope) -> Result<i64, FailureCause> {
+    match expr {
+        Expr::Literal(n) => Ok(*n),
+        Expr::Field { name, negate } => {
+            let v = event.int(name).ok_or_else(|| FailureCause::Malformed { field: name.clone() })?;
+            Ok(if *negate { v.saturating_neg() } else { v })
+        }
+    }
+}
+
+fn field_text(event: &Envelope, field: &str) -> Result<String, FailureCause> {
+    match event.data.get(field) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(v.to_string()),
+        _ => Err(FailureCause::Malformed { field: field.to_string() }),
+    }
+}
+
+fn render_key(t: &Template, event: &Envelope) -> Result<String, FailureCause> {
+    let mut out = String::new();
+    for p in &t.parts {
+        match p {
+            Part::Text(s) => out.push_str(s),
+            Part::Subject => out.push_str(&event.subject),
+            Part::Field(f) => out.push_str(&field_text(event, f)?),
+            Part::Repetition => {}
+        }
+    }
+    Ok(out)
+}
+
+fn render_value(t: &Template, event: &Envelope) -> Result<Value, FailureCause> {
+    match t.sole_placeholder() {
+        Some(Part::Field(f)) => event.data.get(f).cloned().ok_or_else(|| FailureCause::Malformed { field: f.clone() }),
+        _ => render_key(t, event).map(Value::String),
+    }
+}
+
+fn render_template(t: &Template, event: Option<&Envelope>, n: u32) -> Option<String> {
+    let mut out = String::new();
+    for p in &t.parts {
+        match p {
+            Part::Text(s) => out.push_str(s),
+            Part::Repetition => out.push_str(&n.to_string()),
+            Part::Subject => out.push_str(&event?.subject),
+            Part::Field(f) => out.push_str(&field_text(event?, f).ok()?),
+        }
+    }
+    Some(out)
+}
+
+fn render_workload_value(t: &DataTemplate, n: u32) -> Value {
+    match t {
+        DataTemplate::Literal(v) => v.clone(),
+        DataTemplate::Template(t) => match t.sole_placeholder() {
+            Some(Part::Repetition) => Value::from(n),
+            _ => Value::String(render_template(t, None, n).unwrap_or_default()),
+        },
+    }
+}

@@ -1,0 +1,373 @@
+//! The step trace: one record per step, the run's first-class artifact.
+//!
+//! Each step of the simulation produces exactly one [`TraceRecord`]: what happened,
+//! to which message, where, and at what simulated time. The records drive the UI's
+//! event log, the determinism tests (via [`trace_hash`]) and every export.
+//!
+//! # Legend of the one-line form
+//!
+//! ```text
+//!   step     time  verb         event            type               where            detail
+//!     12    105ms  deliver      evt_3a9c00129f1  order.placed       payment-orders   attempt 2/3
+//! ```
+//!
+//! * `step` counts from 0; `time` is simulated milliseconds.
+//! * `verb` is one of: `publish` (reached the bus and fanned out), `hold` (a
+//!   partitioned service's publication waits), `deliver` (a consumer starts handling;
+//!   `acked first` under at-most-once), `handle` (handling finished: `applied`,
+//!   `declined` or `ignored`, with the number of events emitted), `skip-dup` (an
+//!   idempotent consumer recognised a duplicate), `fail` (handling failed, with what
+//!   happens next), `requeue` (back in the queue after backoff, delay or ack timeout),
+//!   `dead-letter`, `lost`, `redrive`, `discard`, the fault verbs `drop`, `duplicate`,
+//!   `delay`, `reorder`, `poison`, `crash`, `restart`, `slow`, `fail-rate`,
+//!   `partition`, `heal`, `ack-lost`, and `missed` (a scripted fault found no target).
+//! * `event` is the CloudEvents id, `type` the event type without the
+//!   `io.eventscope.` prefix, and `where` the subscription or service concerned.
+
+use std::fmt::{self, Write as _};
+
+use serde::{Deserialize, Serialize};
+
+use super::envelope::MessageId;
+use super::hash::Fnv1a;
+use super::time::Millis;
+
+/// Index of a topic in the scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TopicId(pub u32);
+/// Index of a service in the scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ServiceId(pub u32);
+/// Index of a subscription in the scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SubId(pub u32);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceRecord {
+    pub step: u64,
+    pub time_ms: Millis,
+    pub happened: Happened,
+}
+
+/// Why a message went to a dead-letter queue (the reasons RabbitMQ's `x-death` uses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterReason {
+    /// The consumer rejected it as unprocessable (a malformed payload).
+    Rejected,
+    /// It waited in the queue longer than the subscription's TTL.
+    Expired,
+    /// The queue was full.
+    MaxLength,
+    /// It failed on every one of its `attempts_max` attempts.
+    DeliveryLimit,
+}
+
+impl DeadLetterReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+            Self::MaxLength => "max_length",
+            Self::DeliveryLimit => "delivery_limit",
+        }
+    }
+}
+
+/// Why a handling attempt failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureCause {
+    /// The payload lacks a field the handler reads (or it has the wrong type).
+    Malformed { field: String },
+    /// The message was marked as poison: every handling fails.
+    Poisoned,
+    /// A fault rule failed this attempt.
+    Injected,
+    /// The service fails handlers at a configured rate.
+    FailureRate,
+}
+
+/// What the engine did after a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterFailure {
+    RetryInMs(Millis),
+    DeadLettered(DeadLetterReason),
+    /// At-most-once had already acknowledged it, or it was rejected without a DLQ.
+    Lost,
+    /// No DLQ: the message goes back to the queue and will fail again.
+    LoopsWithoutDlq(Millis),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandleOutcome {
+    /// Requirements held: effects applied, events emitted.
+    Applied,
+    /// A requirement did not hold (insufficient funds): no effect, `otherwise` emitted.
+    Declined,
+    /// The service has no handler for this type.
+    Ignored,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequeueCause {
+    BackoffElapsed,
+    DelayElapsed,
+    AckTimeout,
+}
+
+/// What one step did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Happened {
+    Published { message: MessageId, topic: TopicId, fanout: u32 },
+    PublishHeld { message: MessageId, service: ServiceId },
+    Delivered { message: MessageId, sub: SubId, attempt: u32, acked_first: bool },
+    Handled { message: MessageId, sub: SubId, outcome: HandleOutcome, emitted: u32, acked: bool },
+    DuplicateSkipped { message: MessageId, sub: SubId },
+    HandlingFailed { message: MessageId, sub: SubId, attempt: u32, cause: FailureCause, then: AfterFailure },
+    Requeued { message: MessageId, sub: SubId, attempt: u32, cause: RequeueCause },
+    DeadLettered { message: MessageId, sub: SubId, reason: DeadLetterReason },
+    Lost { message: MessageId, sub: SubId },
+    Redriven { message: MessageId, sub: SubId },
+    Discarded { message: MessageId, sub: SubId },
+    Dropped { message: MessageId, sub: SubId, lost: bool },
+    Duplicated { message: MessageId, sub: SubId },
+    Delayed { message: MessageId, sub: SubId, delay_ms: Millis },
+    Reordered { message: MessageId, sub: SubId },
+    Poisoned { message: MessageId },
+    Crashed { service: ServiceId, lost: u32, requeued: u32 },
+    Restarted { service: ServiceId },
+    Slowed { service: ServiceId, extra_ms: Millis },
+    FailureRateSet { service: ServiceId, per_mille: u32 },
+    Partitioned { service: ServiceId, duration_ms: Millis },
+    Healed { service: ServiceId, released: u32 },
+    AckLost { message: MessageId, sub: SubId },
+    FaultMissed { label: &'static str, target: String },
+}
+
+impl Happened {
+    /// The short verb of the one-line form (see the module legend).
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Self::Published { .. } => "publish",
+            Self::PublishHeld { .. } => "hold",
+            Self::Delivered { .. } => "deliver",
+            Self::Handled { .. } => "handle",
+            Self::DuplicateSkipped { .. } => "skip-dup",
+            Self::HandlingFailed { .. } => "fail",
+            Self::Requeued { .. } => "requeue",
+            Self::DeadLettered { .. } => "dead-letter",
+            Self::Lost { .. } => "lost",
+            Self::Redriven { .. } => "redrive",
+            Self::Discarded { .. } => "discard",
+            Self::Dropped { .. } => "drop",
+            Self::Duplicated { .. } => "duplicate",
+            Self::Delayed { .. } => "delay",
+            Self::Reordered { .. } => "reorder",
+            Self::Poisoned { .. } => "poison",
+            Self::Crashed { .. } => "crash",
+            Self::Restarted { .. } => "restart",
+            Self::Slowed { .. } => "slow",
+            Self::FailureRateSet { .. } => "fail-rate",
+            Self::Partitioned { .. } => "partition",
+            Self::Healed { .. } => "heal",
+            Self::AckLost { .. } => "ack-lost",
+            Self::FaultMissed { .. } => "missed",
+        }
+    }
+
+    /// The message this step concerns, if any.
+    pub fn message(&self) -> Option<MessageId> {
+        match self {
+            Self::Published { message, .. }
+            | Self::PublishHeld { message, .. }
+            | Self::Delivered { message, .. }
+            | Self::Handled { message, .. }
+            | Self::DuplicateSkipped { message, .. }
+            | Self::HandlingFailed { message, .. }
+            | Self::Requeued { message, .. }
+            | Self::DeadLettered { message, .. }
+            | Self::Lost { message, .. }
+            | Self::Redriven { message, .. }
+            | Self::Discarded { message, .. }
+            | Self::Dropped { message, .. }
+            | Self::Duplicated { message, .. }
+            | Self::Delayed { message, .. }
+            | Self::Reordered { message, .. }
+            | Self::Poisoned { message }
+            | Self::AckLost { message, .. } => Some(*message),
+            _ => None,
+        }
+    }
+
+    /// The subscription this step concerns, if any.
+    pub fn sub(&self) -> Option<SubId> {
+        match self {
+            Self::Delivered { sub, .. }
+            | Self::Handled { sub, .. }
+            | Self::DuplicateSkipped { sub, .. }
+            | Self::HandlingFailed { sub, .. }
+            | Self::Requeued { sub, .. }
+            | Self::DeadLettered { sub, .. }
+            | Self::Lost { sub, .. }
+            | Self::Redriven { sub, .. }
+            | Self::Discarded { sub, .. }
+            | Self::Dropped { sub, .. }
+            | Self::Duplicated { sub, .. }
+            | Self::Delayed { sub, .. }
+            | Self::Reordered { sub, .. }
+            | Self::AckLost { sub, .. } => Some(*sub),
+            _ => None,
+        }
+    }
+
+    /// The service this step concerns directly (faults on services), if any.
+    pub fn service(&self) -> Option<ServiceId> {
+        match self {
+            Self::PublishHeld { service, .. }
+            | Self::Crashed { service, .. }
+            | Self::Restarted { service }
+            | Self::Slowed { service, .. }
+            | Self::FailureRateSet { service, .. }
+            | Self::Partitioned { service, .. }
+            | Self::Healed { service, .. } => Some(*service),
+            _ => None,
+        }
+    }
+}
+
+/// Names for the ids in a record, supplied by the simulation.
+pub trait Lookup {
+    fn event_id(&self, message: MessageId) -> &str;
+    fn event_type(&self, message: MessageId) -> &str;
+    fn topic_name(&self, topic: TopicId) -> &str;
+    fn service_name(&self, service: ServiceId) -> &str;
+    fn sub_name(&self, sub: SubId) -> &str;
+    fn attempts_max(&self, sub: SubId) -> u32;
+}
+
+/// A record paired with the names it refers to: its `Display` is the one-line form.
+pub struct TraceLine<'a, L: Lookup + ?Sized> {
+    pub record: &'a TraceRecord,
+    pub names: &'a L,
+}
+
+fn short_type(t: &str) -> &str {
+    t.strip_prefix("io.eventscope.").unwrap_or(t)
+}
+
+impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.record;
+        let n = self.names;
+        let h = &r.happened;
+        let (event, etype) = match h.message() {
+            Some(m) => (n.event_id(m), short_type(n.event_type(m))),
+            None => ("-", "-"),
+        };
+        let place = match (h.sub(), h.service(), h) {
+            (Some(s), _, _) => n.sub_name(s).to_string(),
+            (None, Some(s), _) => n.service_name(s).to_string(),
+            (None, None, Happened::Published { topic, .. }) => n.topic_name(*topic).to_string(),
+            _ => "-".to_string(),
+        };
+        let mut detail = String::new();
+        match h {
+            Happened::Published { fanout, .. } => {
+                let _ = write!(detail, "to {fanout} subscription(s)");
+            }
+            Happened::PublishHeld { .. } => detail.push_str("partitioned: waits for heal"),
+            Happened::Delivered { sub, attempt, acked_first, .. } => {
+                let _ = write!(detail, "attempt {attempt}/{}", n.attempts_max(*sub));
+                if *acked_first {
+                    detail.push_str(", acked first");
+                }
+            }
+            Happened::Handled { outcome, emitted, acked, .. } => {
+                let o = match outcome {
+                    HandleOutcome::Applied => "applied",
+                    HandleOutcome::Declined => "declined",
+                    HandleOutcome::Ignored => "ignored",
+                };
+                let _ = write!(detail, "{o}, emitted {emitted}");
+                if !acked {
+                    detail.push_str(", ack pending");
+                }
+            }
+            Happened::DuplicateSkipped { .. } => detail.push_str("already processed"),
+            Happened::HandlingFailed { attempt, cause, then, .. } => {
+                let c = match cause {
+                    FailureCause::Malformed { field } => format!("malformed (data.{field})"),
+                    FailureCause::Poisoned => "poison".to_string(),
+                    FailureCause::Injected => "injected".to_string(),
+                    FailureCause::FailureRate => "failure rate".to_string(),
+                };
+                let t = match then {
+                    AfterFailure::RetryInMs(ms) => format!("retry in {ms}ms"),
+                    AfterFailure::DeadLettered(reason) => format!("dead-lettered ({})", reason.name()),
+                    AfterFailure::Lost => "lost".to_string(),
+                    AfterFailure::LoopsWithoutDlq(ms) => format!("no DLQ: again in {ms}ms"),
+                };
+                let _ = write!(detail, "attempt {attempt}: {c}; {t}");
+            }
+            Happened::Requeued { attempt, cause, .. } => {
+                let c = match cause {
+                    RequeueCause::BackoffElapsed => "backoff elapsed",
+                    RequeueCause::DelayElapsed => "delay elapsed",
+                    RequeueCause::AckTimeout => "ack timeout",
+                };
+                let _ = write!(detail, "{c}, attempt {attempt} next");
+            }
+            Happened::DeadLettered { reason, .. } => detail.push_str(reason.name()),
+            Happened::Dropped { lost, .. } => {
+                detail.push_str(if *lost { "lost (acked first)" } else { "redelivered after ack timeout" })
+            }
+            Happened::Delayed { delay_ms, .. } => {
+                let _ = write!(detail, "+{delay_ms}ms");
+            }
+            Happened::Crashed { lost, requeued, .. } => {
+                let _ = write!(detail, "{lost} lost, {requeued} requeued");
+            }
+            Happened::Slowed { extra_ms, .. } => {
+                let _ = write!(detail, "+{extra_ms}ms per handling");
+            }
+            Happened::FailureRateSet { per_mille, .. } => {
+                let _ = write!(detail, "{per_mille}‰ of handlings fail");
+            }
+            Happened::Partitioned { duration_ms, .. } => {
+                let _ = write!(detail, "for {duration_ms}ms");
+            }
+            Happened::Healed { released, .. } => {
+                let _ = write!(detail, "{released} held item(s) released");
+            }
+            Happened::AckLost { .. } => detail.push_str("partitioned: will be redelivered"),
+            Happened::FaultMissed { label, target } => {
+                let _ = write!(detail, "{label} {target}: no such target now");
+            }
+            _ => {}
+        }
+        write!(
+            f,
+            "{:>6} {:>8}ms  {:<11}  {:<16} {:<22} {:<18} {}",
+            r.step,
+            r.time_ms,
+            h.verb(),
+            event,
+            etype,
+            place,
+            detail
+        )
+    }
+}
+
+/// A stable fingerprint of a whole trace: equal traces, equal hashes, on every
+/// platform. It hashes the one-line form, which names every field that matters.
+pub fn trace_hash<'a, L: Lookup + ?Sized>(records: impl Iterator<Item = &'a TraceRecord>, names: &L) -> u64 {
+    let mut h = Fnv1a::default();
+    let mut line = String::new();
+    for record in records {
+        line.clear();
+        let _ = write!(line, "{}", TraceLine { record, names });
+        h = h.str(&line);
+    }
+    h.finish()
+}
