@@ -21,6 +21,9 @@ const USAGE: &str = "usage:
   eventscope-cli run --scenario NAME|FILE --seed N [--faults FILE] [--steps-max N] [--anti-pattern NAME]...
   eventscope-cli explore --scenario NAME|FILE --seeds N [--fault-rate PER_MILLE] [--anti-pattern NAME]...";
 
+/// Points from an error line to the usage, which is too long to repeat in it.
+const HELP_HINT: &str = "run 'eventscope-cli help' for usage";
+
 /// Largest scenario or fault-script file read, in bytes.
 const FILE_BYTES_MAX: u64 = 1 << 20;
 
@@ -29,7 +32,9 @@ fn main() -> ExitCode {
     match run_cli(&args) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("eventscope-cli: {message}");
+            // One line, whatever the message holds (a file name, a JSON error), so
+            // scripts can read it and people see it whole.
+            eprintln!("eventscope-cli: {}", message.replace('\n', "; "));
             ExitCode::from(2)
         }
     }
@@ -65,7 +70,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 o.fault_rate = Some(rate as u32);
             }
             "--anti-pattern" => o.anti_patterns.push(value("--anti-pattern")?.parse()?),
-            other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
+            other => return Err(format!("unknown argument '{other}' ({HELP_HINT})")),
         }
     }
     Ok(o)
@@ -96,7 +101,7 @@ fn load_scenario(name_or_file: &str) -> Result<Scenario, String> {
 }
 
 fn run_cli(args: &[String]) -> Result<ExitCode, String> {
-    let Some(command) = args.first() else { return Err(USAGE.to_string()) };
+    let Some(command) = args.first() else { return Err(format!("no command given ({HELP_HINT})")) };
     match command.as_str() {
         "scenarios" => {
             for s in scenario::catalog() {
@@ -116,7 +121,7 @@ fn run_cli(args: &[String]) -> Result<ExitCode, String> {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
-        other => Err(format!("unknown command '{other}'\n{USAGE}")),
+        other => Err(format!("unknown command '{other}' ({HELP_HINT})")),
     }
 }
 

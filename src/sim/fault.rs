@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::scenario::{Scenario, ScenarioError, ScenarioErrors};
+use super::scenario::{Scenario, ScenarioError, ScenarioErrors, DURATION_MS_MAX};
 use super::time::Millis;
 
 pub const RULES_MAX: usize = 64;
@@ -229,9 +229,20 @@ impl FaultScript {
         }
         let service = |n: &str| scenario.services.iter().any(|s| s.name == n);
         let subscription = |n: &str| scenario.subscriptions.iter().any(|s| s.name == n);
+        // The engine adds durations to the clock; bounding them here, like the
+        // scenario's own durations, keeps that arithmetic from overflowing.
+        let too_long = |ms: Millis| (ms > DURATION_MS_MAX).then(|| format!("is {ms}; the limit is {DURATION_MS_MAX}"));
         for (i, r) in self.rules.iter().enumerate().take(RULES_MAX) {
             if r.per_mille > 1000 {
                 err(format!("rules[{i}].per_mille"), "must be 0 to 1000".into());
+            }
+            let duration = match r.verdict {
+                Verdict::Delay { delay_ms } => Some(("delay_ms", delay_ms)),
+                Verdict::Crash { restart_after_ms } => Some(("restart_after_ms", restart_after_ms)),
+                _ => None,
+            };
+            if let Some((field, message)) = duration.and_then(|(field, ms)| Some((field, too_long(ms)?))) {
+                err(format!("rules[{i}].verdict.{field}"), message);
             }
             if let Some(s) = &r.matcher.service {
                 if !service(s) {
@@ -271,6 +282,21 @@ impl FaultScript {
             if let Fault::FailHandlers { per_mille, .. } = &e.fault {
                 if *per_mille > 1000 {
                     err(format!("{p}.per_mille"), "must be 0 to 1000".into());
+                }
+            }
+            let duration = match &e.fault {
+                Fault::CrashService { restart_after_ms: Some(ms), .. } => Some(("restart_after_ms", *ms)),
+                Fault::SlowService { extra_ms, .. } => Some(("extra_ms", *extra_ms)),
+                Fault::PartitionService { duration_ms, .. } => Some(("duration_ms", *duration_ms)),
+                Fault::DelayMessage { delay_ms, .. } => Some(("delay_ms", *delay_ms)),
+                _ => None,
+            };
+            if let Some((field, message)) = duration.and_then(|(field, ms)| Some((field, too_long(ms)?))) {
+                err(format!("{p}.{field}"), message);
+            }
+            if let Trigger::TimeMs(ms) = e.at {
+                if let Some(message) = too_long(ms) {
+                    err(format!("scripted[{i}].at.time_ms"), message);
                 }
             }
         }

@@ -15,11 +15,12 @@
 //! | `correlation_flows`  | every event caused by another carries its cause's correlation id  |
 //! | `bounded_redelivery` | no message is attempted more often than its retry policy allows   |
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::envelope::MessageId;
+use super::ledger::Ledgers;
 use super::time::Millis;
 use super::trace::SubId;
 
@@ -95,18 +96,14 @@ pub struct Quantity {
 
 impl Quantity {
     pub fn total(&self) -> i64 {
-        self.in_accounts + self.in_transit
+        self.in_accounts.saturating_add(self.in_transit)
     }
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Checkers {
-    /// (subscription, event key) of every event a subscription has handled with effects.
-    handled: BTreeSet<(SubId, u64)>,
     /// Copies of an event still on their way to a subscription.
     outstanding: BTreeMap<(SubId, u64), u32>,
-    /// Last publish sequence handled per (subscription, subject key), for ordered subscriptions.
-    last_seq: BTreeMap<(SubId, u64), u64>,
     /// Carried amounts in transit per (quantity, subscription, event key).
     carried: BTreeMap<(u32, SubId, u64), (u32, i64)>,
     pub quantities: Vec<Quantity>,
@@ -177,16 +174,24 @@ impl Checkers {
 
     /// A copy vanished. It is a loss unless another copy is still on its way or the
     /// event was already handled by this subscription.
-    pub fn copy_lost(&mut self, sub: SubId, event: u64, message: MessageId, at: At, sub_name: &str) {
+    pub fn copy_lost(&mut self, ledgers: &Ledgers, sub: SubId, event: u64, message: MessageId, at: At, sub_name: &str) {
         let remaining = self.copy_settled(sub, event);
-        if remaining == 0 && !self.handled.contains(&(sub, event)) {
+        if remaining == 0 && !ledgers.was_handled(sub, event) {
             self.violate(Invariant::NoEventLost, at, Some(message), format!("{sub_name} will never see this event"));
         }
     }
 
     /// A subscription applied the effects of an event (state changes or emitted events).
-    pub fn effect_applied(&mut self, sub: SubId, event: u64, message: MessageId, at: At, sub_name: &str) {
-        if !self.handled.insert((sub, event)) {
+    pub fn effect_applied(
+        &mut self,
+        ledgers: &mut Ledgers,
+        sub: SubId,
+        event: u64,
+        message: MessageId,
+        at: At,
+        sub_name: &str,
+    ) {
+        if !ledgers.record_handled(sub, event) {
             self.violate(
                 Invariant::ExactlyOnceEffect,
                 at,
@@ -197,18 +202,23 @@ impl Checkers {
     }
 
     /// An ordered subscription handled event number `seq` of a key.
-    pub fn ordered_handling(&mut self, sub: SubId, key: u64, seq: u64, message: MessageId, at: At, sub_name: &str) {
-        let last = self.last_seq.entry((sub, key)).or_insert(seq);
-        if seq < *last {
-            let last = *last;
-            self.violate(
+    pub fn ordered_handling(
+        &mut self,
+        ledgers: &mut Ledgers,
+        handling: (SubId, u64, u64),
+        message: MessageId,
+        at: At,
+        sub_name: &str,
+    ) {
+        let (sub, key, seq) = handling;
+        match ledgers.last_seq(sub, key) {
+            Some(last) if seq < last => self.violate(
                 Invariant::PerKeyOrder,
                 at,
                 Some(message),
                 format!("{sub_name} handled publish #{seq} after #{last} of the same subject"),
-            );
-        } else {
-            *last = seq;
+            ),
+            _ => ledgers.set_last_seq(sub, key, seq),
         }
     }
 

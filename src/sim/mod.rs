@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod fault;
 pub mod hash;
 pub mod invariant;
+pub mod ledger;
 pub mod rng;
 pub mod scenario;
 pub mod simulation;

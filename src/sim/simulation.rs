@@ -27,6 +27,7 @@
 
 use std::cmp::{Ordering as CmpOrdering, Reverse};
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
@@ -36,6 +37,7 @@ use super::envelope::{Envelope, MessageId};
 use super::fault::{Fault, FaultScript, ScriptedFault, Trigger, Verdict};
 use super::hash::Fnv1a;
 use super::invariant::{At, Checkers, Quantity};
+use super::ledger::{FlowStats, Ledgers};
 use super::rng::ChaCha8;
 use super::scenario::{Expr, Part, Scenario, ScenarioErrors, Template};
 use super::time::Millis;
@@ -137,8 +139,6 @@ pub struct SubState {
     pub queue: VecDeque<Delivery>,
     pub in_flight: Option<InFlight>,
     pub dlq: Vec<DeadLetter>,
-    /// The idempotent consumer's processed-ids table (engine state, not a checker).
-    processed: BTreeSet<u64>,
     /// Per subject key: copies outside the queue (handling, backing off, delayed).
     blocked: BTreeMap<u64, u32>,
     /// Handled while partitioned: the acknowledgement never reached the broker.
@@ -157,14 +157,6 @@ pub struct ServiceState {
     pub state: BTreeMap<String, i64>,
     /// Publications made while partitioned, sent when the partition heals.
     held: Vec<MessageId>,
-}
-
-/// End-to-end latency of one business flow.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FlowStats {
-    pub started_ms: Millis,
-    pub last_ms: Millis,
-    pub handled: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -218,7 +210,6 @@ struct World {
     subs: Vec<SubState>,
     poisoned: BTreeSet<u64>,
     checkers: Checkers,
-    flows: BTreeMap<String, FlowStats>,
     bytes_published: u64,
 }
 
@@ -247,15 +238,19 @@ pub struct Injected {
 /// A running simulation.
 #[derive(Clone, Debug)]
 pub struct Simulation {
-    compiled: Compiled,
+    compiled: Rc<Compiled>,
     config: RunConfig,
     /// The scripted faults of scenario and user, in application order for step triggers.
     script: Vec<ScriptedFault>,
+    /// Entries of `script` discarded by a fork.
+    script_discarded: BTreeSet<u32>,
     step_order: Vec<u32>,
     world: World,
-    messages: Vec<Message>,
+    messages: Vec<Rc<Message>>,
     trace: Vec<TraceRecord>,
-    snapshots: Vec<World>,
+    ledgers: Ledgers,
+    /// The world every `SNAPSHOT_INTERVAL` steps, with the ledgers' journal mark.
+    snapshots: Vec<(World, usize)>,
 }
 
 impl Simulation {
@@ -273,7 +268,7 @@ impl Simulation {
             )
         })?;
         let faults = config.scenario.faults.merged(&config.faults);
-        let compiled = Compiled::new(&config.scenario, config.seed, &config.anti_patterns, &faults.rules)?;
+        let compiled = Rc::new(Compiled::new(&config.scenario, config.seed, &config.anti_patterns, &faults.rules)?);
         let services: Vec<ServiceState> = compiled
             .scenario
             .services
@@ -313,7 +308,6 @@ impl Simulation {
                 queue: VecDeque::new(),
                 in_flight: None,
                 dlq: Vec::new(),
-                processed: BTreeSet::new(),
                 blocked: BTreeMap::new(),
                 unacked: Vec::new(),
                 waiting: 0,
@@ -334,17 +328,18 @@ impl Simulation {
             subs,
             poisoned: BTreeSet::new(),
             checkers: Checkers::new(quantities),
-            flows: BTreeMap::new(),
             bytes_published: 0,
         };
         let mut sim = Simulation {
             compiled,
             config,
             script: faults.scripted,
+            script_discarded: BTreeSet::new(),
             step_order: Vec::new(),
             world,
             messages: Vec::new(),
             trace: Vec::new(),
+            ledgers: Ledgers::default(),
             snapshots: Vec::new(),
         };
         for (i, w) in sim.compiled.workload.iter().enumerate() {
@@ -357,7 +352,7 @@ impl Simulation {
                 sim.world.schedule(t, Agenda::Scripted { index: i as u32 });
             }
         }
-        sim.snapshots.push(sim.world.clone());
+        sim.snapshots.push((sim.world.clone(), 0));
         Ok(sim)
     }
 
@@ -366,6 +361,7 @@ impl Simulation {
             .script
             .iter()
             .enumerate()
+            .filter(|(i, _)| !self.script_discarded.contains(&(*i as u32)))
             .filter_map(|(i, e)| match e.at {
                 Trigger::Step(s) => Some((s, i as u32)),
                 Trigger::TimeMs(_) => None,
@@ -427,12 +423,12 @@ impl Simulation {
     }
 
     /// The messages published so far, indexed by [`MessageId`].
-    pub fn messages(&self) -> &[Message] {
+    pub fn messages(&self) -> &[Rc<Message>] {
         &self.messages[..self.world.messages_len as usize]
     }
 
     pub fn message(&self, id: MessageId) -> Option<&Message> {
-        self.messages().get(id.0 as usize)
+        self.messages().get(id.0 as usize).map(|m| m.as_ref())
     }
 
     pub fn message_by_event_id(&self, event_id: &str) -> Option<MessageId> {
@@ -440,8 +436,8 @@ impl Simulation {
     }
 
     /// All scripted faults (scenario's and user's), with their triggers.
-    pub fn scripted_faults(&self) -> &[ScriptedFault] {
-        &self.script
+    pub fn scripted_faults(&self) -> impl Iterator<Item = &ScriptedFault> {
+        self.script.iter().enumerate().filter(|(i, _)| !self.script_discarded.contains(&(*i as u32))).map(|(_, e)| e)
     }
 
     /// The user's fault script as it now stands (interactive injections included).
@@ -465,8 +461,14 @@ impl Simulation {
         &self.world.subs[sub.0 as usize]
     }
 
-    pub fn flows(&self) -> &BTreeMap<String, FlowStats> {
-        &self.world.flows
+    /// End-to-end flow statistics by correlation-id fingerprint (see [`correlation_key`]).
+    pub fn flows(&self) -> &BTreeMap<u64, FlowStats> {
+        self.ledgers.flows()
+    }
+
+    /// The flow statistics of one correlation id.
+    pub fn flow(&self, correlation_id: &str) -> Option<&FlowStats> {
+        self.ledgers.flow(correlation_key(correlation_id))
     }
 
     pub fn bytes_published(&self) -> u64 {
@@ -508,7 +510,7 @@ impl Simulation {
         if self.world.step % SNAPSHOT_INTERVAL == 0
             && self.snapshots.len() as u64 == self.world.step / SNAPSHOT_INTERVAL
         {
-            self.snapshots.push(self.world.clone());
+            self.snapshots.push((self.world.clone(), self.ledgers.mark()));
         }
         self.trace.get(index)
     }
@@ -535,7 +537,9 @@ impl Simulation {
     pub fn rewind_to(&mut self, target: u64) -> u64 {
         if target < self.world.step {
             let slot = ((target / SNAPSHOT_INTERVAL) as usize).min(self.snapshots.len().saturating_sub(1));
-            self.world = self.snapshots[slot].clone();
+            let (world, mark) = &self.snapshots[slot];
+            self.world = world.clone();
+            self.ledgers.undo_to(*mark);
         }
         while self.world.step < target && self.step().is_some() {}
         self.world.step
@@ -560,10 +564,13 @@ impl Simulation {
             let before = self.config.faults.scripted.len();
             self.config.faults.scripted.retain(|e| !matches!(e.at, Trigger::Step(s) if s >= step));
             discarded_faults = (before - self.config.faults.scripted.len()) as u32;
-            let scenario_faults = self.config.scenario.faults.scripted.len();
-            let mut kept: Vec<ScriptedFault> = self.script[..scenario_faults].to_vec();
-            kept.extend(self.config.faults.scripted.iter().cloned());
-            self.script = kept;
+            // The run's script stays append-only (the agenda and the snapshots refer to
+            // its entries by position); discarded entries are only left out of the order.
+            for (i, e) in self.script.iter().enumerate() {
+                if matches!(e.at, Trigger::Step(s) if s >= step) {
+                    self.script_discarded.insert(i as u32);
+                }
+            }
         }
         self.config.faults.scripted.push(entry.clone());
         self.script.push(entry);
@@ -636,9 +643,9 @@ impl Simulation {
         let id = MessageId(self.world.messages_len);
         let index = id.0 as usize;
         if index < self.messages.len() {
-            debug_assert_eq!(self.messages[index], message, "replay produced a different message");
+            debug_assert_eq!(*self.messages[index], message, "replay produced a different message");
         } else {
-            self.messages.push(message);
+            self.messages.push(Rc::new(message));
         }
         self.world.messages_len += 1;
         id
@@ -669,10 +676,8 @@ impl Simulation {
             let at = self.world.now_ms + every_ms;
             self.world.schedule(at, Agenda::Workload { item, n: n + 1 });
         }
-        self.world.flows.insert(
-            envelope.id.clone(),
-            FlowStats { started_ms: self.world.now_ms, last_ms: self.world.now_ms, handled: 0 },
-        );
+        let now = self.world.now_ms;
+        self.ledgers.set_flow(correlation_key(&envelope.id), FlowStats { started_ms: now, last_ms: now, handled: 0 });
         let message = self.new_message(envelope, topic, None, None);
         self.publish(message)
     }
@@ -706,8 +711,9 @@ impl Simulation {
     fn publish(&mut self, message: MessageId) -> Happened {
         let topic = self.messages[message.0 as usize].topic;
         self.world.bytes_published += self.messages[message.0 as usize].envelope.data_bytes();
-        let subs = self.compiled.topics[topic.0 as usize].subs.clone();
-        for sub in &subs {
+        let compiled = Rc::clone(&self.compiled);
+        let subs = &compiled.topics[topic.0 as usize].subs;
+        for sub in subs {
             let delivery =
                 Delivery { message, attempt: 1, enqueued_ms: self.world.now_ms, faulted: false, history: Vec::new() };
             self.enqueue_new(*sub, delivery);
@@ -786,7 +792,7 @@ impl Simulation {
         let at = self.at();
         let m = &self.messages[message.0 as usize];
         let name = &self.compiled.subs[sub.0 as usize].name;
-        self.world.checkers.copy_lost(sub, m.key, message, at, name);
+        self.world.checkers.copy_lost(&self.ledgers, sub, m.key, message, at, name);
         self.settle_carriers(sub, message);
         self.world.subs[sub.0 as usize].stats.lost += 1;
     }
@@ -841,7 +847,8 @@ impl Simulation {
 
     fn dispatch(&mut self, sub: SubId) -> Option<Happened> {
         let index = self.pick(sub)?;
-        let cs = self.compiled.subs[sub.0 as usize].clone();
+        let compiled = Rc::clone(&self.compiled);
+        let cs = &compiled.subs[sub.0 as usize];
         let now = self.world.now_ms;
         let delivery = &self.world.subs[sub.0 as usize].queue[index];
         let message = delivery.message;
@@ -857,6 +864,15 @@ impl Simulation {
                     Happened::Lost { message, sub }
                 });
             }
+        }
+
+        // A copy that came back too often (crashes, lost acknowledgements) counts as
+        // exhausted, as quorum queues' delivery limit does, even without a failure.
+        if delivery.attempt > cs.retry.attempts_max && cs.dlq {
+            let d = self.leave_queue(sub, index);
+            self.settle_outside(sub, message);
+            self.dead_letter_or_lose(sub, d, DeadLetterReason::DeliveryLimit);
+            return Some(Happened::DeadLettered { message, sub, reason: DeadLetterReason::DeliveryLimit });
         }
 
         let mut force_fail = false;
@@ -997,7 +1013,8 @@ impl Simulation {
     // -----------------------------------------------------------------------------
 
     fn complete(&mut self, sub: SubId) -> Happened {
-        let cs = self.compiled.subs[sub.0 as usize].clone();
+        let compiled = Rc::clone(&self.compiled);
+        let cs = &compiled.subs[sub.0 as usize];
         let service = cs.service;
         let in_flight =
             self.world.subs[sub.0 as usize].in_flight.take().expect("a Complete is scheduled only for work in flight");
@@ -1006,7 +1023,7 @@ impl Simulation {
         self.world.ready.insert(sub);
         let m = &self.messages[message.0 as usize];
         let key = m.key;
-        let event_type = m.envelope.event_type.clone();
+        let m = Rc::clone(m);
         let fail_rate = self.world.services[service.0 as usize].fail_per_mille;
 
         let failure = if in_flight.force_fail {
@@ -1018,12 +1035,12 @@ impl Simulation {
         } else {
             None
         };
-        let handler = self.compiled.services[service.0 as usize].handlers.get(&event_type).cloned();
+        let handler = compiled.services[service.0 as usize].handlers.get(&m.envelope.event_type);
         let decision = match (failure, &handler) {
             (Some(cause), _) => Err(cause),
             (None, None) => Ok(None),
             (None, Some(h)) => {
-                if cs.delivery.idempotent() && self.world.subs[sub.0 as usize].processed.contains(&key) {
+                if cs.delivery.idempotent() && self.ledgers.is_processed(sub, key) {
                     return self.skip_duplicate(sub, delivery);
                 }
                 decide(h, &self.world.services[service.0 as usize].state, &self.messages[message.0 as usize].envelope)
@@ -1076,11 +1093,12 @@ impl Simulation {
     /// Applies a successful handling as one local transaction: state changes, the
     /// processed id, and the emitted events all commit together.
     fn commit(&mut self, sub: SubId, delivery: Delivery, decision: Option<Decision>, started_ms: Millis) -> Happened {
-        let cs = self.compiled.subs[sub.0 as usize].clone();
+        let compiled = Rc::clone(&self.compiled);
+        let cs = &compiled.subs[sub.0 as usize];
         let service = cs.service;
         let message = delivery.message;
         let at = self.at();
-        let m = self.messages[message.0 as usize].clone();
+        let m = Rc::clone(&self.messages[message.0 as usize]);
         let now = self.world.now_ms;
 
         let (outcome, emitted) = match decision {
@@ -1098,13 +1116,14 @@ impl Simulation {
                     }
                 }
                 if cs.delivery.idempotent() {
-                    self.world.subs[sub.0 as usize].processed.insert(m.key);
+                    self.ledgers.record_processed(sub, m.key);
                 }
                 if !decision.effects.is_empty() || !decision.emits.is_empty() {
-                    self.world.checkers.effect_applied(sub, m.key, message, at, &cs.name);
+                    self.world.checkers.effect_applied(&mut self.ledgers, sub, m.key, message, at, &cs.name);
                 }
                 if cs.ordered {
-                    self.world.checkers.ordered_handling(sub, m.subject_key, m.seq, message, at, &cs.name);
+                    let handling = (sub, m.subject_key, m.seq);
+                    self.world.checkers.ordered_handling(&mut self.ledgers, handling, message, at, &cs.name);
                 }
                 let emitted = decision.emits.len() as u32;
                 for (i, emit) in decision.emits.into_iter().enumerate() {
@@ -1121,9 +1140,13 @@ impl Simulation {
         s.stats.latency_ms_total += latency;
         s.stats.latency_ms_max = s.stats.latency_ms_max.max(latency);
         let _ = started_ms;
-        if let Some(flow) = m.envelope.correlation_id.as_ref().and_then(|c| self.world.flows.get_mut(c)) {
-            flow.last_ms = now;
-            flow.handled += 1;
+        if let Some(c) = &m.envelope.correlation_id {
+            let key = correlation_key(c);
+            if let Some(mut flow) = self.ledgers.flow(key).copied() {
+                flow.last_ms = now;
+                flow.handled += 1;
+                self.ledgers.set_flow(key, flow);
+            }
         }
         let acked = if cs.delivery.acks_before_handling() {
             self.settle_outside(sub, message);
@@ -1172,7 +1195,8 @@ impl Simulation {
     }
 
     fn fail(&mut self, sub: SubId, delivery: Delivery, cause: FailureCause, reject: bool) -> Happened {
-        let cs = self.compiled.subs[sub.0 as usize].clone();
+        let compiled = Rc::clone(&self.compiled);
+        let cs = &compiled.subs[sub.0 as usize];
         let message = delivery.message;
         let attempt = delivery.attempt;
         self.world.subs[sub.0 as usize].stats.failures += 1;
@@ -1423,6 +1447,11 @@ impl Simulation {
             Happened::Discarded { message: first, sub }
         })
     }
+}
+
+/// The fingerprint flows are keyed by.
+pub fn correlation_key(correlation_id: &str) -> u64 {
+    Fnv1a::default().str(correlation_id).finish()
 }
 
 fn unblock(blocked: &mut BTreeMap<u64, u32>, key: u64) {
