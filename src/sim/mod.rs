@@ -17,6 +17,7 @@ pub mod scenario;
 pub mod simulation;
 pub mod time;
 pub mod trace;
+pub mod view;
 
 pub use anti_pattern::AntiPattern;
 pub use envelope::{Envelope, EventKind, MessageId};

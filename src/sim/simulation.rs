@@ -475,6 +475,25 @@ impl Simulation {
         self.world.bytes_published
     }
 
+    /// Messages waiting in the agenda (publications on their way, copies backing off),
+    /// in the order they will happen.
+    pub fn scheduled_messages(&self) -> Vec<(Millis, super::view::ScheduledMessage)> {
+        use super::view::ScheduledMessage;
+        let mut entries: Vec<&Entry> = self.world.agenda.iter().map(|Reverse(e)| e).collect();
+        entries.sort();
+        entries
+            .into_iter()
+            .filter_map(|e| match &e.event {
+                Agenda::Publish { message } => Some((e.time, ScheduledMessage::Publishing { message: *message })),
+                Agenda::Requeue { sub, delivery, .. } => Some((
+                    e.time,
+                    ScheduledMessage::Waiting { message: delivery.message, sub: *sub, attempt: delivery.attempt },
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Why the run cannot step further, or `None` if it can.
     pub fn finished(&self) -> Option<Finish> {
         if self.world.step >= self.compiled.scenario.steps_max {
