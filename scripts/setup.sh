@@ -38,6 +38,14 @@ apt_install() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" </dev/null
 }
 
+# Building trunk and wasm-bindgen-cli compiles C code (ring, zstd, bzip2).
+need_c_compiler() {
+  if ! command -v cc >/dev/null 2>&1; then
+    ok "no C compiler found; installing build-essential"
+    apt_install build-essential
+  fi
+}
+
 step "Rust toolchain"
 command -v cargo >/dev/null 2>&1 ||
   die "cargo not found: install Rust with rustup (https://rustup.rs), then run this again"
@@ -70,6 +78,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $WASM_BINDGEN_VERSI
 else
   # No --locked: the crate's own lockfile pins a webpki-roots release the registry
   # index does not offer; the newest compatible versions build fine.
+  need_c_compiler
   ok "cargo install wasm-bindgen-cli --version $WASM_BINDGEN_VERSION (about 4 minutes)"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
@@ -79,6 +88,7 @@ if [ "$(trunk --version 2>/dev/null)" = "trunk $TRUNK_VERSION" ]; then
   ok "installed"
 else
   # --locked: without it a newer lightningcss is picked that does not compile.
+  need_c_compiler
   ok "cargo install trunk --version $TRUNK_VERSION --locked (about 8 minutes)"
   cargo install trunk --version "$TRUNK_VERSION" --locked --force
 fi
