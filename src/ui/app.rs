@@ -1,0 +1,114 @@
+//! The root component: owns the [`Shell`] reducer and the two wall-clock effects.
+//!
+//! The only sources of input besides clicks are here: a keyboard listener on the
+//! window and, while playing, an interval that dispatches [`ShellAction::Tick`]. Both
+//! merely dispatch actions; the reducer decides what they mean. Time in the simulation
+//! is never read from this clock: a tick only asks for "the next step".
+
+use gloo::events::{EventListener, EventListenerOptions};
+use gloo::timers::callback::Interval;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, KeyboardEvent};
+use yew::prelude::*;
+
+use super::help::HelpOverlay;
+use super::regions::{Canvas, Header, SidePanels, Timeline};
+use super::state::{action_for_key, Shell, ShellAction};
+use super::toolbar::Toolbar;
+
+/// Whether a key event comes from a control that needs the keys for itself (typing a
+/// seed, choosing from a list), in which case the shortcuts stay out of the way.
+fn is_typing_target(event: &KeyboardEvent) -> bool {
+    event
+        .target()
+        .and_then(|target| target.dyn_into::<Element>().ok())
+        .map(|element| matches!(element.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
+        .unwrap_or(false)
+}
+
+/// Whether a key event targets a button, which the browser would "click" on Space.
+fn is_button_target(event: &KeyboardEvent) -> bool {
+    event
+        .target()
+        .and_then(|target| target.dyn_into::<Element>().ok())
+        .map(|element| element.tag_name() == "BUTTON")
+        .unwrap_or(false)
+}
+
+/// The whole app.
+#[function_component(App)]
+pub fn app() -> Html {
+    let shell = use_reducer(Shell::default);
+    let dispatch = {
+        let dispatcher = shell.dispatcher();
+        Callback::from(move |action: ShellAction| dispatcher.dispatch(action))
+    };
+
+    // Keyboard shortcuts, registered once for the lifetime of the app.
+    {
+        let dispatcher = shell.dispatcher();
+        use_effect_with((), move |_| {
+            let window = gloo::utils::window();
+            let options = EventListenerOptions::enable_prevent_default();
+            let keydown = EventListener::new_with_options(&window, "keydown", options, {
+                move |event| {
+                    let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+                        return;
+                    };
+                    // Ctrl+R must still reload the page, Alt+← still go back in history.
+                    if event.ctrl_key() || event.meta_key() || event.alt_key() {
+                        return;
+                    }
+                    if is_typing_target(event) && event.key() != "Escape" {
+                        return;
+                    }
+                    if let Some(action) = action_for_key(&event.key()) {
+                        event.prevent_default();
+                        dispatcher.dispatch(action);
+                    }
+                }
+            });
+            // A focused button is activated by Space on key-up; Space is already
+            // play/pause, so cancel that second meaning.
+            let keyup = EventListener::new_with_options(&window, "keyup", options, |event| {
+                if let Some(event) = event.dyn_ref::<KeyboardEvent>() {
+                    if event.key() == " " && is_button_target(event) {
+                        event.prevent_default();
+                    }
+                }
+            });
+            move || drop((keydown, keyup))
+        });
+    }
+
+    // The playback ticker exists only while playing, at the chosen speed.
+    {
+        let dispatcher = shell.dispatcher();
+        use_effect_with(
+            (shell.playing, shell.speed_steps_per_second),
+            move |&(playing, steps_per_second)| {
+                let ticker = playing.then(|| {
+                    let period_ms = 1000 / steps_per_second.max(1);
+                    Interval::new(period_ms, move || dispatcher.dispatch(ShellAction::Tick))
+                });
+                move || drop(ticker)
+            },
+        );
+    }
+
+    let state: Shell = (*shell).clone();
+    html! {
+        <div class="shell">
+            <Header scenario={state.scenario.clone()} dispatch={dispatch.clone()} />
+            <Toolbar shell={state.clone()} dispatch={dispatch.clone()} />
+            <main class="workspace">
+                <Canvas shell={state.clone()} />
+                <SidePanels shell={state.clone()} />
+            </main>
+            <Timeline shell={state.clone()} />
+            if state.help_open {
+                <HelpOverlay {dispatch} />
+            }
+        </div>
+    }
+}
