@@ -84,16 +84,13 @@ pub fn app() -> Html {
     // The playback ticker exists only while playing, at the chosen speed.
     {
         let dispatcher = shell.dispatcher();
-        use_effect_with(
-            (shell.playing, shell.speed_steps_per_second),
-            move |&(playing, steps_per_second)| {
-                let ticker = playing.then(|| {
-                    let period_ms = 1000 / steps_per_second.max(1);
-                    Interval::new(period_ms, move || dispatcher.dispatch(ShellAction::Tick))
-                });
-                move || drop(ticker)
-            },
-        );
+        use_effect_with((shell.playing, shell.speed_steps_per_second), move |&(playing, steps_per_second)| {
+            let ticker = playing.then(|| {
+                let period_ms = 1000 / steps_per_second.max(1);
+                Interval::new(period_ms, move || dispatcher.dispatch(ShellAction::Tick))
+            });
+            move || drop(ticker)
+        });
     }
 
     let state: Shell = (*shell).clone();

@@ -104,11 +104,7 @@ pub struct RegionProps {
 #[function_component(Canvas)]
 pub fn canvas(props: &RegionProps) -> Html {
     let scenarios = catalog();
-    let title = scenarios
-        .iter()
-        .find(|s| s.name == props.shell.scenario)
-        .map(|s| s.title)
-        .unwrap_or("No scenario");
+    let title = scenarios.iter().find(|s| s.name == props.shell.scenario).map(|s| s.title).unwrap_or("No scenario");
     html! {
         <section class="region canvas" aria-labelledby="topology-title">
             <div class="region-head">

@@ -42,10 +42,7 @@ pub struct Shell {
 
 impl Default for Shell {
     fn default() -> Self {
-        let scenario = catalog()
-            .first()
-            .map(|s| s.name.to_string())
-            .unwrap_or_default();
+        let scenario = catalog().first().map(|s| s.name.to_string()).unwrap_or_default();
         Shell {
             scenario,
             seed: SEED_DEFAULT,
@@ -191,60 +188,22 @@ pub struct KeyBinding {
 
 /// Every keyboard shortcut of the shell.
 pub const KEY_BINDINGS: &[KeyBinding] = &[
-    KeyBinding {
-        keys: &[" "],
-        label: "Space",
-        description: "Play or pause the run",
-        action: ShellAction::TogglePlay,
-    },
-    KeyBinding {
-        keys: &["ArrowRight"],
-        label: "→",
-        description: "Step forward one step",
-        action: ShellAction::Step,
-    },
-    KeyBinding {
-        keys: &["ArrowLeft"],
-        label: "←",
-        description: "Step back one step",
-        action: ShellAction::StepBack,
-    },
-    KeyBinding {
-        keys: &["Home"],
-        label: "Home",
-        description: "Jump to step 0",
-        action: ShellAction::JumpToStart,
-    },
-    KeyBinding {
-        keys: &["End"],
-        label: "End",
-        description: "Jump to the last step",
-        action: ShellAction::JumpToEnd,
-    },
-    KeyBinding {
-        keys: &["r", "R"],
-        label: "R",
-        description: "Reset the run to step 0",
-        action: ShellAction::Reset,
-    },
+    KeyBinding { keys: &[" "], label: "Space", description: "Play or pause the run", action: ShellAction::TogglePlay },
+    KeyBinding { keys: &["ArrowRight"], label: "→", description: "Step forward one step", action: ShellAction::Step },
+    KeyBinding { keys: &["ArrowLeft"], label: "←", description: "Step back one step", action: ShellAction::StepBack },
+    KeyBinding { keys: &["Home"], label: "Home", description: "Jump to step 0", action: ShellAction::JumpToStart },
+    KeyBinding { keys: &["End"], label: "End", description: "Jump to the last step", action: ShellAction::JumpToEnd },
+    KeyBinding { keys: &["r", "R"], label: "R", description: "Reset the run to step 0", action: ShellAction::Reset },
     KeyBinding {
         keys: &["?"],
         label: "?",
         description: "Show or hide this list of keys",
         action: ShellAction::ToggleHelp,
     },
-    KeyBinding {
-        keys: &["Escape"],
-        label: "Esc",
-        description: "Close this list",
-        action: ShellAction::HideHelp,
-    },
+    KeyBinding { keys: &["Escape"], label: "Esc", description: "Close this list", action: ShellAction::HideHelp },
 ];
 
 /// The action bound to a key, if any (`key` as in `KeyboardEvent.key`).
 pub fn action_for_key(key: &str) -> Option<ShellAction> {
-    KEY_BINDINGS
-        .iter()
-        .find(|binding| binding.keys.contains(&key))
-        .map(|binding| binding.action.clone())
+    KEY_BINDINGS.iter().find(|binding| binding.keys.contains(&key)).map(|binding| binding.action.clone())
 }

@@ -156,10 +156,7 @@ fn seed_field(props: &SeedFieldProps) -> Html {
                     error.set(None);
                     dispatch.emit(ShellAction::SetSeed(seed));
                 }
-                Err(_) => error.set(Some(format!(
-                    "A seed is a whole number from 0 to {}.",
-                    u64::MAX
-                ))),
+                Err(_) => error.set(Some(format!("A seed is a whole number from 0 to {}.", u64::MAX))),
             }
         })
     };
