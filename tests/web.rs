@@ -23,11 +23,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn fresh_root() -> Element {
     let document = gloo::utils::document();
     let root = document.create_element("div").expect("create a div");
-    document
-        .body()
-        .expect("the test page has a body")
-        .append_child(&root)
-        .expect("attach the root");
+    document.body().expect("the test page has a body").append_child(&root).expect("attach the root");
     root
 }
 
@@ -48,17 +44,10 @@ fn texts(root: &Element, selector: &str) -> Vec<String> {
 #[wasm_bindgen_test]
 fn core_catalog_runs_in_wasm() {
     let scenarios = catalog();
-    assert!(
-        !scenarios.is_empty(),
-        "the catalog lists at least one scenario"
-    );
+    assert!(!scenarios.is_empty(), "the catalog lists at least one scenario");
     for scenario in &scenarios {
         assert!(!scenario.name.is_empty() && !scenario.title.is_empty());
-        assert!(
-            !scenario.summary.is_empty(),
-            "{} has a summary",
-            scenario.name
-        );
+        assert!(!scenario.summary.is_empty(), "{} has a summary", scenario.name);
     }
 }
 
@@ -70,40 +59,17 @@ async fn shell_mounts_with_every_region() {
 
     assert_eq!(texts(&root, "h1"), vec!["Eventscope"]);
     let regions = texts(&root, "h2");
-    for region in [
-        "Topology",
-        "Event log",
-        "Envelope inspector",
-        "Invariants",
-        "Timeline",
-    ] {
-        assert!(
-            regions.iter().any(|r| r == region),
-            "region {region} in {regions:?}"
-        );
+    for region in ["Topology", "Event log", "Envelope inspector", "Invariants", "Timeline"] {
+        assert!(regions.iter().any(|r| r == region), "region {region} in {regions:?}");
     }
     let options = root.query_selector_all("#scenario-select option").unwrap();
     assert_eq!(options.length() as usize, catalog().len());
-    for label in [
-        "Play",
-        "Pause",
-        "Step",
-        "Step back",
-        "Reset",
-        "Start",
-        "End",
-    ] {
-        let button = root
-            .query_selector(&format!("button[aria-label=\"{label}\"]"))
-            .unwrap();
+    for label in ["Play", "Pause", "Step", "Step back", "Reset", "Start", "End"] {
+        let button = root.query_selector(&format!("button[aria-label=\"{label}\"]")).unwrap();
         assert!(button.is_some(), "a button labelled {label}");
     }
     assert_eq!(texts(&root, ".step-counter"), vec!["step 0 of 0"]);
-    assert_eq!(
-        texts(&root, ".empty-state").len(),
-        5,
-        "one empty state per region"
-    );
+    assert_eq!(texts(&root, ".empty-state").len(), 5, "one empty state per region");
 
     handle.destroy();
 }
@@ -132,17 +98,11 @@ async fn help_button_lists_every_key_binding() {
 
 #[wasm_bindgen_test]
 fn reducer_plays_steps_and_rewinds_within_the_run() {
-    let run = Shell {
-        horizon: 3,
-        ..Shell::default()
-    };
+    let run = Shell { horizon: 3, ..Shell::default() };
     let playing = run.apply(ShellAction::Play);
     assert!(playing.playing);
-    let after_ticks = playing
-        .apply(ShellAction::Tick)
-        .apply(ShellAction::Tick)
-        .apply(ShellAction::Tick)
-        .apply(ShellAction::Tick);
+    let after_ticks =
+        playing.apply(ShellAction::Tick).apply(ShellAction::Tick).apply(ShellAction::Tick).apply(ShellAction::Tick);
     assert_eq!(after_ticks.step, 3, "ticks stop at the horizon");
     assert!(!after_ticks.playing, "playback pauses at the end");
 
@@ -155,20 +115,9 @@ fn reducer_plays_steps_and_rewinds_within_the_run() {
     let moved = run.apply(ShellAction::Step).apply(ShellAction::Step);
     assert_eq!(moved.apply(ShellAction::Reset).step, 0);
     let reseeded = moved.apply(ShellAction::SetSeed(7));
-    assert_eq!(
-        (reseeded.seed, reseeded.step),
-        (7, 0),
-        "a new seed is a new run"
-    );
-    assert_eq!(
-        moved.apply(ShellAction::PickScenario("no-such".into())),
-        moved
-    );
-    assert_eq!(
-        run.apply(ShellAction::SetSpeed(3)),
-        run,
-        "only offered speeds"
-    );
+    assert_eq!((reseeded.seed, reseeded.step), (7, 0), "a new seed is a new run");
+    assert_eq!(moved.apply(ShellAction::PickScenario("no-such".into())), moved);
+    assert_eq!(run.apply(ShellAction::SetSpeed(3)), run, "only offered speeds");
 }
 
 #[wasm_bindgen_test]
