@@ -225,3 +225,58 @@ fn a_partition_withholds_acknowledgements_and_publications_until_it_heals() {
     // The held acknowledgement makes the broker redeliver: a duplicate charge.
     assert!(sim.checkers().count(Invariant::ExactlyOnceEffect) >= 1);
 }
+
+#[test]
+fn the_outbox_survives_a_crash_between_commit_and_publish_and_a_dual_write_does_not() {
+    // Crash payment right after its first handling commits, before the relay publishes.
+    let probe = run(builtin("checkout"), 4, FaultScript::default(), &[]);
+    let committed = probe
+        .trace()
+        .iter()
+        .find(|r| matches!(r.happened, Happened::Handled { emitted: 1, .. }))
+        .expect("payment emits PaymentCompleted")
+        .step;
+    let script = FaultScript {
+        rules: vec![],
+        scripted: vec![at_step(
+            committed + 1,
+            Fault::CrashService { service: "payment".into(), restart_after_ms: Some(100) },
+        )],
+    };
+    let outbox = run(builtin("checkout"), 4, script.clone(), &[]);
+    assert_eq!(outbox.checkers().total_violations(), 0, "the outbox relay publishes after the restart");
+    let crash = outbox.trace().iter().find_map(|r| match r.happened {
+        Happened::Crashed { unpublished, .. } => Some(unpublished),
+        _ => None,
+    });
+    assert_eq!(crash, Some(0));
+
+    let dual = run(builtin("checkout"), 4, script, &[AntiPattern::NoOutbox]);
+    let lost = dual.checkers().violations.iter().find(|v| v.invariant == Invariant::NoEventLost).unwrap();
+    assert!(lost.detail.contains("never published"), "{}", lost.detail);
+    assert_eq!(lost.step, committed + 1);
+    assert!(dual.checkers().count(Invariant::Conservation) > 0, "the charged money never reaches accounting");
+}
+
+#[test]
+fn a_failed_shipment_runs_the_compensations_backwards() {
+    let script = FaultScript {
+        rules: vec![],
+        scripted: vec![at_step(0, Fault::SetState { service: "shipping".into(), key: "trucks".into(), value: 0 })],
+    };
+    let sim = run(builtin("checkout"), 1, script, &[]);
+    let first_publish = |t: &str| {
+        sim.trace()
+            .iter()
+            .find(|r| matches!(r.happened, Happened::Published { message, .. } if sim.messages()[message.0 as usize].envelope.event_type.ends_with(t)))
+            .map(|r| r.step)
+            .unwrap_or_else(|| panic!("no {t}"))
+    };
+    let chain = ["shipment.failed", "inventory.released", "payment.refunded", "order.cancelled"].map(first_publish);
+    assert!(chain.windows(2).all(|w| w[0] < w[1]), "compensations in reverse order: {chain:?}");
+    let payment = sim.compiled().service_by_name("payment").unwrap();
+    let balances: i64 =
+        sim.service_state(payment).state.iter().filter(|(k, _)| k.starts_with("balance.")).map(|(_, v)| v).sum();
+    assert_eq!(balances, 420, "every charged customer was refunded");
+    assert_eq!(sim.checkers().total_violations(), 0);
+}

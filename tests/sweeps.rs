@@ -42,6 +42,7 @@ fn expectation(anti: AntiPattern) -> Option<(Invariant, &'static str)> {
         AntiPattern::FireAndForget => Some((Invariant::NoEventLost, "checkout")),
         AntiPattern::NoCorrelationId => Some((Invariant::CorrelationFlows, "checkout")),
         AntiPattern::UnorderedRetries => Some((Invariant::PerKeyOrder, "poison-message")),
+        AntiPattern::NoOutbox => Some((Invariant::NoEventLost, "checkout")),
         // Fat events break no rule; their damage is bytes on the wire (see the test below).
         AntiPattern::FatEvents => None,
     }

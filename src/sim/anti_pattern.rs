@@ -30,16 +30,20 @@ pub enum AntiPattern {
     /// Retries do not hold back later messages of the same key, so a subscription that
     /// promises per-key order breaks it whenever a message is retried.
     UnorderedRetries,
+    /// Services write their state and then publish, in two steps (the dual write): a
+    /// crash in between loses the event. The fix is the transactional outbox.
+    NoOutbox,
 }
 
 impl AntiPattern {
-    pub const ALL: [AntiPattern; 6] = [
+    pub const ALL: [AntiPattern; 7] = [
         Self::NoDlq,
         Self::NoIdempotency,
         Self::FireAndForget,
         Self::NoCorrelationId,
         Self::FatEvents,
         Self::UnorderedRetries,
+        Self::NoOutbox,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +54,7 @@ impl AntiPattern {
             Self::NoCorrelationId => "no_correlation_id",
             Self::FatEvents => "fat_events",
             Self::UnorderedRetries => "unordered_retries",
+            Self::NoOutbox => "no_outbox",
         }
     }
 
@@ -62,6 +67,7 @@ impl AntiPattern {
             Self::NoCorrelationId => "a business flow cannot be followed across services",
             Self::FatEvents => "every event carries the whole entity: bandwidth and coupling",
             Self::UnorderedRetries => "a retried message is overtaken by later ones of the same key",
+            Self::NoOutbox => "a crash between the database write and the publish loses the event",
         }
     }
 
@@ -74,6 +80,7 @@ impl AntiPattern {
             Self::NoCorrelationId => "copy the correlation id into every event you emit",
             Self::FatEvents => "include only the changed fields and ids",
             Self::UnorderedRetries => "block the key while its message waits for a retry",
+            Self::NoOutbox => "write the event to an outbox table in the same transaction; a relay publishes it",
         }
     }
 

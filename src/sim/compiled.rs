@@ -32,6 +32,7 @@ pub struct Compiled {
     pub correlation_ids: bool,
     pub fat_events: bool,
     pub key_order_enforced: bool,
+    pub outbox: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -103,7 +104,16 @@ pub struct CompiledWorkload {
 pub struct CompiledQuantity {
     pub name: String,
     pub accounts: Vec<(ServiceId, String)>,
-    pub carriers: Vec<(String, String, SubId)>,
+    pub carriers: Vec<Carrier>,
+}
+
+/// Events of `event_type` carry `field` (negated for refunds) until `sub` applies them.
+#[derive(Clone, Debug)]
+pub struct Carrier {
+    pub event_type: String,
+    pub field: String,
+    pub negate: bool,
+    pub sub: SubId,
 }
 
 #[derive(Clone, Debug)]
@@ -251,7 +261,12 @@ impl Compiled {
                 carriers: c
                     .in_transit
                     .iter()
-                    .map(|t| (t.event_type.clone(), t.field.clone(), sub_id(&t.subscription)))
+                    .map(|t| Carrier {
+                        event_type: t.event_type.clone(),
+                        field: t.field.trim_start_matches('-').to_string(),
+                        negate: t.field.starts_with('-'),
+                        sub: sub_id(&t.subscription),
+                    })
                     .collect(),
             })
             .collect();
@@ -269,6 +284,7 @@ impl Compiled {
             correlation_ids: !anti.contains(&AntiPattern::NoCorrelationId),
             fat_events: anti.contains(&AntiPattern::FatEvents),
             key_order_enforced: !anti.contains(&AntiPattern::UnorderedRetries),
+            outbox: !anti.contains(&AntiPattern::NoOutbox),
             anti_patterns: anti,
             seed,
             topics,

@@ -93,6 +93,13 @@ pub enum Fault {
         message: String,
         subscription: Option<String>,
     },
+    /// Sets a state counter of a service, as an operator's correction would (a
+    /// shipping service with no trucks left, say). Conserved totals move with it.
+    SetState {
+        service: String,
+        key: String,
+        value: i64,
+    },
     /// Every handling of this event fails from now on, as with a malformed payload.
     PoisonMessage {
         message: String,
@@ -123,6 +130,7 @@ impl Fault {
             Self::DuplicateMessage { .. } => "duplicate",
             Self::DelayMessage { .. } => "delay",
             Self::ReorderMessage { .. } => "reorder",
+            Self::SetState { .. } => "set state",
             Self::PoisonMessage { .. } => "poison",
             Self::RedriveDeadLetters { .. } => "redrive",
             Self::DiscardDeadLetters { .. } => "discard",
@@ -136,7 +144,8 @@ impl Fault {
             | Self::RestartService { service }
             | Self::SlowService { service, .. }
             | Self::FailHandlers { service, .. }
-            | Self::PartitionService { service, .. } => service,
+            | Self::PartitionService { service, .. }
+            | Self::SetState { service, .. } => service,
             Self::DropMessage { message, .. }
             | Self::DuplicateMessage { message, .. }
             | Self::DelayMessage { message, .. }
@@ -263,6 +272,7 @@ impl FaultScript {
                 | Fault::SlowService { service: s, .. }
                 | Fault::FailHandlers { service: s, .. }
                 | Fault::PartitionService { service: s, .. }
+                | Fault::SetState { service: s, .. }
                     if !service(s) =>
                 {
                     err(format!("{p}.service"), format!("no service named '{s}'"));
@@ -278,6 +288,11 @@ impl FaultScript {
                     err(format!("{p}.subscription"), format!("no subscription named '{s}'"));
                 }
                 _ => {}
+            }
+            if let Fault::SetState { key, .. } = &e.fault {
+                if key.is_empty() || key.len() > 200 {
+                    err(format!("{p}.key"), "must be 1 to 200 characters".into());
+                }
             }
             if let Fault::FailHandlers { per_mille, .. } = &e.fault {
                 if *per_mille > 1000 {

@@ -181,6 +181,25 @@ impl Checkers {
         }
     }
 
+    /// A committed event will never be published (a dual write interrupted by a crash).
+    pub fn never_published(&mut self, message: MessageId, at: At, service_name: &str) {
+        self.violate(
+            Invariant::NoEventLost,
+            at,
+            Some(message),
+            format!("committed by {service_name} but never published"),
+        );
+    }
+
+    /// An operator set a counter that belongs to quantity `q`: the expected total
+    /// moves with it, since the change came from outside the system.
+    pub fn quantity_adjusted(&mut self, q: usize, delta: i64) {
+        if let Some(quantity) = self.quantities.get_mut(q) {
+            quantity.initial = quantity.initial.saturating_add(delta);
+            quantity.in_accounts = quantity.in_accounts.saturating_add(delta);
+        }
+    }
+
     /// A subscription applied the effects of an event (state changes or emitted events).
     pub fn effect_applied(
         &mut self,

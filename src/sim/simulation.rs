@@ -644,11 +644,7 @@ impl Simulation {
                 self.enter_queue_front(sub, delivery);
                 Happened::Requeued { message, sub, attempt, cause }
             }
-            Agenda::Restart { service } => {
-                self.world.services[service.0 as usize].up = true;
-                self.mark_service_ready(service);
-                Happened::Restarted { service }
-            }
+            Agenda::Restart { service } => self.restart(service),
             Agenda::Heal { service } => self.heal(service),
             Agenda::Scripted { index } => self.apply_scripted(index),
         }
@@ -714,11 +710,12 @@ impl Simulation {
         // From the moment it is committed, a carrier event holds its amount "in transit"
         // for each subscription that will apply it, even before it reaches the bus.
         for (q, quantity) in self.compiled.quantities.iter().enumerate() {
-            for (event_type, field, carrier_sub) in &quantity.carriers {
-                let subscribed = self.compiled.subs[carrier_sub.0 as usize].topic == topic;
-                if subscribed && *event_type == envelope.event_type {
-                    let amount = envelope.int(field).unwrap_or(0);
-                    self.world.checkers.carrier_emitted(q as u32, *carrier_sub, key, amount);
+            for carrier in &quantity.carriers {
+                let subscribed = self.compiled.subs[carrier.sub.0 as usize].topic == topic;
+                if subscribed && carrier.event_type == envelope.event_type {
+                    let amount = envelope.int(&carrier.field).unwrap_or(0);
+                    let amount = if carrier.negate { amount.saturating_neg() } else { amount };
+                    self.world.checkers.carrier_emitted(q as u32, carrier.sub, key, amount);
                 }
             }
         }
@@ -819,8 +816,8 @@ impl Simulation {
     fn settle_carriers(&mut self, sub: SubId, message: MessageId) {
         let m = &self.messages[message.0 as usize];
         for (q, quantity) in self.compiled.quantities.iter().enumerate() {
-            for (event_type, _, carrier_sub) in &quantity.carriers {
-                if *carrier_sub == sub && *event_type == m.envelope.event_type {
+            for carrier in &quantity.carriers {
+                if carrier.sub == sub && carrier.event_type == m.envelope.event_type {
                     self.world.checkers.carrier_settled(q as u32, sub, m.key);
                 }
             }
@@ -1278,6 +1275,7 @@ impl Simulation {
     fn crash(&mut self, service: ServiceId, restart_after_ms: Option<Millis>) -> Happened {
         let (mut lost, mut requeued) = (0, 0);
         self.world.services[service.0 as usize].up = false;
+        self.world.agenda.retain(|Reverse(e)| !matches!(&e.event, Agenda::Restart { service: s } if *s == service));
         let subs = self.compiled.services[service.0 as usize].subs.clone();
         for sub in subs {
             let Some(in_flight) = self.world.subs[sub.0 as usize].in_flight.take() else { continue };
@@ -1300,18 +1298,71 @@ impl Simulation {
             !matches!(&e.event, Agenda::Complete { sub } if doomed.contains(&sub.0))
                 && !matches!(&e.event, Agenda::Restart { service: s } if *s == service)
         });
+        // Events the service committed but has not published yet. With a transactional
+        // outbox they sit in the service's database and the relay sends them after the
+        // restart; with a dual write they existed only in the dead process's memory.
+        let mut pending: Vec<(Millis, u64, MessageId)> = Vec::new();
+        let messages = &self.messages;
+        self.world.agenda.retain(|Reverse(e)| match &e.event {
+            Agenda::Publish { message } if messages[message.0 as usize].emitted_by == Some(service) => {
+                pending.push((e.time, e.seq, *message));
+                false
+            }
+            _ => true,
+        });
+        pending.sort();
+        let mut unpublished = 0;
+        for (_, _, message) in pending {
+            if self.compiled.outbox {
+                self.world.services[service.0 as usize].held.push(message);
+            } else {
+                unpublished += 1;
+                self.unpublished(service, message);
+            }
+        }
         if let Some(after) = restart_after_ms {
             let at = self.world.now_ms + after;
             self.world.schedule(at, Agenda::Restart { service });
         }
-        Happened::Crashed { service, lost, requeued }
+        Happened::Crashed { service, lost, requeued, unpublished }
+    }
+
+    /// A committed event that will never reach the bus: every subscriber misses it.
+    fn unpublished(&mut self, service: ServiceId, message: MessageId) {
+        let at = self.at();
+        let m = Rc::clone(&self.messages[message.0 as usize]);
+        let name = &self.compiled.services[service.0 as usize].name;
+        self.world.checkers.never_published(message, at, name);
+        for (q, quantity) in self.compiled.quantities.iter().enumerate() {
+            for carrier in &quantity.carriers {
+                if carrier.event_type == m.envelope.event_type
+                    && self.compiled.subs[carrier.sub.0 as usize].topic == m.topic
+                {
+                    self.world.checkers.carrier_settled(q as u32, carrier.sub, m.key);
+                }
+            }
+        }
+    }
+
+    fn restart(&mut self, service: ServiceId) -> Happened {
+        let now = self.world.now_ms;
+        let svc = &mut self.world.services[service.0 as usize];
+        svc.up = true;
+        // The outbox relay resumes, unless a partition still cuts the service off.
+        let released = if svc.partitioned_until.is_none() { std::mem::take(&mut svc.held) } else { Vec::new() };
+        for message in released {
+            let at = now + self.compiled.scenario.publish_latency_ms;
+            self.world.schedule(at, Agenda::Publish { message });
+        }
+        self.mark_service_ready(service);
+        Happened::Restarted { service }
     }
 
     fn heal(&mut self, service: ServiceId) -> Happened {
         let now = self.world.now_ms;
         let svc = &mut self.world.services[service.0 as usize];
         svc.partitioned_until = None;
-        let held = std::mem::take(&mut svc.held);
+        let held = if svc.up { std::mem::take(&mut svc.held) } else { Vec::new() };
         let mut released = held.len() as u32;
         for message in held {
             let at = now + self.compiled.scenario.publish_latency_ms;
@@ -1375,6 +1426,20 @@ impl Simulation {
                     self.world.agenda.retain(|Reverse(e)| !matches!(&e.event, Agenda::Heal { service: s } if *s == id));
                     self.world.schedule(until, Agenda::Heal { service: id });
                     Happened::Partitioned { service: id, duration_ms: *duration_ms }
+                }
+                None => missed(&fault),
+            },
+            Fault::SetState { service, key, value } => match service_of(&self.compiled, service) {
+                Some(id) => {
+                    let state = &mut self.world.services[id.0 as usize].state;
+                    let old = state.insert(key.clone(), *value).unwrap_or(0);
+                    let delta = value.saturating_sub(old);
+                    for (q, quantity) in self.compiled.quantities.iter().enumerate() {
+                        if quantity.accounts.iter().any(|(s, prefix)| *s == id && key.starts_with(prefix.as_str())) {
+                            self.world.checkers.quantity_adjusted(q, delta);
+                        }
+                    }
+                    Happened::StateSet { service: id, key: key.clone(), value: *value }
                 }
                 None => missed(&fault),
             },

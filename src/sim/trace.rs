@@ -20,7 +20,8 @@
 //!   happens next), `requeue` (back in the queue after backoff, delay or ack timeout),
 //!   `dead-letter`, `lost`, `redrive`, `discard`, the fault verbs `drop`, `duplicate`,
 //!   `delay`, `reorder`, `poison`, `crash`, `restart`, `slow`, `fail-rate`,
-//!   `partition`, `heal`, `ack-lost`, and `missed` (a scripted fault found no target).
+//!   `partition`, `heal`, `ack-lost`, `set-state`, and `missed` (a scripted fault found
+//!   no target).
 //! * `event` is the CloudEvents id, `type` the event type without the
 //!   `io.eventscope.` prefix, and `where` the subscription or service concerned.
 
@@ -134,13 +135,14 @@ pub enum Happened {
     Delayed { message: MessageId, sub: SubId, delay_ms: Millis },
     Reordered { message: MessageId, sub: SubId },
     Poisoned { message: MessageId },
-    Crashed { service: ServiceId, lost: u32, requeued: u32 },
+    Crashed { service: ServiceId, lost: u32, requeued: u32, unpublished: u32 },
     Restarted { service: ServiceId },
     Slowed { service: ServiceId, extra_ms: Millis },
     FailureRateSet { service: ServiceId, per_mille: u32 },
     Partitioned { service: ServiceId, duration_ms: Millis },
     Healed { service: ServiceId, released: u32 },
     AckLost { message: MessageId, sub: SubId },
+    StateSet { service: ServiceId, key: String, value: i64 },
     FaultMissed { label: &'static str, target: String },
 }
 
@@ -171,6 +173,7 @@ impl Happened {
             Self::Partitioned { .. } => "partition",
             Self::Healed { .. } => "heal",
             Self::AckLost { .. } => "ack-lost",
+            Self::StateSet { .. } => "set-state",
             Self::FaultMissed { .. } => "missed",
         }
     }
@@ -229,7 +232,8 @@ impl Happened {
             | Self::Slowed { service, .. }
             | Self::FailureRateSet { service, .. }
             | Self::Partitioned { service, .. }
-            | Self::Healed { service, .. } => Some(*service),
+            | Self::Healed { service, .. }
+            | Self::StateSet { service, .. } => Some(*service),
             _ => None,
         }
     }
@@ -324,8 +328,14 @@ impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
             Happened::Delayed { delay_ms, .. } => {
                 let _ = write!(detail, "+{delay_ms}ms");
             }
-            Happened::Crashed { lost, requeued, .. } => {
+            Happened::Crashed { lost, requeued, unpublished, .. } => {
                 let _ = write!(detail, "{lost} lost, {requeued} requeued");
+                if *unpublished > 0 {
+                    let _ = write!(detail, ", {unpublished} unpublished event(s) lost");
+                }
+            }
+            Happened::StateSet { key, value, .. } => {
+                let _ = write!(detail, "{key} = {value}");
             }
             Happened::Slowed { extra_ms, .. } => {
                 let _ = write!(detail, "+{extra_ms}ms per handling");
