@@ -41,7 +41,8 @@ fn rewinding_and_stepping_on_equals_the_live_run() {
         }
         let live = run(scenario.clone(), 9, FaultScript::random(100), &[]);
         let end = live.step_index();
-        assert!(end > 4_000 || name == "poison-message", "{name} ran only {end} steps");
+        let snapshot = eventscope::sim::simulation::SNAPSHOT_INTERVAL;
+        assert!(end > snapshot || name == "poison-message", "{name} ran only {end} steps");
         let mut sim = Simulation::new(RunConfig {
             scenario,
             seed: 9,

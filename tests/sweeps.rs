@@ -43,6 +43,7 @@ fn expectation(anti: AntiPattern) -> Option<(Invariant, &'static str)> {
         AntiPattern::NoCorrelationId => Some((Invariant::CorrelationFlows, "checkout")),
         AntiPattern::UnorderedRetries => Some((Invariant::PerKeyOrder, "poison-message")),
         AntiPattern::NoOutbox => Some((Invariant::NoEventLost, "checkout")),
+        AntiPattern::NoSchemaVersioning => Some((Invariant::ReadableHistory, "schema-versioning")),
         // Fat events break no rule; their damage is bytes on the wire (see the test below).
         AntiPattern::FatEvents => None,
     }

@@ -33,10 +33,13 @@ pub enum AntiPattern {
     /// Services write their state and then publish, in two steps (the dual write): a
     /// crash in between loses the event. The fix is the transactional outbox.
     NoOutbox,
+    /// Readers assume every stored event has the current schema: old events are not
+    /// upcast, and a reader that needs a newer field fails on them.
+    NoSchemaVersioning,
 }
 
 impl AntiPattern {
-    pub const ALL: [AntiPattern; 7] = [
+    pub const ALL: [AntiPattern; 8] = [
         Self::NoDlq,
         Self::NoIdempotency,
         Self::FireAndForget,
@@ -44,6 +47,7 @@ impl AntiPattern {
         Self::FatEvents,
         Self::UnorderedRetries,
         Self::NoOutbox,
+        Self::NoSchemaVersioning,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +59,7 @@ impl AntiPattern {
             Self::FatEvents => "fat_events",
             Self::UnorderedRetries => "unordered_retries",
             Self::NoOutbox => "no_outbox",
+            Self::NoSchemaVersioning => "no_schema_versioning",
         }
     }
 
@@ -68,6 +73,7 @@ impl AntiPattern {
             Self::FatEvents => "every event carries the whole entity: bandwidth and coupling",
             Self::UnorderedRetries => "a retried message is overtaken by later ones of the same key",
             Self::NoOutbox => "a crash between the database write and the publish loses the event",
+            Self::NoSchemaVersioning => "a schema change breaks every reader of old events",
         }
     }
 
@@ -81,6 +87,7 @@ impl AntiPattern {
             Self::FatEvents => "include only the changed fields and ids",
             Self::UnorderedRetries => "block the key while its message waits for a retry",
             Self::NoOutbox => "write the event to an outbox table in the same transaction; a relay publishes it",
+            Self::NoSchemaVersioning => "version every event and upcast old versions on read",
         }
     }
 

@@ -13,8 +13,10 @@ use super::envelope::EventKind;
 use super::fault::{FaultRule, Verdict};
 use super::hash::Fnv1a;
 use super::scenario::{
-    Delivery, EmitSpec, Expr, Ordering, Part, Placeholders, RetryPolicy, Scenario, ScenarioErrors, Template,
+    ApplySpec, Delivery, EmitSpec, Expr, Ordering, Part, Placeholders, RecordSpec, RetryPolicy, Scenario,
+    ScenarioErrors, Template,
 };
+use super::store::Upcaster;
 use super::time::Millis;
 use super::trace::{ServiceId, SubId, TopicId};
 
@@ -33,6 +35,36 @@ pub struct Compiled {
     pub fat_events: bool,
     pub key_order_enforced: bool,
     pub outbox: bool,
+    /// False under the "no schema versioning" anti-pattern: old events are read raw.
+    pub upcasting: bool,
+    pub projections: Vec<CompiledProjection>,
+}
+
+/// The fold rules of a store or projection: per event type, the counters it changes.
+pub type FoldRules = BTreeMap<String, Vec<(Template, Expr)>>;
+
+#[derive(Clone, Debug)]
+pub struct CompiledStore {
+    pub snapshot_every: u32,
+    pub apply: FoldRules,
+    pub upcasters: Vec<Upcaster>,
+    pub schema_version: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledRecord {
+    pub event_type: String,
+    pub kind: EventKind,
+    pub topic: Option<TopicId>,
+    pub data: Option<Vec<(String, DataTemplate)>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledProjection {
+    pub name: String,
+    pub store: ServiceId,
+    pub processing_ms: Millis,
+    pub apply: FoldRules,
 }
 
 #[derive(Clone, Debug)]
@@ -46,6 +78,7 @@ pub struct CompiledService {
     pub name: String,
     pub handlers: BTreeMap<String, CompiledHandler>,
     pub subs: Vec<SubId>,
+    pub store: Option<CompiledStore>,
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +89,8 @@ pub struct CompiledHandler {
     pub emit: Vec<CompiledEmit>,
     pub otherwise: Vec<CompiledEmit>,
     pub reject_malformed: bool,
+    pub stream: Option<Template>,
+    pub record: Vec<CompiledRecord>,
 }
 
 #[derive(Clone, Debug)]
@@ -128,6 +163,20 @@ pub struct CompiledRule {
 fn template(text: &str, allowed: Placeholders) -> Template {
     // Validation ran first and parsed every template, so this cannot fail.
     Template::parse(text, allowed).unwrap_or(Template { parts: vec![Part::Text(text.to_string())] })
+}
+
+fn fold_rules(apply: &[ApplySpec]) -> FoldRules {
+    apply
+        .iter()
+        .map(|a| {
+            let effects = a
+                .effects
+                .iter()
+                .map(|e| (template(&e.key, Placeholders::EVENT), Expr::compile(&e.add).unwrap_or(Expr::Literal(0))))
+                .collect();
+            (a.on.clone(), effects)
+        })
+        .collect()
 }
 
 fn data_templates(data: &BTreeMap<String, Value>, allowed: Placeholders) -> Vec<(String, DataTemplate)> {
@@ -225,6 +274,17 @@ impl Compiled {
                             emit: h.emit.iter().map(compile_emit).collect(),
                             otherwise: h.otherwise.iter().map(compile_emit).collect(),
                             reject_malformed: h.reject_malformed,
+                            stream: h.stream.as_deref().map(|t| template(t, Placeholders::EVENT)),
+                            record: h
+                                .record
+                                .iter()
+                                .map(|r: &RecordSpec| CompiledRecord {
+                                    event_type: r.event_type.clone(),
+                                    kind: r.kind,
+                                    topic: r.topic.as_deref().map(topic_id),
+                                    data: r.data.as_ref().map(|d| data_templates(d, Placeholders::EVENT)),
+                                })
+                                .collect(),
                         };
                         (h.on.clone(), compiled)
                     })
@@ -235,6 +295,22 @@ impl Compiled {
                     .filter(|(_, x)| x.service.0 as usize == i)
                     .map(|(j, _)| SubId(j as u32))
                     .collect(),
+                store: svc.event_store.as_ref().map(|st| CompiledStore {
+                    snapshot_every: st.snapshot_every,
+                    apply: fold_rules(&st.apply),
+                    upcasters: st.upcasters.clone(),
+                    schema_version: st.schema_version,
+                }),
+            })
+            .collect();
+        let projections = s
+            .projections
+            .iter()
+            .map(|p| CompiledProjection {
+                name: p.name.clone(),
+                store: service_id(&p.store),
+                processing_ms: p.processing_ms,
+                apply: fold_rules(&p.apply),
             })
             .collect();
         let workload = s
@@ -285,6 +361,8 @@ impl Compiled {
             fat_events: anti.contains(&AntiPattern::FatEvents),
             key_order_enforced: !anti.contains(&AntiPattern::UnorderedRetries),
             outbox: !anti.contains(&AntiPattern::NoOutbox),
+            upcasting: !anti.contains(&AntiPattern::NoSchemaVersioning),
+            projections,
             anti_patterns: anti,
             seed,
             topics,

@@ -110,6 +110,11 @@ pub enum Fault {
         subscription: String,
         message: Option<String>,
     },
+    /// Operator action: clear a projection's read model and rebuild it from the first
+    /// event in its store.
+    RebuildProjection {
+        projection: String,
+    },
     /// Operator action: delete dead letters for good.
     DiscardDeadLetters {
         subscription: String,
@@ -134,6 +139,7 @@ impl Fault {
             Self::PoisonMessage { .. } => "poison",
             Self::RedriveDeadLetters { .. } => "redrive",
             Self::DiscardDeadLetters { .. } => "discard",
+            Self::RebuildProjection { .. } => "rebuild",
         }
     }
 
@@ -154,6 +160,7 @@ impl Fault {
             Self::RedriveDeadLetters { subscription, .. } | Self::DiscardDeadLetters { subscription, .. } => {
                 subscription
             }
+            Self::RebuildProjection { projection } => projection,
         }
     }
 }
@@ -288,6 +295,11 @@ impl FaultScript {
                     err(format!("{p}.subscription"), format!("no subscription named '{s}'"));
                 }
                 _ => {}
+            }
+            if let Fault::RebuildProjection { projection } = &e.fault {
+                if !scenario.projections.iter().any(|p| &p.name == projection) {
+                    err(format!("{p}.projection"), format!("no projection named '{projection}'"));
+                }
             }
             if let Fault::SetState { key, .. } = &e.fault {
                 if key.is_empty() || key.len() > 200 {

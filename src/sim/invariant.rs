@@ -14,6 +14,7 @@
 //! | `per_key_order`      | a subscription promising per-key order handles each key in publish order |
 //! | `correlation_flows`  | every event caused by another carries its cause's correlation id  |
 //! | `bounded_redelivery` | no message is attempted more often than its retry policy allows   |
+//! | `readable_history`   | every stored event can be read by the folds and projections that need it |
 
 use std::collections::BTreeMap;
 
@@ -36,16 +37,18 @@ pub enum Invariant {
     PerKeyOrder,
     CorrelationFlows,
     BoundedRedelivery,
+    ReadableHistory,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 6] = [
+    pub const ALL: [Invariant; 7] = [
         Self::NoEventLost,
         Self::ExactlyOnceEffect,
         Self::Conservation,
         Self::PerKeyOrder,
         Self::CorrelationFlows,
         Self::BoundedRedelivery,
+        Self::ReadableHistory,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +59,7 @@ impl Invariant {
             Self::PerKeyOrder => "per_key_order",
             Self::CorrelationFlows => "correlation_flows",
             Self::BoundedRedelivery => "bounded_redelivery",
+            Self::ReadableHistory => "readable_history",
         }
     }
 
@@ -68,6 +72,7 @@ impl Invariant {
             Self::PerKeyOrder => "Where per-key order is promised, events of one key are handled in publish order.",
             Self::CorrelationFlows => "Every event carries the correlation id of the event that caused it.",
             Self::BoundedRedelivery => "No message is attempted more often than its retry policy allows.",
+            Self::ReadableHistory => "Every stored event, old schema or new, can be read by whoever needs it.",
         }
     }
 
@@ -109,8 +114,8 @@ pub struct Checkers {
     pub quantities: Vec<Quantity>,
     quantity_broken: Vec<bool>,
     pub violations: Vec<Violation>,
-    pub counts: [u64; 6],
-    pub first_step: [Option<u64>; 6],
+    pub counts: [u64; 7],
+    pub first_step: [Option<u64>; 7],
 }
 
 /// Where a fact happened, for the violation record.
@@ -263,6 +268,16 @@ impl Checkers {
                 format!("{sub_name} attempt {attempt} of at most {attempts_max}"),
             );
         }
+    }
+
+    /// A reader could not read a stored event (a fold or a projection).
+    pub fn unreadable(&mut self, reader: &str, position: u64, field: &str, at: At) {
+        self.violate(
+            Invariant::ReadableHistory,
+            at,
+            None,
+            format!("{reader} cannot read stored event #{position}: no data.{field}"),
+        );
     }
 
     /// A state counter counted in quantity `q` changed by `delta`.

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use super::envelope::EventKind;
 use super::fault::{FaultScript, SCRIPT_ENTRIES_MAX};
+use super::store::Upcaster;
 
 /// Largest scenario document accepted, in bytes.
 pub const SCENARIO_BYTES_MAX: usize = 1 << 20;
@@ -50,6 +51,10 @@ const BUILTINS: &[(&str, &str)] = &[
     ("delivery-guarantees", include_str!("../../scenarios/delivery-guarantees.json")),
     ("poison-message", include_str!("../../scenarios/poison-message.json")),
     ("checkout", include_str!("../../scenarios/checkout.json")),
+    ("bank-account", include_str!("../../scenarios/bank-account.json")),
+    ("order-read-model", include_str!("../../scenarios/order-read-model.json")),
+    ("schema-versioning", include_str!("../../scenarios/schema-versioning.json")),
+    ("outbox", include_str!("../../scenarios/outbox.json")),
 ];
 
 /// The built-in scenarios, in the order a newcomer meets them.
@@ -72,8 +77,28 @@ pub fn catalog() -> Vec<ScenarioSummary> {
         },
         ScenarioSummary {
             name: "checkout",
-            title: "Checkout flow",
-            summary: "Order, payment, inventory and shipping services react to each other's events.",
+            title: "Checkout by choreography",
+            summary: "Services react to each other's events; a failure runs the compensations backwards.",
+        },
+        ScenarioSummary {
+            name: "bank-account",
+            title: "Event-sourced bank account",
+            summary: "Balances folded from event streams, snapshots, and concurrency conflicts.",
+        },
+        ScenarioSummary {
+            name: "order-read-model",
+            title: "CQRS read models",
+            summary: "Projections follow the event store with their own checkpoints and lag.",
+        },
+        ScenarioSummary {
+            name: "schema-versioning",
+            title: "Schema versioning and upcasting",
+            summary: "Old v1 events are upcast to v2 on read, so readers never break.",
+        },
+        ScenarioSummary {
+            name: "outbox",
+            title: "Transactional outbox",
+            summary: "A crash between saving and publishing: the outbox keeps the event, a dual write loses it.",
         },
     ]
 }
@@ -114,6 +139,9 @@ pub struct Scenario {
     pub workload: Vec<WorkloadSpec>,
     #[serde(default)]
     pub conserved: Vec<ConservedSpec>,
+    /// Read models fed from event-sourced services' stores (CQRS).
+    #[serde(default)]
+    pub projections: Vec<ProjectionSpec>,
     /// Faults that belong to the scenario itself (a lesson's crash, say); the user's
     /// own fault script runs in addition to these.
     #[serde(default)]
@@ -139,6 +167,82 @@ pub struct ServiceSpec {
     pub state: BTreeMap<String, i64>,
     #[serde(default)]
     pub handlers: Vec<HandlerSpec>,
+    /// Makes the service event-sourced: its state is the fold of its streams.
+    #[serde(default)]
+    pub event_store: Option<EventStoreSpec>,
+}
+
+/// An event-sourced service's store: how events fold into an aggregate's state, how
+/// old events are upcast, and what the store already holds when the run starts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventStoreSpec {
+    /// Store the aggregate's state every this many events (0: never).
+    #[serde(default = "defaults::snapshot_every")]
+    pub snapshot_every: u32,
+    /// The fold: how each event type changes an aggregate's counters. No rules here;
+    /// the rules live in the handlers that decide which events to record.
+    pub apply: Vec<ApplySpec>,
+    /// Upcasters from older schema versions, applied on read.
+    #[serde(default)]
+    pub upcasters: Vec<Upcaster>,
+    /// The schema version the service writes now.
+    #[serde(default = "defaults::schema_version")]
+    pub schema_version: u32,
+    /// Events in the store before the run starts, possibly in older schema versions.
+    #[serde(default)]
+    pub history: Vec<HistorySpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplySpec {
+    pub on: String,
+    pub effects: Vec<EffectSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistorySpec {
+    pub stream: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[serde(default = "defaults::schema_version")]
+    pub schema_version: u32,
+    #[serde(default)]
+    pub data: serde_json::Map<String, Value>,
+}
+
+/// An event an event-sourced handler appends to the aggregate's stream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSpec {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Also publish the recorded event on this topic (through the outbox).
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default = "defaults::domain")]
+    pub kind: EventKind,
+    /// Payload templates, as in `emit`; without it the handled event's payload is kept.
+    #[serde(default)]
+    pub data: Option<BTreeMap<String, Value>>,
+}
+
+/// A read model (CQRS): it follows one event-sourced service's store from a
+/// checkpoint, applying each event to its own counters, a little behind the writes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The event-sourced service whose store it reads.
+    pub store: String,
+    #[serde(default = "defaults::projection_ms")]
+    pub processing_ms: u64,
+    /// Keys may use `{subject}` (the stream) and `{data.FIELD}`.
+    pub apply: Vec<ApplySpec>,
 }
 
 /// What a service does with one event type.
@@ -165,6 +269,13 @@ pub struct HandlerSpec {
     pub otherwise: Vec<EmitSpec>,
     #[serde(default)]
     pub reject_malformed: bool,
+    /// Event-sourced services only: the aggregate stream (default `{subject}`).
+    #[serde(default)]
+    pub stream: Option<String>,
+    /// Event-sourced services only: events appended to the stream when the
+    /// requirements hold, with the stream's version as read when handling began.
+    #[serde(default)]
+    pub record: Vec<RecordSpec>,
 }
 
 /// A guard: the state counter named by `key` must be at least `at_least`.
@@ -417,6 +528,18 @@ mod defaults {
     pub fn ack_timeout_ms() -> u64 {
         250
     }
+    pub fn snapshot_every() -> u32 {
+        5
+    }
+    pub fn schema_version() -> u32 {
+        1
+    }
+    pub fn projection_ms() -> u64 {
+        15
+    }
+    pub fn domain() -> super::EventKind {
+        super::EventKind::Domain
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -645,6 +768,70 @@ impl Validator {
                 }
             }
         }
+        for (i, svc) in s.services.iter().enumerate() {
+            let p = format!("services[{i}]");
+            for (j, h) in svc.handlers.iter().take(HANDLERS_MAX).enumerate() {
+                let hp = format!("{p}.handlers[{j}]");
+                if svc.event_store.is_some() {
+                    if !h.effects.is_empty() {
+                        self.err(format!("{hp}.effects"), "an event-sourced service changes state only by recording events: use \"record\" and the store's \"apply\"");
+                    }
+                } else if !h.record.is_empty() || h.stream.is_some() {
+                    self.err(
+                        format!("{hp}.record"),
+                        "only an event-sourced service (with \"event_store\") can record events",
+                    );
+                }
+                if let Some(stream) = &h.stream {
+                    self.template(&format!("{hp}.stream"), stream, Placeholders::EVENT);
+                }
+                self.count(&format!("{hp}.record"), h.record.len(), ACTIONS_MAX);
+                for (k, r) in h.record.iter().take(ACTIONS_MAX).enumerate() {
+                    let rp = format!("{hp}.record[{k}]");
+                    self.event_type(&format!("{rp}.type"), &r.event_type);
+                    if let Some(t) = &r.topic {
+                        if !topic(t) {
+                            self.err(format!("{rp}.topic"), format!("no topic named '{t}'"));
+                        }
+                    }
+                    if let Some(data) = &r.data {
+                        self.data(&format!("{rp}.data"), data, Placeholders::EVENT);
+                    }
+                }
+            }
+            if let Some(store) = &svc.event_store {
+                let sp = format!("{p}.event_store");
+                self.apply_specs(&format!("{sp}.apply"), &store.apply);
+                self.count(&format!("{sp}.upcasters"), store.upcasters.len(), ACTIONS_MAX);
+                self.count(&format!("{sp}.history"), store.history.len(), 10_000);
+                if store.schema_version == 0 || store.schema_version > 100 {
+                    self.err(format!("{sp}.schema_version"), "must be 1 to 100");
+                }
+                for (k, h) in store.history.iter().take(10_000).enumerate() {
+                    self.name(&format!("{sp}.history[{k}].stream"), &h.stream);
+                    self.event_type(&format!("{sp}.history[{k}].type"), &h.event_type);
+                    if h.schema_version == 0 || h.schema_version > 100 {
+                        self.err(format!("{sp}.history[{k}].schema_version"), "must be 1 to 100");
+                    }
+                }
+            }
+        }
+        self.count("projections", s.projections.len(), NAMES_MAX);
+        self.unique("projections", s.projections.iter().take(NAMES_MAX).map(|p| p.name.as_str()));
+        for (i, proj) in s.projections.iter().take(NAMES_MAX).enumerate() {
+            let p = format!("projections[{i}]");
+            self.name(&format!("{p}.name"), &proj.name);
+            match s.services.iter().find(|x| x.name == proj.store) {
+                None => self.err(format!("{p}.store"), format!("no service named '{}'", proj.store)),
+                Some(x) if x.event_store.is_none() => self.err(
+                    format!("{p}.store"),
+                    format!("'{}' is not event-sourced (it has no event_store)", proj.store),
+                ),
+                _ => {}
+            }
+            self.at_most(&format!("{p}.processing_ms"), proj.processing_ms, DURATION_MS_MAX);
+            self.apply_specs(&format!("{p}.apply"), &proj.apply);
+        }
         for (i, sub) in s.subscriptions.iter().enumerate() {
             let p = format!("subscriptions[{i}]");
             self.name(&format!("{p}.name"), &sub.name);
@@ -731,6 +918,18 @@ impl Validator {
         }
         if s.faults.scripted.len() > SCRIPT_ENTRIES_MAX {
             self.err("faults.scripted", "too many entries");
+        }
+    }
+
+    fn apply_specs(&mut self, path: &str, apply: &[ApplySpec]) {
+        self.count(path, apply.len(), HANDLERS_MAX);
+        for (k, a) in apply.iter().take(HANDLERS_MAX).enumerate() {
+            self.event_type(&format!("{path}[{k}].on"), &a.on);
+            self.count(&format!("{path}[{k}].effects"), a.effects.len(), ACTIONS_MAX);
+            for (m, e) in a.effects.iter().take(ACTIONS_MAX).enumerate() {
+                self.template(&format!("{path}[{k}].effects[{m}].key"), &e.key, Placeholders::EVENT);
+                self.expr(&format!("{path}[{k}].effects[{m}].add"), &e.add);
+            }
         }
     }
 

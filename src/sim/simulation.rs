@@ -32,14 +32,19 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use super::anti_pattern::AntiPattern;
-use super::compiled::{event_id, Compiled, CompiledEmit, CompiledHandler, DataTemplate};
+use super::compiled::{event_id, Compiled};
 use super::envelope::{Envelope, MessageId};
 use super::fault::{Fault, FaultScript, ScriptedFault, Trigger, Verdict};
+use super::handler::{
+    apply_one, decide, fold, render_key, render_workload, render_workload_value, Decision, FoldError, Input,
+    PlannedEmit,
+};
 use super::hash::Fnv1a;
 use super::invariant::{At, Checkers, Quantity};
 use super::ledger::{FlowStats, Ledgers};
 use super::rng::ChaCha8;
-use super::scenario::{Expr, Part, Scenario, ScenarioErrors, Template};
+use super::scenario::{Scenario, ScenarioErrors};
+use super::store::{EventStore, ExpectedVersion, NewEvent, Snapshot};
 use super::time::Millis;
 use super::trace::{
     trace_hash, AfterFailure, DeadLetterReason, FailureCause, HandleOutcome, Happened, Lookup, RequeueCause, ServiceId,
@@ -116,6 +121,9 @@ pub struct InFlight {
     pub started_ms: Millis,
     pub done_ms: Millis,
     force_fail: bool,
+    /// Event-sourced handlers: the stream and the version read when handling began,
+    /// the expected version of the append.
+    read: Option<(String, u64)>,
 }
 
 /// Counters per subscription, for metrics.
@@ -168,6 +176,7 @@ enum Agenda {
     Restart { service: ServiceId },
     Heal { service: ServiceId },
     Scripted { index: u32 },
+    Project { projection: u32 },
 }
 
 #[derive(Clone, Debug)]
@@ -211,6 +220,21 @@ struct World {
     poisoned: BTreeSet<u64>,
     checkers: Checkers,
     bytes_published: u64,
+    store_heads: Vec<u64>,
+    projections: Vec<ProjectionState>,
+}
+
+/// A projection's progress through its store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectionState {
+    /// Store position of the last event applied (0: none yet).
+    pub checkpoint: u64,
+    /// The read model: counters built from the events seen so far.
+    pub state: BTreeMap<String, i64>,
+    busy: bool,
+    /// Set when an event could not be applied: (position, missing field).
+    pub stalled: Option<(u64, String)>,
+    pub rebuilds: u32,
 }
 
 /// Why the run cannot step further.
@@ -249,6 +273,9 @@ pub struct Simulation {
     messages: Vec<Rc<Message>>,
     trace: Vec<TraceRecord>,
     ledgers: Ledgers,
+    /// Each service's event store (empty unless it is event-sourced); append-only,
+    /// truncated to the world's `store_heads` when rewinding.
+    stores: Vec<EventStore>,
     /// The world every `SNAPSHOT_INTERVAL` steps, with the ledgers' journal mark.
     snapshots: Vec<(World, usize)>,
 }
@@ -314,6 +341,8 @@ impl Simulation {
                 stats: SubStats::default(),
             })
             .collect();
+        let services_len = compiled.services.len();
+        let projections = compiled.projections.iter().map(|_| ProjectionState::default()).collect();
         let world = World {
             step: 0,
             now_ms: 0,
@@ -329,6 +358,8 @@ impl Simulation {
             poisoned: BTreeSet::new(),
             checkers: Checkers::new(quantities),
             bytes_published: 0,
+            store_heads: vec![0; services_len],
+            projections,
         };
         let mut sim = Simulation {
             compiled,
@@ -340,8 +371,10 @@ impl Simulation {
             messages: Vec::new(),
             trace: Vec::new(),
             ledgers: Ledgers::default(),
+            stores: vec![EventStore::default(); services_len],
             snapshots: Vec::new(),
         };
+        sim.load_history();
         for (i, w) in sim.compiled.workload.iter().enumerate() {
             let at = w.at_ms;
             sim.world.schedule(at, Agenda::Workload { item: i as u32, n: 1 });
@@ -559,6 +592,9 @@ impl Simulation {
             let (world, mark) = &self.snapshots[slot];
             self.world = world.clone();
             self.ledgers.undo_to(*mark);
+            for (store, head) in self.stores.iter_mut().zip(&self.world.store_heads) {
+                store.truncate(*head);
+            }
         }
         while self.world.step < target && self.step().is_some() {}
         self.world.step
@@ -647,6 +683,7 @@ impl Simulation {
             Agenda::Restart { service } => self.restart(service),
             Agenda::Heal { service } => self.heal(service),
             Agenda::Scripted { index } => self.apply_scripted(index),
+            Agenda::Project { projection } => self.project(projection),
         }
     }
 
@@ -673,7 +710,7 @@ impl Simulation {
         for (k, t) in &w.data {
             data.insert(k.clone(), render_workload_value(t, n));
         }
-        let subject = render_template(&w.subject, None, n).unwrap_or_default();
+        let subject = render_workload(&w.subject, n);
         let envelope = Envelope {
             correlation_id: Some(id.clone()),
             causation_id: None,
@@ -913,14 +950,28 @@ impl Simulation {
         let at = self.at();
         self.world.checkers.attempt_started(attempt, cs.retry.attempts_max, message, at, &cs.name);
         let svc = &self.world.services[cs.service.0 as usize];
-        let handler_ms = self.compiled.services[cs.service.0 as usize]
-            .handlers
-            .get(&self.messages[message.0 as usize].envelope.event_type)
-            .map_or(1, |h| h.processing_ms);
+        let compiled_service = &self.compiled.services[cs.service.0 as usize];
+        let envelope = &self.messages[message.0 as usize].envelope;
+        let handler = compiled_service.handlers.get(&envelope.event_type);
+        let handler_ms = handler.map_or(1, |h| h.processing_ms);
+        // An event-sourced handler reads its aggregate now and appends later, expecting
+        // the stream to still be at the version it read.
+        let read = match (handler, &compiled_service.store) {
+            (Some(h), Some(_)) => h
+                .stream
+                .as_ref()
+                .map_or(Ok(envelope.subject.clone()), |t| render_key(t, Input::from(envelope)))
+                .ok()
+                .map(|stream| {
+                    let version = self.stores[cs.service.0 as usize].version(&stream);
+                    (stream, version)
+                }),
+            _ => None,
+        };
         let done = now + handler_ms + svc.extra_ms;
         let s = &mut self.world.subs[sub.0 as usize];
         s.stats.attempts += 1;
-        s.in_flight = Some(InFlight { delivery: d, started_ms: now, done_ms: done, force_fail });
+        s.in_flight = Some(InFlight { delivery: d, started_ms: now, done_ms: done, force_fail, read });
         self.world.schedule(done, Agenda::Complete { sub });
         Some(Happened::Delivered { message, sub, attempt, acked_first: cs.delivery.acks_before_handling() })
     }
@@ -1052,6 +1103,7 @@ impl Simulation {
             None
         };
         let handler = compiled.services[service.0 as usize].handlers.get(&m.envelope.event_type);
+        let store = compiled.services[service.0 as usize].store.as_ref();
         let decision = match (failure, &handler) {
             (Some(cause), _) => Err(cause),
             (None, None) => Ok(None),
@@ -1059,16 +1111,169 @@ impl Simulation {
                 if cs.delivery.idempotent() && self.ledgers.is_processed(sub, key) {
                     return self.skip_duplicate(sub, delivery);
                 }
-                decide(h, &self.world.services[service.0 as usize].state, &self.messages[message.0 as usize].envelope)
-                    .map(Some)
+                match (store, &in_flight.read) {
+                    (None, _) => decide(h, &self.world.services[service.0 as usize].state, &m.envelope).map(Some),
+                    (Some(_), None) => {
+                        // The stream name could not be rendered from the payload.
+                        let stream = h.stream.as_ref().map(|t| render_key(t, Input::from(&m.envelope)));
+                        Err(match stream {
+                            Some(Err(cause)) => cause,
+                            _ => FailureCause::Malformed { field: "subject".into() },
+                        })
+                    }
+                    (Some(_), Some((stream, read_version))) => {
+                        self.decide_event_sourced(service, h, &m, stream, *read_version)
+                    }
+                }
             }
         };
         match decision {
-            Ok(decision) => self.commit(sub, delivery, decision, in_flight.started_ms),
+            Ok(decision) => self.commit(sub, delivery, decision, in_flight.read),
             Err(cause) => {
                 let reject = matches!(cause, FailureCause::Malformed { .. })
                     && handler.as_ref().is_some_and(|h| h.reject_malformed);
                 self.fail(sub, delivery, cause, reject)
+            }
+        }
+    }
+
+    /// Loads the aggregate, checks that nobody appended since it was read, and decides.
+    fn decide_event_sourced(
+        &self,
+        service: ServiceId,
+        handler: &super::compiled::CompiledHandler,
+        m: &Message,
+        stream: &str,
+        read_version: u64,
+    ) -> Result<Option<Decision>, FailureCause> {
+        let state = self
+            .aggregate_state(service, stream, None, true)
+            .map_err(|e: FoldError| FailureCause::UnreadableHistory { position: e.position, field: e.field })?;
+        let actual = self.stores[service.0 as usize].version(stream);
+        if actual != read_version {
+            return Err(FailureCause::Conflict { stream: stream.to_string(), expected: read_version, actual });
+        }
+        decide(handler, &state, &m.envelope).map(Some)
+    }
+
+    /// The state of an event-sourced aggregate as of a stream version (default: now),
+    /// folded from the nearest snapshot (or from zero without `use_snapshots`).
+    pub fn aggregate_state(
+        &self,
+        service: ServiceId,
+        stream: &str,
+        as_of_version: Option<u64>,
+        use_snapshots: bool,
+    ) -> Result<BTreeMap<String, i64>, FoldError> {
+        let Some(spec) = self.compiled.services.get(service.0 as usize).and_then(|s| s.store.as_ref()) else {
+            return Ok(BTreeMap::new());
+        };
+        let store = &self.stores[service.0 as usize];
+        let as_of = as_of_version.unwrap_or(u64::MAX).min(store.version(stream));
+        let snapshot =
+            if use_snapshots { store.snapshots(stream).iter().rev().find(|s| s.version <= as_of) } else { None };
+        let (from, state) = snapshot.map_or((0, BTreeMap::new()), |s| (s.version, s.state.clone()));
+        let upcasters = self.compiled.upcasting.then_some(spec.upcasters.as_slice());
+        fold(
+            &spec.apply,
+            upcasters,
+            store.read_stream(stream).filter(|e| e.version > from && e.version <= as_of),
+            state,
+        )
+    }
+
+    /// A service's event store (empty unless the service is event-sourced).
+    pub fn store(&self, service: ServiceId) -> &EventStore {
+        &self.stores[service.0 as usize]
+    }
+
+    pub fn projection_state(&self, projection: u32) -> Option<&ProjectionState> {
+        self.world.projections.get(projection as usize)
+    }
+
+    /// Appends the history of every event-sourced service before the run starts.
+    fn load_history(&mut self) {
+        let compiled = Rc::clone(&self.compiled);
+        for (i, spec) in compiled.scenario.services.iter().enumerate() {
+            let Some(store_spec) = &spec.event_store else { continue };
+            for (k, h) in store_spec.history.iter().enumerate() {
+                let id =
+                    event_id(Fnv1a::default().u64(compiled.seed).str(&spec.name).str("history").u64(k as u64).finish());
+                let event = NewEvent {
+                    event_type: h.event_type.clone(),
+                    schema_version: h.schema_version,
+                    data: h.data.clone(),
+                    event_id: id,
+                };
+                let _ = self.stores[i].append(&h.stream, ExpectedVersion::Any, vec![event], 0);
+                let version = self.stores[i].version(&h.stream);
+                self.snapshot_if_due(ServiceId(i as u32), &h.stream, version - 1, version);
+            }
+            self.world.store_heads[i] = self.stores[i].head();
+            self.wake_projections(ServiceId(i as u32));
+        }
+    }
+
+    /// Stores the aggregate's state at each multiple of `snapshot_every` crossed by an
+    /// append from version `before` to `after`.
+    fn snapshot_if_due(&mut self, service: ServiceId, stream: &str, before: u64, after: u64) {
+        let every =
+            self.compiled.services[service.0 as usize].store.as_ref().map_or(0, |s| u64::from(s.snapshot_every));
+        if every == 0 || after / every == before / every {
+            return;
+        }
+        let version = after - after % every;
+        if let Ok(state) = self.aggregate_state(service, stream, Some(version), true) {
+            self.stores[service.0 as usize].add_snapshot(stream, Snapshot { version, state });
+        }
+    }
+
+    /// Projections of this store that are idle and behind start catching up.
+    fn wake_projections(&mut self, store: ServiceId) {
+        let head = self.stores[store.0 as usize].head();
+        for (i, cp) in self.compiled.projections.iter().enumerate() {
+            let ps = &mut self.world.projections[i];
+            if cp.store == store && !ps.busy && ps.stalled.is_none() && ps.checkpoint < head {
+                ps.busy = true;
+                let at = self.world.now_ms + cp.processing_ms;
+                self.world.schedule(at, Agenda::Project { projection: i as u32 });
+            }
+        }
+    }
+
+    /// A projection applies the next event of its store to its read model.
+    fn project(&mut self, projection: u32) -> Happened {
+        let compiled = Rc::clone(&self.compiled);
+        let cp = &compiled.projections[projection as usize];
+        let store = &self.stores[cp.store.0 as usize];
+        let ps = &mut self.world.projections[projection as usize];
+        let position = ps.checkpoint + 1;
+        let Some(event) = store.event_at(position) else {
+            ps.busy = false;
+            return Happened::ProjectionStalled { projection, position, field: "(no such event)".into() };
+        };
+        let upcasters = compiled.services[cp.store.0 as usize]
+            .store
+            .as_ref()
+            .filter(|_| compiled.upcasting)
+            .map(|s| s.upcasters.as_slice());
+        match apply_one(&cp.apply, upcasters, event, &mut ps.state) {
+            Ok(()) => {
+                ps.checkpoint = position;
+                if position < store.head() {
+                    let at = self.world.now_ms + cp.processing_ms;
+                    self.world.schedule(at, Agenda::Project { projection });
+                } else {
+                    ps.busy = false;
+                }
+                Happened::Projected { projection, position }
+            }
+            Err(e) => {
+                ps.busy = false;
+                ps.stalled = Some((position, e.field.clone()));
+                let at = At { step: self.world.step, time_ms: self.world.now_ms };
+                self.world.checkers.unreadable(&cp.name, position, &e.field, at);
+                Happened::ProjectionStalled { projection, position, field: e.field }
             }
         }
     }
@@ -1108,7 +1313,13 @@ impl Simulation {
 
     /// Applies a successful handling as one local transaction: state changes, the
     /// processed id, and the emitted events all commit together.
-    fn commit(&mut self, sub: SubId, delivery: Delivery, decision: Option<Decision>, started_ms: Millis) -> Happened {
+    fn commit(
+        &mut self,
+        sub: SubId,
+        delivery: Delivery,
+        decision: Option<Decision>,
+        read: Option<(String, u64)>,
+    ) -> Happened {
         let compiled = Rc::clone(&self.compiled);
         let cs = &compiled.subs[sub.0 as usize];
         let service = cs.service;
@@ -1117,8 +1328,8 @@ impl Simulation {
         let m = Rc::clone(&self.messages[message.0 as usize]);
         let now = self.world.now_ms;
 
-        let (outcome, emitted) = match decision {
-            None => (HandleOutcome::Ignored, 0),
+        let (outcome, emitted, recorded) = match decision {
+            None => (HandleOutcome::Ignored, 0, 0),
             Some(decision) => {
                 for (key, delta) in &decision.effects {
                     let state = &mut self.world.services[service.0 as usize].state;
@@ -1141,11 +1352,17 @@ impl Simulation {
                     let handling = (sub, m.subject_key, m.seq);
                     self.world.checkers.ordered_handling(&mut self.ledgers, handling, message, at, &cs.name);
                 }
-                let emitted = decision.emits.len() as u32;
-                for (i, emit) in decision.emits.into_iter().enumerate() {
-                    self.emit(service, message, &m, i as u32, emit);
+                let recorded = decision.records.len() as u32;
+                let mut emitted = decision.emits.len() as u32;
+                if let (Some((stream, read_version)), false) = (read, decision.records.is_empty()) {
+                    emitted += self.append_records(service, message, &m, &stream, read_version, decision.records);
                 }
-                (if decision.declined { HandleOutcome::Declined } else { HandleOutcome::Applied }, emitted)
+                for (i, emit) in decision.emits.into_iter().enumerate() {
+                    let id = event_id(Fnv1a::default().u64(m.key).u64(i as u64).str(&emit.event_type).finish());
+                    self.emit(service, message, &m, id, emit);
+                }
+                let outcome = if decision.declined { HandleOutcome::Declined } else { HandleOutcome::Applied };
+                (outcome, emitted, recorded)
             }
         };
         self.world.checkers.copy_handled(sub, m.key);
@@ -1155,7 +1372,6 @@ impl Simulation {
         let latency = now.saturating_sub(delivery.enqueued_ms.min(m.envelope.time_ms));
         s.stats.latency_ms_total += latency;
         s.stats.latency_ms_max = s.stats.latency_ms_max.max(latency);
-        let _ = started_ms;
         if let Some(c) = &m.envelope.correlation_id {
             let key = correlation_key(c);
             if let Some(mut flow) = self.ledgers.flow(key).copied() {
@@ -1170,11 +1386,64 @@ impl Simulation {
         } else {
             self.acknowledge(sub, delivery)
         };
-        Happened::Handled { message, sub, outcome, emitted, acked }
+        Happened::Handled { message, sub, outcome, emitted, acked, recorded }
     }
 
-    fn emit(&mut self, service: ServiceId, cause: MessageId, cause_msg: &Message, index: u32, emit: PlannedEmit) {
-        let id = event_id(Fnv1a::default().u64(cause_msg.key).u64(u64::from(index)).str(&emit.event_type).finish());
+    /// Appends recorded events to the aggregate's stream, snapshots, publishes the
+    /// ones with a topic, and wakes the store's projections. Returns how many were
+    /// published.
+    fn append_records(
+        &mut self,
+        service: ServiceId,
+        cause_id: MessageId,
+        cause: &Rc<Message>,
+        stream: &str,
+        read_version: u64,
+        records: Vec<super::handler::PlannedRecord>,
+    ) -> u32 {
+        let schema_version = self.compiled.services[service.0 as usize].store.as_ref().map_or(1, |s| s.schema_version);
+        let ids: Vec<String> = (0..records.len())
+            .map(|i| event_id(Fnv1a::default().u64(cause.key).str("record").u64(i as u64).finish()))
+            .collect();
+        let events = records
+            .iter()
+            .zip(&ids)
+            .map(|(r, id)| NewEvent {
+                event_type: r.event_type.clone(),
+                schema_version,
+                data: r.data.clone(),
+                event_id: id.clone(),
+            })
+            .collect();
+        let now = self.world.now_ms;
+        // The version was checked in `decide_event_sourced` within this same step.
+        let Ok(after) =
+            self.stores[service.0 as usize].append(stream, ExpectedVersion::Exactly(read_version), events, now)
+        else {
+            return 0;
+        };
+        self.world.store_heads[service.0 as usize] = self.stores[service.0 as usize].head();
+        self.snapshot_if_due(service, stream, read_version, after);
+        let mut published = 0;
+        for (r, id) in records.into_iter().zip(ids) {
+            if let Some(topic) = r.topic {
+                let emit = PlannedEmit {
+                    topic,
+                    event_type: r.event_type,
+                    kind: r.kind,
+                    subject: stream.to_string(),
+                    schema_version,
+                    data: r.data,
+                };
+                self.emit(service, cause_id, cause, id, emit);
+                published += 1;
+            }
+        }
+        self.wake_projections(service);
+        published
+    }
+
+    fn emit(&mut self, service: ServiceId, cause: MessageId, cause_msg: &Message, id: String, emit: PlannedEmit) {
         let correlation_id =
             if self.compiled.correlation_ids { cause_msg.envelope.correlation_id.clone() } else { None };
         let mut data = emit.data;
@@ -1193,7 +1462,7 @@ impl Simulation {
             kind: emit.kind,
             time_ms: self.world.now_ms,
             subject: emit.subject,
-            schema_version: 1,
+            schema_version: emit.schema_version,
             data,
             correlation_id,
             causation_id: Some(cause_msg.envelope.id.clone()),
@@ -1212,6 +1481,11 @@ impl Simulation {
 
     fn fail(&mut self, sub: SubId, delivery: Delivery, cause: FailureCause, reject: bool) -> Happened {
         let compiled = Rc::clone(&self.compiled);
+        if let FailureCause::UnreadableHistory { position, field } = &cause {
+            let at = self.at();
+            let service = &compiled.services[compiled.subs[sub.0 as usize].service.0 as usize].name;
+            self.world.checkers.unreadable(service, *position, field, at);
+        }
         let cs = &compiled.subs[sub.0 as usize];
         let message = delivery.message;
         let attempt = delivery.attempt;
@@ -1471,6 +1745,21 @@ impl Simulation {
             Fault::RedriveDeadLetters { subscription, message } => {
                 self.redrive_or_discard(subscription, message.as_deref(), true).unwrap_or_else(|| missed(&fault))
             }
+            Fault::RebuildProjection { projection } => {
+                match self.compiled.projections.iter().position(|p| &p.name == projection) {
+                    Some(i) => {
+                        let ps = &mut self.world.projections[i];
+                        ps.checkpoint = 0;
+                        ps.state.clear();
+                        ps.stalled = None;
+                        ps.rebuilds += 1;
+                        let store = self.compiled.projections[i].store;
+                        self.wake_projections(store);
+                        Happened::ProjectionRebuilding { projection: i as u32 }
+                    }
+                    None => missed(&fault),
+                }
+            }
             Fault::DiscardDeadLetters { subscription, message } => {
                 self.redrive_or_discard(subscription, message.as_deref(), false).unwrap_or_else(|| missed(&fault))
             }
@@ -1574,139 +1863,12 @@ impl Lookup for Simulation {
     fn attempts_max(&self, sub: SubId) -> u32 {
         self.compiled.subs.get(sub.0 as usize).map_or(0, |s| s.retry.attempts_max)
     }
-}
-
-// ---------------------------------------------------------------------------------
-// Decide: the business rules of a handler, with no side effects
-// ---------------------------------------------------------------------------------
-
-/// What a handler decided to do with one event.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Decision {
-    pub declined: bool,
-    pub effects: Vec<(String, i64)>,
-    pub emits: Vec<PlannedEmit>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct PlannedEmit {
-    pub topic: TopicId,
-    pub event_type: String,
-    pub kind: super::envelope::EventKind,
-    pub subject: String,
-    pub data: Map<String, Value>,
-}
-
-/// Evaluates a handler against the service's state and the event. All rules live
-/// here; applying the decision is a plain fold with no rules (see `commit`).
-pub fn decide(
-    handler: &CompiledHandler,
-    state: &BTreeMap<String, i64>,
-    event: &Envelope,
-) -> Result<Decision, FailureCause> {
-    let mut satisfied = true;
-    for (key, at_least) in &handler.require {
-        let key = render_key(key, event)?;
-        let needed = eval(at_least, event)?;
-        if state.get(&key).copied().unwrap_or(0) < needed {
-            satisfied = false;
-        }
+    fn projection_name(&self, projection: u32) -> &str {
+        self.compiled.projections.get(projection as usize).map_or("?", |p| p.name.as_str())
     }
-    let (effects, emits) = if satisfied {
-        let mut effects = Vec::with_capacity(handler.effects.len());
-        for (key, add) in &handler.effects {
-            effects.push((render_key(key, event)?, eval(add, event)?));
-        }
-        (effects, &handler.emit)
-    } else {
-        (Vec::new(), &handler.otherwise)
-    };
-    let mut planned = Vec::with_capacity(emits.len());
-    for e in emits {
-        planned.push(plan_emit(e, event)?);
-    }
-    Ok(Decision { declined: !satisfied, effects, emits: planned })
-}
-
-fn plan_emit(e: &CompiledEmit, event: &Envelope) -> Result<PlannedEmit, FailureCause> {
-    let subject = match &e.subject {
-        Some(t) => render_key(t, event)?,
-        None => event.subject.clone(),
-    };
-    let data = match &e.data {
-        None => event.data.clone(),
-        Some(fields) => {
-            let mut data = Map::new();
-            for (k, t) in fields {
-                let v = match t {
-                    DataTemplate::Literal(v) => v.clone(),
-                    DataTemplate::Template(t) => render_value(t, event)?,
-                };
-                data.insert(k.clone(), v);
-            }
-            data
-        }
-    };
-    Ok(PlannedEmit { topic: e.topic, event_type: e.event_type.clone(), kind: e.kind, subject, data })
-}
-
-fn eval(expr: &Expr, event: &Envelope) -> Result<i64, FailureCause> {
-    match expr {
-        Expr::Literal(n) => Ok(*n),
-        Expr::Field { name, negate } => {
-            let v = event.int(name).ok_or_else(|| FailureCause::Malformed { field: name.clone() })?;
-            Ok(if *negate { v.saturating_neg() } else { v })
-        }
-    }
-}
-
-fn field_text(event: &Envelope, field: &str) -> Result<String, FailureCause> {
-    match event.data.get(field) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(v.to_string()),
-        _ => Err(FailureCause::Malformed { field: field.to_string() }),
-    }
-}
-
-fn render_key(t: &Template, event: &Envelope) -> Result<String, FailureCause> {
-    let mut out = String::new();
-    for p in &t.parts {
-        match p {
-            Part::Text(s) => out.push_str(s),
-            Part::Subject => out.push_str(&event.subject),
-            Part::Field(f) => out.push_str(&field_text(event, f)?),
-            Part::Repetition => {}
-        }
-    }
-    Ok(out)
-}
-
-fn render_value(t: &Template, event: &Envelope) -> Result<Value, FailureCause> {
-    match t.sole_placeholder() {
-        Some(Part::Field(f)) => event.data.get(f).cloned().ok_or_else(|| FailureCause::Malformed { field: f.clone() }),
-        _ => render_key(t, event).map(Value::String),
-    }
-}
-
-fn render_template(t: &Template, event: Option<&Envelope>, n: u32) -> Option<String> {
-    let mut out = String::new();
-    for p in &t.parts {
-        match p {
-            Part::Text(s) => out.push_str(s),
-            Part::Repetition => out.push_str(&n.to_string()),
-            Part::Subject => out.push_str(&event?.subject),
-            Part::Field(f) => out.push_str(&field_text(event?, f).ok()?),
-        }
-    }
-    Some(out)
-}
-
-fn render_workload_value(t: &DataTemplate, n: u32) -> Value {
-    match t {
-        DataTemplate::Literal(v) => v.clone(),
-        DataTemplate::Template(t) => match t.sole_placeholder() {
-            Some(Part::Repetition) => Value::from(n),
-            _ => Value::String(render_template(t, None, n).unwrap_or_default()),
-        },
+    fn stored_event(&self, projection: u32, position: u64) -> Option<(&str, &str, &str, u64)> {
+        let store = self.compiled.projections.get(projection as usize)?.store;
+        let e = self.stores.get(store.0 as usize)?.event_at(position)?;
+        Some((e.event_id.as_str(), e.event_type.as_str(), e.stream.as_str(), e.version))
     }
 }

@@ -95,7 +95,12 @@ impl Upcaster {
 
 /// Brings an event to the newest schema version the upcasters know. Returns the
 /// upcast data and the version reached.
-pub fn upcast(upcasters: &[Upcaster], event_type: &str, version: u32, data: &Map<String, Value>) -> (Map<String, Value>, u32) {
+pub fn upcast(
+    upcasters: &[Upcaster],
+    event_type: &str,
+    version: u32,
+    data: &Map<String, Value>,
+) -> (Map<String, Value>, u32) {
     let mut data = data.clone();
     let mut version = version;
     // Each upcaster moves one version up; the chain is bounded by the upcaster count.

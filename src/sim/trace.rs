@@ -20,8 +20,9 @@
 //!   happens next), `requeue` (back in the queue after backoff, delay or ack timeout),
 //!   `dead-letter`, `lost`, `redrive`, `discard`, the fault verbs `drop`, `duplicate`,
 //!   `delay`, `reorder`, `poison`, `crash`, `restart`, `slow`, `fail-rate`,
-//!   `partition`, `heal`, `ack-lost`, `set-state`, and `missed` (a scripted fault found
-//!   no target).
+//!   `partition`, `heal`, `ack-lost`, `set-state`, the projection verbs `project`
+//!   (applied one store event to a read model), `stall` (could not) and `rebuild`, and
+//!   `missed` (a scripted fault found no target).
 //! * `event` is the CloudEvents id, `type` the event type without the
 //!   `io.eventscope.` prefix, and `where` the subscription or service concerned.
 
@@ -86,6 +87,11 @@ pub enum FailureCause {
     Injected,
     /// The service fails handlers at a configured rate.
     FailureRate,
+    /// The aggregate could not be loaded: a stored event lacks a field the fold reads
+    /// (an old schema version that nothing upcast).
+    UnreadableHistory { position: u64, field: String },
+    /// Optimistic concurrency: the stream moved on since the handler read it.
+    Conflict { stream: String, expected: u64, actual: u64 },
 }
 
 /// What the engine did after a failed attempt.
@@ -119,31 +125,137 @@ pub enum RequeueCause {
 /// What one step did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Happened {
-    Published { message: MessageId, topic: TopicId, fanout: u32 },
-    PublishHeld { message: MessageId, service: ServiceId },
-    Delivered { message: MessageId, sub: SubId, attempt: u32, acked_first: bool },
-    Handled { message: MessageId, sub: SubId, outcome: HandleOutcome, emitted: u32, acked: bool },
-    DuplicateSkipped { message: MessageId, sub: SubId },
-    HandlingFailed { message: MessageId, sub: SubId, attempt: u32, cause: FailureCause, then: AfterFailure },
-    Requeued { message: MessageId, sub: SubId, attempt: u32, cause: RequeueCause },
-    DeadLettered { message: MessageId, sub: SubId, reason: DeadLetterReason },
-    Lost { message: MessageId, sub: SubId },
-    Redriven { message: MessageId, sub: SubId },
-    Discarded { message: MessageId, sub: SubId },
-    Dropped { message: MessageId, sub: SubId, lost: bool },
-    Duplicated { message: MessageId, sub: SubId },
-    Delayed { message: MessageId, sub: SubId, delay_ms: Millis },
-    Reordered { message: MessageId, sub: SubId },
-    Poisoned { message: MessageId },
-    Crashed { service: ServiceId, lost: u32, requeued: u32, unpublished: u32 },
-    Restarted { service: ServiceId },
-    Slowed { service: ServiceId, extra_ms: Millis },
-    FailureRateSet { service: ServiceId, per_mille: u32 },
-    Partitioned { service: ServiceId, duration_ms: Millis },
-    Healed { service: ServiceId, released: u32 },
-    AckLost { message: MessageId, sub: SubId },
-    StateSet { service: ServiceId, key: String, value: i64 },
-    FaultMissed { label: &'static str, target: String },
+    Published {
+        message: MessageId,
+        topic: TopicId,
+        fanout: u32,
+    },
+    PublishHeld {
+        message: MessageId,
+        service: ServiceId,
+    },
+    Delivered {
+        message: MessageId,
+        sub: SubId,
+        attempt: u32,
+        acked_first: bool,
+    },
+    Handled {
+        message: MessageId,
+        sub: SubId,
+        outcome: HandleOutcome,
+        emitted: u32,
+        acked: bool,
+        recorded: u32,
+    },
+    DuplicateSkipped {
+        message: MessageId,
+        sub: SubId,
+    },
+    HandlingFailed {
+        message: MessageId,
+        sub: SubId,
+        attempt: u32,
+        cause: FailureCause,
+        then: AfterFailure,
+    },
+    Requeued {
+        message: MessageId,
+        sub: SubId,
+        attempt: u32,
+        cause: RequeueCause,
+    },
+    DeadLettered {
+        message: MessageId,
+        sub: SubId,
+        reason: DeadLetterReason,
+    },
+    Lost {
+        message: MessageId,
+        sub: SubId,
+    },
+    Redriven {
+        message: MessageId,
+        sub: SubId,
+    },
+    Discarded {
+        message: MessageId,
+        sub: SubId,
+    },
+    Dropped {
+        message: MessageId,
+        sub: SubId,
+        lost: bool,
+    },
+    Duplicated {
+        message: MessageId,
+        sub: SubId,
+    },
+    Delayed {
+        message: MessageId,
+        sub: SubId,
+        delay_ms: Millis,
+    },
+    Reordered {
+        message: MessageId,
+        sub: SubId,
+    },
+    Poisoned {
+        message: MessageId,
+    },
+    Crashed {
+        service: ServiceId,
+        lost: u32,
+        requeued: u32,
+        unpublished: u32,
+    },
+    Restarted {
+        service: ServiceId,
+    },
+    Slowed {
+        service: ServiceId,
+        extra_ms: Millis,
+    },
+    FailureRateSet {
+        service: ServiceId,
+        per_mille: u32,
+    },
+    Partitioned {
+        service: ServiceId,
+        duration_ms: Millis,
+    },
+    Healed {
+        service: ServiceId,
+        released: u32,
+    },
+    AckLost {
+        message: MessageId,
+        sub: SubId,
+    },
+    StateSet {
+        service: ServiceId,
+        key: String,
+        value: i64,
+    },
+    /// A projection applied the store event at `position` to its read model.
+    Projected {
+        projection: u32,
+        position: u64,
+    },
+    /// A projection could not apply the event at `position` and stopped.
+    ProjectionStalled {
+        projection: u32,
+        position: u64,
+        field: String,
+    },
+    /// A projection was reset to rebuild its read model from the first event.
+    ProjectionRebuilding {
+        projection: u32,
+    },
+    FaultMissed {
+        label: &'static str,
+        target: String,
+    },
 }
 
 impl Happened {
@@ -174,6 +286,9 @@ impl Happened {
             Self::Healed { .. } => "heal",
             Self::AckLost { .. } => "ack-lost",
             Self::StateSet { .. } => "set-state",
+            Self::Projected { .. } => "project",
+            Self::ProjectionStalled { .. } => "stall",
+            Self::ProjectionRebuilding { .. } => "rebuild",
             Self::FaultMissed { .. } => "missed",
         }
     }
@@ -247,6 +362,9 @@ pub trait Lookup {
     fn service_name(&self, service: ServiceId) -> &str;
     fn sub_name(&self, sub: SubId) -> &str;
     fn attempts_max(&self, sub: SubId) -> u32;
+    fn projection_name(&self, projection: u32) -> &str;
+    /// The stored event a projection reads at `position`: (event id, type, stream, version).
+    fn stored_event(&self, projection: u32, position: u64) -> Option<(&str, &str, &str, u64)>;
 }
 
 /// A record paired with the names it refers to: its `Display` is the one-line form.
@@ -264,14 +382,28 @@ impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
         let r = self.record;
         let n = self.names;
         let h = &r.happened;
-        let (event, etype) = match h.message() {
-            Some(m) => (n.event_id(m), short_type(n.event_type(m))),
-            None => ("-", "-"),
+        let stored = match h {
+            Happened::Projected { projection, position } | Happened::ProjectionStalled { projection, position, .. } => {
+                n.stored_event(*projection, *position)
+            }
+            _ => None,
+        };
+        let (event, etype) = match (h.message(), stored) {
+            (Some(m), _) => (n.event_id(m), short_type(n.event_type(m))),
+            (None, Some((id, t, _, _))) => (id, short_type(t)),
+            _ => ("-", "-"),
         };
         let place = match (h.sub(), h.service(), h) {
             (Some(s), _, _) => n.sub_name(s).to_string(),
             (None, Some(s), _) => n.service_name(s).to_string(),
             (None, None, Happened::Published { topic, .. }) => n.topic_name(*topic).to_string(),
+            (
+                None,
+                None,
+                Happened::Projected { projection, .. }
+                | Happened::ProjectionStalled { projection, .. }
+                | Happened::ProjectionRebuilding { projection },
+            ) => n.projection_name(*projection).to_string(),
             _ => "-".to_string(),
         };
         let mut detail = String::new();
@@ -286,13 +418,16 @@ impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
                     detail.push_str(", acked first");
                 }
             }
-            Happened::Handled { outcome, emitted, acked, .. } => {
+            Happened::Handled { outcome, emitted, acked, recorded, .. } => {
                 let o = match outcome {
                     HandleOutcome::Applied => "applied",
                     HandleOutcome::Declined => "declined",
                     HandleOutcome::Ignored => "ignored",
                 };
                 let _ = write!(detail, "{o}, emitted {emitted}");
+                if *recorded > 0 {
+                    let _ = write!(detail, ", recorded {recorded}");
+                }
                 if !acked {
                     detail.push_str(", ack pending");
                 }
@@ -304,6 +439,12 @@ impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
                     FailureCause::Poisoned => "poison".to_string(),
                     FailureCause::Injected => "injected".to_string(),
                     FailureCause::FailureRate => "failure rate".to_string(),
+                    FailureCause::UnreadableHistory { position, field } => {
+                        format!("cannot fold stored event #{position} (no data.{field})")
+                    }
+                    FailureCause::Conflict { stream, expected, actual } => {
+                        format!("conflict on {stream} (read v{expected}, now v{actual})")
+                    }
                 };
                 let t = match then {
                     AfterFailure::RetryInMs(ms) => format!("retry in {ms}ms"),
@@ -334,6 +475,15 @@ impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
                     let _ = write!(detail, ", {unpublished} unpublished event(s) lost");
                 }
             }
+            Happened::Projected { position, .. } => {
+                if let Some((_, _, stream, version)) = stored {
+                    let _ = write!(detail, "position {position} ({stream} v{version})");
+                }
+            }
+            Happened::ProjectionStalled { position, field, .. } => {
+                let _ = write!(detail, "stopped at position {position}: no data.{field}");
+            }
+            Happened::ProjectionRebuilding { .. } => detail.push_str("read model cleared, catching up from position 1"),
             Happened::StateSet { key, value, .. } => {
                 let _ = write!(detail, "{key} = {value}");
             }
