@@ -38,6 +38,44 @@ pub struct Compiled {
     /// False under the "no schema versioning" anti-pattern: old events are read raw.
     pub upcasting: bool,
     pub projections: Vec<CompiledProjection>,
+    pub sagas: Vec<CompiledSaga>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledSaga {
+    pub name: String,
+    pub coordinator: ServiceId,
+    pub start_on: String,
+    pub processing_ms: Millis,
+    pub steps: Vec<CompiledSagaStep>,
+    pub pivot: Option<u32>,
+    pub on_completed: Option<CompiledEmit>,
+    pub on_aborted: Option<CompiledEmit>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledSagaStep {
+    pub name: String,
+    pub action: CompiledEmit,
+    pub success: String,
+    pub failure: String,
+    pub compensation: Option<CompiledEmit>,
+    pub compensated: Option<String>,
+}
+
+impl CompiledSaga {
+    /// Whether the coordinator reacts to this event type.
+    pub fn handles(&self, event_type: &str) -> bool {
+        self.start_on == event_type
+            || self.steps.iter().any(|s| {
+                s.success == event_type || s.failure == event_type || s.compensated.as_deref() == Some(event_type)
+            })
+    }
+}
+
+/// The stream that holds a saga instance's events in the coordinator's store.
+pub fn saga_stream(instance: &str) -> String {
+    format!("saga.{instance}")
 }
 
 /// The fold rules of a store or projection: per event type, the counters it changes.
@@ -79,6 +117,8 @@ pub struct CompiledService {
     pub handlers: BTreeMap<String, CompiledHandler>,
     pub subs: Vec<SubId>,
     pub store: Option<CompiledStore>,
+    /// Index into `Compiled::sagas` if the service coordinates a saga.
+    pub saga: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -295,12 +335,38 @@ impl Compiled {
                     .filter(|(_, x)| x.service.0 as usize == i)
                     .map(|(j, _)| SubId(j as u32))
                     .collect(),
+                saga: s.sagas.iter().position(|g| g.coordinator == svc.name).map(|g| g as u32),
                 store: svc.event_store.as_ref().map(|st| CompiledStore {
                     snapshot_every: st.snapshot_every,
                     apply: fold_rules(&st.apply),
                     upcasters: st.upcasters.clone(),
                     schema_version: st.schema_version,
                 }),
+            })
+            .collect();
+        let sagas = s
+            .sagas
+            .iter()
+            .map(|g| CompiledSaga {
+                name: g.name.clone(),
+                coordinator: service_id(&g.coordinator),
+                start_on: g.start_on.clone(),
+                processing_ms: g.processing_ms,
+                steps: g
+                    .steps
+                    .iter()
+                    .map(|st| CompiledSagaStep {
+                        name: st.name.clone(),
+                        action: compile_emit(&st.action),
+                        success: st.success.clone(),
+                        failure: st.failure.clone(),
+                        compensation: st.compensation.as_ref().map(compile_emit),
+                        compensated: st.compensated.clone(),
+                    })
+                    .collect(),
+                pivot: g.pivot.as_ref().and_then(|p| g.steps.iter().position(|st| &st.name == p)).map(|p| p as u32),
+                on_completed: g.on_completed.as_ref().map(compile_emit),
+                on_aborted: g.on_aborted.as_ref().map(compile_emit),
             })
             .collect();
         let projections = s
@@ -363,6 +429,7 @@ impl Compiled {
             outbox: !anti.contains(&AntiPattern::NoOutbox),
             upcasting: !anti.contains(&AntiPattern::NoSchemaVersioning),
             projections,
+            sagas,
             anti_patterns: anti,
             seed,
             topics,

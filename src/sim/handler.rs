@@ -109,7 +109,7 @@ fn render_data(fields: &Option<Vec<(String, DataTemplate)>>, input: Input) -> Re
     }
 }
 
-fn plan_emit(e: &CompiledEmit, input: Input) -> Result<PlannedEmit, FailureCause> {
+pub(crate) fn plan_emit(e: &CompiledEmit, input: Input) -> Result<PlannedEmit, FailureCause> {
     let subject = match &e.subject {
         Some(t) => render_key(t, input)?,
         None => input.subject.to_string(),

@@ -15,6 +15,7 @@
 //! | `correlation_flows`  | every event caused by another carries its cause's correlation id  |
 //! | `bounded_redelivery` | no message is attempted more often than its retry policy allows   |
 //! | `readable_history`   | every stored event can be read by the folds and projections that need it |
+//! | `saga_all_or_nothing`| when the run settles, every saga instance completed or was fully compensated |
 
 use std::collections::BTreeMap;
 
@@ -38,10 +39,11 @@ pub enum Invariant {
     CorrelationFlows,
     BoundedRedelivery,
     ReadableHistory,
+    SagaAllOrNothing,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 7] = [
+    pub const ALL: [Invariant; 8] = [
         Self::NoEventLost,
         Self::ExactlyOnceEffect,
         Self::Conservation,
@@ -49,6 +51,7 @@ impl Invariant {
         Self::CorrelationFlows,
         Self::BoundedRedelivery,
         Self::ReadableHistory,
+        Self::SagaAllOrNothing,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +63,7 @@ impl Invariant {
             Self::CorrelationFlows => "correlation_flows",
             Self::BoundedRedelivery => "bounded_redelivery",
             Self::ReadableHistory => "readable_history",
+            Self::SagaAllOrNothing => "saga_all_or_nothing",
         }
     }
 
@@ -73,6 +77,7 @@ impl Invariant {
             Self::CorrelationFlows => "Every event carries the correlation id of the event that caused it.",
             Self::BoundedRedelivery => "No message is attempted more often than its retry policy allows.",
             Self::ReadableHistory => "Every stored event, old schema or new, can be read by whoever needs it.",
+            Self::SagaAllOrNothing => "When all is done, each saga has completed or undone every step it did.",
         }
     }
 
@@ -114,8 +119,8 @@ pub struct Checkers {
     pub quantities: Vec<Quantity>,
     quantity_broken: Vec<bool>,
     pub violations: Vec<Violation>,
-    pub counts: [u64; 7],
-    pub first_step: [Option<u64>; 7],
+    pub counts: [u64; 8],
+    pub first_step: [Option<u64>; 8],
 }
 
 /// Where a fact happened, for the violation record.
@@ -268,6 +273,16 @@ impl Checkers {
                 format!("{sub_name} attempt {attempt} of at most {attempts_max}"),
             );
         }
+    }
+
+    /// The run settled with a saga instance neither completed nor compensated.
+    pub fn saga_unsettled(&mut self, saga: &str, instance: &str, status: &str, at: At) {
+        self.violate(
+            Invariant::SagaAllOrNothing,
+            at,
+            None,
+            format!("saga {saga} for {instance} settled while still {status}"),
+        );
     }
 
     /// A reader could not read a stored event (a fold or a projection).

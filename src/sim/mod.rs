@@ -14,6 +14,7 @@ pub mod hash;
 pub mod invariant;
 pub mod ledger;
 pub mod rng;
+pub mod saga;
 pub mod scenario;
 pub mod simulation;
 pub mod store;

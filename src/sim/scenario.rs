@@ -51,6 +51,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("delivery-guarantees", include_str!("../../scenarios/delivery-guarantees.json")),
     ("poison-message", include_str!("../../scenarios/poison-message.json")),
     ("checkout", include_str!("../../scenarios/checkout.json")),
+    ("checkout-orchestration", include_str!("../../scenarios/checkout-orchestration.json")),
     ("bank-account", include_str!("../../scenarios/bank-account.json")),
     ("order-read-model", include_str!("../../scenarios/order-read-model.json")),
     ("schema-versioning", include_str!("../../scenarios/schema-versioning.json")),
@@ -79,6 +80,11 @@ pub fn catalog() -> Vec<ScenarioSummary> {
             name: "checkout",
             title: "Checkout by choreography",
             summary: "Services react to each other's events; a failure runs the compensations backwards.",
+        },
+        ScenarioSummary {
+            name: "checkout-orchestration",
+            title: "Checkout by orchestration",
+            summary: "A coordinator sends each step's command and compensates in reverse on failure.",
         },
         ScenarioSummary {
             name: "bank-account",
@@ -142,6 +148,9 @@ pub struct Scenario {
     /// Read models fed from event-sourced services' stores (CQRS).
     #[serde(default)]
     pub projections: Vec<ProjectionSpec>,
+    /// Orchestrated sagas, each run by a coordinator service.
+    #[serde(default)]
+    pub sagas: Vec<SagaSpec>,
     /// Faults that belong to the scenario itself (a lesson's crash, say); the user's
     /// own fault script runs in addition to these.
     #[serde(default)]
@@ -243,6 +252,48 @@ pub struct ProjectionSpec {
     pub processing_ms: u64,
     /// Keys may use `{subject}` (the stream) and `{data.FIELD}`.
     pub apply: Vec<ApplySpec>,
+}
+
+/// An orchestrated saga: a coordinator sends each step's command, waits for its reply,
+/// and on a failure sends the compensations of the completed steps in reverse order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SagaSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The service that runs the coordinator; it must subscribe to the start event and
+    /// to the replies.
+    pub coordinator: String,
+    /// The event type that starts an instance; its subject becomes the instance id.
+    pub start_on: String,
+    #[serde(default = "defaults::coordinator_ms")]
+    pub processing_ms: u64,
+    pub steps: Vec<SagaStepSpec>,
+    /// The step after whose success the saga only goes forward.
+    #[serde(default)]
+    pub pivot: Option<String>,
+    /// Published when an instance completes.
+    #[serde(default)]
+    pub on_completed: Option<EmitSpec>,
+    /// Published when an instance has been compensated.
+    #[serde(default)]
+    pub on_aborted: Option<EmitSpec>,
+}
+
+/// One step: a command, the replies that mean yes and no, and how to undo it.
+/// Templates in commands read the payload of the event that started the saga.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SagaStepSpec {
+    pub name: String,
+    pub action: EmitSpec,
+    pub success: String,
+    pub failure: String,
+    #[serde(default)]
+    pub compensation: Option<EmitSpec>,
+    #[serde(default)]
+    pub compensated: Option<String>,
 }
 
 /// What a service does with one event type.
@@ -536,6 +587,9 @@ mod defaults {
     }
     pub fn projection_ms() -> u64 {
         15
+    }
+    pub fn coordinator_ms() -> u64 {
+        5
     }
     pub fn domain() -> super::EventKind {
         super::EventKind::Domain
@@ -832,6 +886,57 @@ impl Validator {
             self.at_most(&format!("{p}.processing_ms"), proj.processing_ms, DURATION_MS_MAX);
             self.apply_specs(&format!("{p}.apply"), &proj.apply);
         }
+        self.count("sagas", s.sagas.len(), 16);
+        self.unique("sagas", s.sagas.iter().take(16).map(|x| x.name.as_str()));
+        for (i, saga) in s.sagas.iter().take(16).enumerate() {
+            let p = format!("sagas[{i}]");
+            self.name(&format!("{p}.name"), &saga.name);
+            match s.services.iter().find(|x| x.name == saga.coordinator) {
+                None => self.err(format!("{p}.coordinator"), format!("no service named '{}'", saga.coordinator)),
+                Some(x) if x.event_store.is_some() || !x.handlers.is_empty() => self.err(
+                    format!("{p}.coordinator"),
+                    format!("'{}' must do nothing but coordinate (no handlers, no event_store)", saga.coordinator),
+                ),
+                _ => {}
+            }
+            if s.sagas[..i].iter().any(|o| o.coordinator == saga.coordinator) {
+                self.err(format!("{p}.coordinator"), "a service coordinates at most one saga");
+            }
+            self.event_type(&format!("{p}.start_on"), &saga.start_on);
+            self.at_most(&format!("{p}.processing_ms"), saga.processing_ms, DURATION_MS_MAX);
+            if saga.steps.is_empty() || saga.steps.len() > ACTIONS_MAX {
+                self.err(format!("{p}.steps"), format!("must have 1 to {ACTIONS_MAX} steps"));
+            }
+            let pivot = saga.pivot.as_ref().map(|name| saga.steps.iter().position(|st| &st.name == name));
+            if let Some(None) = pivot {
+                self.err(format!("{p}.pivot"), "no step by that name");
+            }
+            let pivot = pivot.flatten();
+            for (j, step) in saga.steps.iter().take(ACTIONS_MAX).enumerate() {
+                let sp = format!("{p}.steps[{j}]");
+                self.name(&format!("{sp}.name"), &step.name);
+                self.emit_spec(&format!("{sp}.action"), &step.action, &topic);
+                self.event_type(&format!("{sp}.success"), &step.success);
+                self.event_type(&format!("{sp}.failure"), &step.failure);
+                if step.compensation.is_some() != step.compensated.is_some() {
+                    self.err(
+                        format!("{sp}.compensation"),
+                        "give both \"compensation\" and \"compensated\", or neither",
+                    );
+                }
+                if let Some(c) = &step.compensation {
+                    self.emit_spec(&format!("{sp}.compensation"), c, &topic);
+                    if pivot.is_some_and(|pv| j > pv) {
+                        self.err(format!("{sp}.compensation"), "steps after the pivot cannot be compensated");
+                    }
+                }
+            }
+            for (field, e) in [("on_completed", &saga.on_completed), ("on_aborted", &saga.on_aborted)] {
+                if let Some(e) = e {
+                    self.emit_spec(&format!("{p}.{field}"), e, &topic);
+                }
+            }
+        }
         for (i, sub) in s.subscriptions.iter().enumerate() {
             let p = format!("subscriptions[{i}]");
             self.name(&format!("{p}.name"), &sub.name);
@@ -918,6 +1023,19 @@ impl Validator {
         }
         if s.faults.scripted.len() > SCRIPT_ENTRIES_MAX {
             self.err("faults.scripted", "too many entries");
+        }
+    }
+
+    fn emit_spec(&mut self, path: &str, e: &EmitSpec, topic: &dyn Fn(&str) -> bool) {
+        if !topic(&e.topic) {
+            self.err(format!("{path}.topic"), format!("no topic named '{}'", e.topic));
+        }
+        self.event_type(&format!("{path}.type"), &e.event_type);
+        if let Some(subject) = &e.subject {
+            self.template(&format!("{path}.subject"), subject, Placeholders::EVENT);
+        }
+        if let Some(data) = &e.data {
+            self.data(&format!("{path}.data"), data, Placeholders::EVENT);
         }
     }
 

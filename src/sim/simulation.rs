@@ -32,17 +32,19 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use super::anti_pattern::AntiPattern;
-use super::compiled::{event_id, Compiled};
+use super::compiled::{event_id, saga_stream, Compiled, CompiledSaga};
+use super::envelope::EventKind;
 use super::envelope::{Envelope, MessageId};
 use super::fault::{Fault, FaultScript, ScriptedFault, Trigger, Verdict};
 use super::handler::{
-    apply_one, decide, fold, render_key, render_workload, render_workload_value, Decision, FoldError, Input,
-    PlannedEmit,
+    apply_one, decide, fold, plan_emit, render_key, render_workload, render_workload_value, Decision, FoldError, Input,
+    PlannedEmit, PlannedRecord,
 };
 use super::hash::Fnv1a;
 use super::invariant::{At, Checkers, Quantity};
 use super::ledger::{FlowStats, Ledgers};
 use super::rng::ChaCha8;
+use super::saga::{self, fold_instance, SagaInstance, SagaSend};
 use super::scenario::{Scenario, ScenarioErrors};
 use super::store::{EventStore, ExpectedVersion, NewEvent, Snapshot};
 use super::time::Millis;
@@ -222,6 +224,8 @@ struct World {
     bytes_published: u64,
     store_heads: Vec<u64>,
     projections: Vec<ProjectionState>,
+    /// The end-of-run checks ran (they run once, when nothing is left to happen).
+    settled_checked: bool,
 }
 
 /// A projection's progress through its store.
@@ -360,6 +364,7 @@ impl Simulation {
             bytes_published: 0,
             store_heads: vec![0; services_len],
             projections,
+            settled_checked: false,
         };
         let mut sim = Simulation {
             compiled,
@@ -548,7 +553,11 @@ impl Simulation {
         if self.world.step >= self.compiled.scenario.steps_max {
             return None;
         }
-        let happened = self.next_happening()?;
+        let Some(happened) = self.next_happening() else {
+            self.check_settled();
+            return None;
+        };
+        self.world.settled_checked = false;
         let record = TraceRecord { step: self.world.step, time_ms: self.world.now_ms, happened };
         self.world.checkers.end_of_step(self.at());
         let index = self.world.step as usize;
@@ -637,6 +646,36 @@ impl Simulation {
     // -----------------------------------------------------------------------------
     // The step loop
     // -----------------------------------------------------------------------------
+
+    /// Checks, once, what must hold when nothing is left to happen.
+    fn check_settled(&mut self) {
+        if self.world.settled_checked {
+            return;
+        }
+        self.world.settled_checked = true;
+        let at = At { step: self.world.step.saturating_sub(1), time_ms: self.world.now_ms };
+        // A saga whose command or reply waits in a DLQ is parked for an operator, not
+        // broken: the dead letter is the visible record of the work left to do.
+        let parked: BTreeSet<&str> = self
+            .world
+            .subs
+            .iter()
+            .flat_map(|s| s.dlq.iter())
+            .map(|l| self.messages[l.delivery.message.0 as usize].envelope.subject.as_str())
+            .collect();
+        let unsettled: Vec<(u32, String, &'static str)> = self
+            .saga_instances()
+            .into_iter()
+            .filter(|(_, id, instance)| !instance.status.is_final() && !parked.contains(id.as_str()))
+            .map(|(g, id, instance)| (g, id, instance.status.name()))
+            .collect();
+        for (g, id, status) in unsettled {
+            {
+                let name = self.compiled.sagas[g as usize].name.clone();
+                self.world.checkers.saga_unsettled(&name, &id, status, at);
+            }
+        }
+    }
 
     fn at(&self) -> At {
         At { step: self.world.step, time_ms: self.world.now_ms }
@@ -953,10 +992,20 @@ impl Simulation {
         let compiled_service = &self.compiled.services[cs.service.0 as usize];
         let envelope = &self.messages[message.0 as usize].envelope;
         let handler = compiled_service.handlers.get(&envelope.event_type);
-        let handler_ms = handler.map_or(1, |h| h.processing_ms);
+        let saga =
+            compiled_service.saga.map(|g| &self.compiled.sagas[g as usize]).filter(|g| g.handles(&envelope.event_type));
+        let handler_ms = match saga {
+            Some(g) => g.processing_ms,
+            None => handler.map_or(1, |h| h.processing_ms),
+        };
         // An event-sourced handler reads its aggregate now and appends later, expecting
         // the stream to still be at the version it read.
         let read = match (handler, &compiled_service.store) {
+            _ if saga.is_some() => {
+                let stream = saga_stream(&envelope.subject);
+                let version = self.stores[cs.service.0 as usize].version(&stream);
+                Some((stream, version))
+            }
             (Some(h), Some(_)) => h
                 .stream
                 .as_ref()
@@ -1104,8 +1153,21 @@ impl Simulation {
         };
         let handler = compiled.services[service.0 as usize].handlers.get(&m.envelope.event_type);
         let store = compiled.services[service.0 as usize].store.as_ref();
+        let saga = compiled.services[service.0 as usize]
+            .saga
+            .map(|g| &compiled.sagas[g as usize])
+            .filter(|g| g.handles(&m.envelope.event_type));
         let decision = match (failure, &handler) {
             (Some(cause), _) => Err(cause),
+            (None, _) if saga.is_some() => {
+                if cs.delivery.idempotent() && self.ledgers.is_processed(sub, key) {
+                    return self.skip_duplicate(sub, delivery);
+                }
+                match (saga, &in_flight.read) {
+                    (Some(g), Some((stream, read_version))) => self.decide_saga(service, g, &m, stream, *read_version),
+                    _ => Ok(None),
+                }
+            }
             (None, None) => Ok(None),
             (None, Some(h)) => {
                 if cs.delivery.idempotent() && self.ledgers.is_processed(sub, key) {
@@ -1154,6 +1216,69 @@ impl Simulation {
             return Err(FailureCause::Conflict { stream: stream.to_string(), expected: read_version, actual });
         }
         decide(handler, &state, &m.envelope).map(Some)
+    }
+
+    /// Runs the saga coordinator's rules on a start event or a reply.
+    fn decide_saga(
+        &self,
+        service: ServiceId,
+        saga: &CompiledSaga,
+        m: &Message,
+        stream: &str,
+        read_version: u64,
+    ) -> Result<Option<Decision>, FailureCause> {
+        let store = &self.stores[service.0 as usize];
+        let actual = store.version(stream);
+        if actual != read_version {
+            return Err(FailureCause::Conflict { stream: stream.to_string(), expected: read_version, actual });
+        }
+        let instance = fold_instance(saga, store.read_stream(stream));
+        let decision = saga::decide(saga, instance.as_ref(), &m.envelope.event_type, &m.envelope.data);
+        if decision.records.is_empty() && decision.sends.is_empty() {
+            // A reply the instance no longer waits for (late, or for another step).
+            return Ok(None);
+        }
+        // Commands are built from the payload that started the saga.
+        let start_data = instance.as_ref().map_or(&m.envelope.data, |i| &i.data);
+        let input = Input { subject: &m.envelope.subject, data: start_data };
+        let mut emits = Vec::new();
+        for send in &decision.sends {
+            let spec = match send {
+                SagaSend::Action(i) => Some(&saga.steps[*i as usize].action),
+                SagaSend::Compensation(i) => saga.steps[*i as usize].compensation.as_ref(),
+                SagaSend::Completed => saga.on_completed.as_ref(),
+                SagaSend::Aborted => saga.on_aborted.as_ref(),
+            };
+            if let Some(spec) = spec {
+                emits.push(plan_emit(spec, input)?);
+            }
+        }
+        let records = decision
+            .records
+            .into_iter()
+            .map(|r| PlannedRecord {
+                event_type: r.event_type.to_string(),
+                kind: EventKind::Domain,
+                topic: None,
+                data: r.data,
+            })
+            .collect();
+        Ok(Some(Decision { declined: false, effects: Vec::new(), records, emits }))
+    }
+
+    /// The saga instances of every coordinator, in scenario order then instance id.
+    pub fn saga_instances(&self) -> Vec<(u32, String, SagaInstance)> {
+        let mut out = Vec::new();
+        for (g, saga) in self.compiled.sagas.iter().enumerate() {
+            let store = &self.stores[saga.coordinator.0 as usize];
+            for (stream, _) in store.streams() {
+                let Some(id) = stream.strip_prefix("saga.") else { continue };
+                if let Some(instance) = fold_instance(saga, store.read_stream(stream)) {
+                    out.push((g as u32, id.to_string(), instance));
+                }
+            }
+        }
+        out
     }
 
     /// The state of an event-sourced aggregate as of a stream version (default: now),
@@ -1345,7 +1470,7 @@ impl Simulation {
                 if cs.delivery.idempotent() {
                     self.ledgers.record_processed(sub, m.key);
                 }
-                if !decision.effects.is_empty() || !decision.emits.is_empty() {
+                if !decision.effects.is_empty() || !decision.emits.is_empty() || !decision.records.is_empty() {
                     self.world.checkers.effect_applied(&mut self.ledgers, sub, m.key, message, at, &cs.name);
                 }
                 if cs.ordered {

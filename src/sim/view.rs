@@ -309,6 +309,140 @@ impl Simulation {
     }
 }
 
+/// One step of a saga instance, for the saga view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SagaStepState {
+    Pending,
+    Running,
+    Done,
+    /// The step whose failure started the compensation.
+    Failed,
+    /// Its compensation command is out, waiting for the reply.
+    Compensating,
+    Compensated,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SagaStepView {
+    pub name: String,
+    pub state: SagaStepState,
+    pub is_pivot: bool,
+    /// Done and undoable: its compensation would run if a later step failed.
+    pub compensation_armed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SagaView {
+    pub saga: String,
+    pub instance: String,
+    pub status: &'static str,
+    pub steps: Vec<SagaStepView>,
+    /// Steps still to run on the happy path.
+    pub remaining: Vec<String>,
+    /// Compensations that would run now, in the order they would run.
+    pub compensations_armed: Vec<String>,
+}
+
+/// A read model's progress, for the projections panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectionView {
+    pub index: u32,
+    pub name: String,
+    pub store: ServiceId,
+    pub checkpoint: u64,
+    pub head: u64,
+    pub lag_events: u64,
+    /// Age of the oldest event the projection has not applied yet.
+    pub lag_ms: Millis,
+    pub state: Vec<(String, i64)>,
+    pub stalled: Option<(u64, String)>,
+    pub rebuilds: u32,
+}
+
+impl Simulation {
+    pub fn saga_views(&self) -> Vec<SagaView> {
+        use super::saga::SagaStatus;
+        self.saga_instances()
+            .into_iter()
+            .map(|(g, instance_id, instance)| {
+                let saga = &self.compiled().sagas[g as usize];
+                let steps: Vec<SagaStepView> = saga
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, step)| {
+                        let i32_ = i as u32;
+                        let state = if instance.compensated[i] {
+                            SagaStepState::Compensated
+                        } else if instance.status == (SagaStatus::Compensating { step: i32_ }) {
+                            SagaStepState::Compensating
+                        } else if instance.failed_step == Some(i32_) {
+                            SagaStepState::Failed
+                        } else if instance.succeeded[i] {
+                            SagaStepState::Done
+                        } else if instance.status == (SagaStatus::Running { step: i32_ }) {
+                            SagaStepState::Running
+                        } else {
+                            SagaStepState::Pending
+                        };
+                        let compensation_armed =
+                            instance.succeeded[i] && !instance.compensated[i] && step.compensation.is_some();
+                        SagaStepView {
+                            name: step.name.clone(),
+                            state,
+                            is_pivot: saga.pivot == Some(i32_),
+                            compensation_armed,
+                        }
+                    })
+                    .collect();
+                let remaining = match instance.status {
+                    SagaStatus::Running { step } => {
+                        saga.steps.iter().skip(step as usize).map(|s| s.name.clone()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let compensations_armed =
+                    steps.iter().rev().filter(|s| s.compensation_armed).map(|s| s.name.clone()).collect();
+                SagaView {
+                    saga: saga.name.clone(),
+                    instance: instance_id,
+                    status: instance.status.name(),
+                    steps,
+                    remaining,
+                    compensations_armed,
+                }
+            })
+            .collect()
+    }
+
+    pub fn projection_views(&self) -> Vec<ProjectionView> {
+        let now = self.now_ms();
+        self.compiled()
+            .projections
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let ps = self.projection_state(i as u32)?;
+                let store = self.store(p.store);
+                let head = store.head();
+                let oldest_unapplied = store.event_at(ps.checkpoint + 1).map(|e| e.time_ms);
+                Some(ProjectionView {
+                    index: i as u32,
+                    name: p.name.clone(),
+                    store: p.store,
+                    checkpoint: ps.checkpoint,
+                    head,
+                    lag_events: head.saturating_sub(ps.checkpoint),
+                    lag_ms: oldest_unapplied.map_or(0, |t| now.saturating_sub(t)),
+                    state: ps.state.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    stalled: ps.stalled.clone(),
+                    rebuilds: ps.rebuilds,
+                })
+            })
+            .collect()
+    }
+}
+
 /// A message that sits in the agenda rather than in a queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScheduledMessage {
