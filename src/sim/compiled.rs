@@ -140,6 +140,7 @@ pub struct CompiledEmit {
     pub kind: EventKind,
     pub subject: Option<Template>,
     pub data: Option<Vec<(String, DataTemplate)>>,
+    pub compensation: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -278,6 +279,7 @@ impl Compiled {
             kind: e.kind,
             subject: e.subject.as_deref().map(|t| template(t, Placeholders::EVENT)),
             data: e.data.as_ref().map(|d| data_templates(d, Placeholders::EVENT)),
+            compensation: e.compensation,
         };
         let services = s
             .services
@@ -360,7 +362,7 @@ impl Compiled {
                         action: compile_emit(&st.action),
                         success: st.success.clone(),
                         failure: st.failure.clone(),
-                        compensation: st.compensation.as_ref().map(compile_emit),
+                        compensation: st.compensation.as_ref().map(|c| CompiledEmit { compensation: true, ..compile_emit(c) }),
                         compensated: st.compensated.clone(),
                     })
                     .collect(),

@@ -47,6 +47,7 @@ pub struct PlannedEmit {
     pub subject: String,
     pub schema_version: u32,
     pub data: Map<String, Value>,
+    pub compensation: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -115,7 +116,15 @@ pub(crate) fn plan_emit(e: &CompiledEmit, input: Input) -> Result<PlannedEmit, F
         None => input.subject.to_string(),
     };
     let data = render_data(&e.data, input)?;
-    Ok(PlannedEmit { topic: e.topic, event_type: e.event_type.clone(), kind: e.kind, subject, schema_version: 1, data })
+    Ok(PlannedEmit {
+        topic: e.topic,
+        event_type: e.event_type.clone(),
+        kind: e.kind,
+        subject,
+        schema_version: 1,
+        data,
+        compensation: e.compensation,
+    })
 }
 
 fn plan_record(r: &CompiledRecord, input: Input) -> Result<PlannedRecord, FailureCause> {

@@ -370,6 +370,10 @@ pub struct EmitSpec {
     /// handled event's payload is carried over.
     #[serde(default)]
     pub data: Option<BTreeMap<String, Value>>,
+    /// Marks the event as part of a compensation (undoing an earlier step), so views
+    /// and exports can draw the reverse path.
+    #[serde(default)]
+    pub compensation: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

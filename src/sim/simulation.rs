@@ -85,6 +85,8 @@ pub struct Message {
     pub topic: TopicId,
     pub emitted_by: Option<ServiceId>,
     pub cause: Option<MessageId>,
+    /// Part of a compensation: undoing an earlier step of a saga.
+    pub compensation: bool,
 }
 
 /// One entry of a message's death history, like RabbitMQ's `x-death`: per queue and
@@ -769,7 +771,7 @@ impl Simulation {
         }
         let now = self.world.now_ms;
         self.ledgers.set_flow(correlation_key(&envelope.id), FlowStats { started_ms: now, last_ms: now, handled: 0 });
-        let message = self.new_message(envelope, topic, None, None);
+        let message = self.new_message(envelope, topic, None, None, false);
         self.publish(message)
     }
 
@@ -779,6 +781,7 @@ impl Simulation {
         topic: TopicId,
         emitted_by: Option<ServiceId>,
         cause: Option<MessageId>,
+        compensation: bool,
     ) -> MessageId {
         let key = Fnv1a::default().str(&envelope.id).finish();
         let subject_key = Fnv1a::default().str(&envelope.subject).finish();
@@ -795,7 +798,8 @@ impl Simulation {
                 }
             }
         }
-        let message = Message { envelope, key, subject_key, seq: self.world.publish_seq, topic, emitted_by, cause };
+        let message =
+            Message { envelope, key, subject_key, seq: self.world.publish_seq, topic, emitted_by, cause, compensation };
         self.add_message(message)
     }
 
@@ -1559,6 +1563,7 @@ impl Simulation {
                     subject: stream.to_string(),
                     schema_version,
                     data: r.data,
+                    compensation: false,
                 };
                 self.emit(service, cause_id, cause, id, emit);
                 published += 1;
@@ -1593,7 +1598,7 @@ impl Simulation {
             causation_id: Some(cause_msg.envelope.id.clone()),
         };
         let at = self.at();
-        let new_id = self.new_message(envelope, emit.topic, Some(service), Some(cause));
+        let new_id = self.new_message(envelope, emit.topic, Some(service), Some(cause), emit.compensation);
         let correlation = self.messages[new_id.0 as usize].envelope.correlation_id.clone();
         self.world.checkers.emitted(cause_msg.envelope.correlation_id.as_deref(), correlation.as_deref(), new_id, at);
         if self.world.services[service.0 as usize].partitioned_until.is_some() {
