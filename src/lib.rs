@@ -5,9 +5,12 @@
 //! * [`sim`] is the deterministic core. It is pure Rust with no I/O, no clock and no
 //!   web crates: inputs go in (a scenario, a seed, a fault script, "step"), a trace
 //!   comes out. It runs the same natively (tests, CLI, benches) and in the browser.
+//! * [`lessons`] is the curriculum as plain data: scenario, narration tied to trace
+//!   events, predictions, "try this" actions, meters, the live verification checklist.
 //! * `ui` (wasm32 only) is the Yew app, an adapter that turns the core's plain view
 //!   models into pixels and user gestures into core inputs.
 
+pub mod lessons;
 pub mod sim;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,6 +1,6 @@
 //! Tidy: machine-checked habits of the core.
 //!
-//! The simulation core must stay pure and deterministic: no web crates (only `src/ui`
+//! The simulation core and the lessons must stay pure and deterministic: no web crates (only `src/ui`
 //! may name them), no hash-ordered collections, no wall clock, no unseeded
 //! randomness, and no `usize` in traced data (it is 32 bits on wasm32).
 
@@ -59,15 +59,17 @@ fn contains_word(code: &str, word: &str) -> bool {
 
 #[test]
 fn the_core_stays_pure() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sim");
     let mut problems = Vec::new();
     let mut files = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            files += 1;
-            let text = std::fs::read_to_string(&path).unwrap();
-            problems.extend(check(&path.display().to_string(), &text));
+    for dir in ["src/sim", "src/lessons"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                files += 1;
+                let text = std::fs::read_to_string(&path).unwrap();
+                problems.extend(check(&path.display().to_string(), &text));
+            }
         }
     }
     assert!(files >= 10, "found only {files} core files");

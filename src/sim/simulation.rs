@@ -144,6 +144,8 @@ pub struct SubStats {
     pub discarded: u64,
     pub latency_ms_total: u64,
     pub latency_ms_max: u64,
+    /// The highest consumer lag (queued, in flight and waiting) seen so far.
+    pub lag_max: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -241,6 +243,8 @@ pub struct ProjectionState {
     /// Set when an event could not be applied: (position, missing field).
     pub stalled: Option<(u64, String)>,
     pub rebuilds: u32,
+    /// The most events it has been behind its store so far.
+    pub lag_max: u64,
 }
 
 /// Why the run cannot step further.
@@ -455,6 +459,11 @@ impl Simulation {
     /// The one-line form of a trace record.
     pub fn line(&self, record: &TraceRecord) -> String {
         TraceLine { record, names: self }.to_string()
+    }
+
+    /// The columns of a trace record's one-line form.
+    pub fn fields(&self, record: &TraceRecord) -> super::trace::TraceFields {
+        super::trace::TraceFields::of(record, self)
     }
 
     /// A fingerprint of the trace up to the current step.
@@ -831,6 +840,8 @@ impl Simulation {
             return;
         }
         s.queue.push_back(delivery);
+        let lag = s.queue.len() as u32 + u32::from(s.in_flight.is_some()) + s.waiting;
+        s.stats.lag_max = s.stats.lag_max.max(lag);
         self.world.ready.insert(sub);
     }
 
@@ -1362,6 +1373,9 @@ impl Simulation {
         let head = self.stores[store.0 as usize].head();
         for (i, cp) in self.compiled.projections.iter().enumerate() {
             let ps = &mut self.world.projections[i];
+            if cp.store == store {
+                ps.lag_max = ps.lag_max.max(head.saturating_sub(ps.checkpoint));
+            }
             if cp.store == store && !ps.busy && ps.stalled.is_none() && ps.checkpoint < head {
                 ps.busy = true;
                 let at = self.world.now_ms + cp.processing_ms;

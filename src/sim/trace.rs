@@ -377,10 +377,24 @@ fn short_type(t: &str) -> &str {
     t.strip_prefix("io.eventscope.").unwrap_or(t)
 }
 
-impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = self.record;
-        let n = self.names;
+/// The columns of a record's one-line form, for tables and exports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceFields {
+    pub step: u64,
+    pub time_ms: Millis,
+    pub verb: &'static str,
+    /// The CloudEvents id, or `-`.
+    pub event: String,
+    /// The event type without the `io.eventscope.` prefix, or `-`.
+    pub event_type: String,
+    /// The subscription, service, topic or projection concerned, or `-`.
+    pub place: String,
+    pub detail: String,
+}
+
+impl TraceFields {
+    /// Splits a record into its columns, naming ids through `names`.
+    pub fn of<L: Lookup + ?Sized>(r: &TraceRecord, n: &L) -> TraceFields {
         let h = &r.happened;
         let stored = match h {
             Happened::Projected { projection, position } | Happened::ProjectionStalled { projection, position, .. } => {
@@ -505,16 +519,25 @@ impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
             }
             _ => {}
         }
+        TraceFields {
+            step: r.step,
+            time_ms: r.time_ms,
+            verb: h.verb(),
+            event: event.to_string(),
+            event_type: etype.to_string(),
+            place,
+            detail,
+        }
+    }
+}
+
+impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = TraceFields::of(self.record, self.names);
         write!(
             f,
             "{:>6} {:>8}ms  {:<11}  {:<16} {:<22} {:<18} {}",
-            r.step,
-            r.time_ms,
-            h.verb(),
-            event,
-            etype,
-            place,
-            detail
+            t.step, t.time_ms, t.verb, t.event, t.event_type, t.place, t.detail
         )
     }
 }

@@ -65,6 +65,8 @@ pub struct SubscriptionView {
     /// Mean time from publication to handled, over everything handled so far.
     pub latency_ms_mean: Millis,
     pub latency_ms_max: Millis,
+    /// The highest lag in messages seen so far.
+    pub lag_max: u32,
 }
 
 /// Where a message currently is, for tokens on the topology.
@@ -193,6 +195,7 @@ impl Simulation {
                     lost: s.stats.lost,
                     latency_ms_mean: s.stats.latency_ms_total.checked_div(s.stats.handled).unwrap_or(0),
                     latency_ms_max: s.stats.latency_ms_max,
+                    lag_max: s.stats.lag_max,
                 }
             })
             .collect()
