@@ -44,8 +44,8 @@ fn expectation(anti: AntiPattern) -> Option<(Invariant, &'static str)> {
         AntiPattern::UnorderedRetries => Some((Invariant::PerKeyOrder, "poison-message")),
         AntiPattern::NoOutbox => Some((Invariant::NoEventLost, "checkout")),
         AntiPattern::NoSchemaVersioning => Some((Invariant::ReadableHistory, "schema-versioning")),
-        // Fat events break no rule; their damage is bytes on the wire (see the test below).
-        AntiPattern::FatEvents => None,
+        // These break no rule; their damage is measured instead (see the tests below).
+        AntiPattern::FatEvents | AntiPattern::EventsAsCommands | AntiPattern::SynchronousProcessing => None,
     }
 }
 
@@ -75,4 +75,19 @@ fn fat_events_multiply_the_bytes_on_the_wire() {
         fat.bytes_published(),
         lean.bytes_published()
     );
+}
+
+#[test]
+fn events_as_commands_multiply_messages_and_synchronous_processing_slows_every_flow() {
+    let lean = run(builtin("pubsub"), 1, FaultScript::default(), &[]);
+    let commands = run(builtin("pubsub"), 1, FaultScript::default(), &[AntiPattern::EventsAsCommands]);
+    assert_eq!(commands.messages().len(), 3 * lean.messages().len(), "one command per consumer");
+    assert!(commands.messages().iter().all(|m| m.envelope.kind == eventscope::sim::EventKind::Command));
+
+    let slowest =
+        |sim: &eventscope::sim::Simulation| sim.flows().values().map(|f| f.last_ms - f.started_ms).max().unwrap();
+    let async_run = run(builtin("checkout"), 1, FaultScript::default(), &[]);
+    let sync_run = run(builtin("checkout"), 1, FaultScript::default(), &[AntiPattern::SynchronousProcessing]);
+    assert!(slowest(&sync_run) > slowest(&async_run) + 50, "{} vs {}", slowest(&sync_run), slowest(&async_run));
+    assert_eq!(sync_run.checkers().total_violations(), 0, "slower, not wrong");
 }

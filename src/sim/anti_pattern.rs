@@ -36,10 +36,16 @@ pub enum AntiPattern {
     /// Readers assume every stored event has the current schema: old events are not
     /// upcast, and a reader that needs a newer field fails on them.
     NoSchemaVersioning,
+    /// Publishers address a separate command to each consumer instead of stating one
+    /// fact: the publisher must know every consumer, and messages multiply.
+    EventsAsCommands,
+    /// A handler waits for every downstream handler of the events it emits, as a
+    /// synchronous call chain would: the caller is slowed by everything after it.
+    SynchronousProcessing,
 }
 
 impl AntiPattern {
-    pub const ALL: [AntiPattern; 8] = [
+    pub const ALL: [AntiPattern; 10] = [
         Self::NoDlq,
         Self::NoIdempotency,
         Self::FireAndForget,
@@ -48,6 +54,8 @@ impl AntiPattern {
         Self::UnorderedRetries,
         Self::NoOutbox,
         Self::NoSchemaVersioning,
+        Self::EventsAsCommands,
+        Self::SynchronousProcessing,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +68,8 @@ impl AntiPattern {
             Self::UnorderedRetries => "unordered_retries",
             Self::NoOutbox => "no_outbox",
             Self::NoSchemaVersioning => "no_schema_versioning",
+            Self::EventsAsCommands => "events_as_commands",
+            Self::SynchronousProcessing => "synchronous_processing",
         }
     }
 
@@ -74,6 +84,8 @@ impl AntiPattern {
             Self::UnorderedRetries => "a retried message is overtaken by later ones of the same key",
             Self::NoOutbox => "a crash between the database write and the publish loses the event",
             Self::NoSchemaVersioning => "a schema change breaks every reader of old events",
+            Self::EventsAsCommands => "the publisher must know and address every consumer (tight coupling)",
+            Self::SynchronousProcessing => "each step waits for everything after it; latency adds up and queues grow",
         }
     }
 
@@ -88,6 +100,8 @@ impl AntiPattern {
             Self::UnorderedRetries => "block the key while its message waits for a retry",
             Self::NoOutbox => "write the event to an outbox table in the same transaction; a relay publishes it",
             Self::NoSchemaVersioning => "version every event and upcast old versions on read",
+            Self::EventsAsCommands => "publish facts about what happened; let consumers decide what to do",
+            Self::SynchronousProcessing => "publish and move on; let consumers process asynchronously",
         }
     }
 

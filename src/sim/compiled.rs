@@ -39,6 +39,10 @@ pub struct Compiled {
     pub upcasting: bool,
     pub projections: Vec<CompiledProjection>,
     pub sagas: Vec<CompiledSaga>,
+    pub events_as_commands: bool,
+    /// Under synchronous processing: extra milliseconds a handler of (service, event
+    /// type) waits for the handlers downstream of what it emits.
+    pub sync_wait_ms: BTreeMap<(ServiceId, String), Millis>,
 }
 
 #[derive(Clone, Debug)]
@@ -281,7 +285,7 @@ impl Compiled {
             data: e.data.as_ref().map(|d| data_templates(d, Placeholders::EVENT)),
             compensation: e.compensation,
         };
-        let services = s
+        let services: Vec<CompiledService> = s
             .services
             .iter()
             .enumerate()
@@ -427,7 +431,14 @@ impl Compiled {
                 per_mille: r.per_mille.min(1000),
             })
             .collect();
+        let sync_wait_ms = if anti.contains(&AntiPattern::SynchronousProcessing) {
+            synchronous_waits(&services, &subs, &topics)
+        } else {
+            BTreeMap::new()
+        };
         Ok(Compiled {
+            events_as_commands: anti.contains(&AntiPattern::EventsAsCommands),
+            sync_wait_ms,
             correlation_ids: !anti.contains(&AntiPattern::NoCorrelationId),
             fat_events: anti.contains(&AntiPattern::FatEvents),
             key_order_enforced: !anti.contains(&AntiPattern::UnorderedRetries),
@@ -467,6 +478,57 @@ impl Compiled {
                 .finish(),
         )
     }
+}
+
+/// For every handler, the time it would wait if each event it emits were handled
+/// synchronously by every subscriber, transitively (bounded depth, so cycles end).
+fn synchronous_waits(
+    services: &[CompiledService],
+    subs: &[CompiledSub],
+    topics: &[CompiledTopic],
+) -> BTreeMap<(ServiceId, String), Millis> {
+    fn downstream(
+        services: &[CompiledService],
+        subs: &[CompiledSub],
+        topics: &[CompiledTopic],
+        handler: &CompiledHandler,
+        depth: u32,
+    ) -> Millis {
+        if depth > 8 {
+            return 0;
+        }
+        let mut total: Millis = 0;
+        let emitted = handler
+            .emit
+            .iter()
+            .map(|e| (e.topic, e.event_type.as_str()))
+            .chain(handler.record.iter().filter_map(|r| r.topic.map(|t| (t, r.event_type.as_str()))));
+        for (topic, event_type) in emitted {
+            for sub in &topics[topic.0 as usize].subs {
+                let consumer = &services[subs[sub.0 as usize].service.0 as usize];
+                if let Some(h) = consumer.handlers.get(event_type) {
+                    total = total.saturating_add(h.processing_ms).saturating_add(downstream(
+                        services,
+                        subs,
+                        topics,
+                        h,
+                        depth + 1,
+                    ));
+                }
+            }
+        }
+        total
+    }
+    let mut waits = BTreeMap::new();
+    for (i, service) in services.iter().enumerate() {
+        for (event_type, handler) in &service.handlers {
+            let wait = downstream(services, subs, topics, handler, 0);
+            if wait > 0 {
+                waits.insert((ServiceId(i as u32), event_type.clone()), wait);
+            }
+        }
+    }
+    waits
 }
 
 /// Formats a 64-bit fingerprint as an event id: `evt_` and 12 hex digits (48 bits,

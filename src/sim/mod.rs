@@ -5,6 +5,7 @@
 //! every random choice comes from one seeded ChaCha8 generator. See `ARCHITECTURE.md`
 //! for how the pieces fit together.
 
+pub mod analysis;
 pub mod anti_pattern;
 pub mod compiled;
 pub mod envelope;

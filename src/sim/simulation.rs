@@ -87,6 +87,8 @@ pub struct Message {
     pub cause: Option<MessageId>,
     /// Part of a compensation: undoing an earlier step of a saga.
     pub compensation: bool,
+    /// Addressed to one subscription only (the events-as-commands anti-pattern).
+    pub target: Option<SubId>,
 }
 
 /// One entry of a message's death history, like RabbitMQ's `x-death`: per queue and
@@ -780,8 +782,15 @@ impl Simulation {
         }
         let now = self.world.now_ms;
         self.ledgers.set_flow(correlation_key(&envelope.id), FlowStats { started_ms: now, last_ms: now, handled: 0 });
-        let message = self.new_message(envelope, topic, None, None, false);
-        self.publish(message)
+        let copies = self.addressed_copies(envelope, topic);
+        let first = self.new_message(copies[0].0.clone(), topic, None, None, false, copies[0].1);
+        for (envelope, target) in copies.into_iter().skip(1) {
+            // The other consumers' commands go out right after the first.
+            let message = self.new_message(envelope, topic, None, None, false, target);
+            let at = self.world.now_ms;
+            self.world.schedule(at, Agenda::Publish { message });
+        }
+        self.publish(first)
     }
 
     fn new_message(
@@ -791,6 +800,7 @@ impl Simulation {
         emitted_by: Option<ServiceId>,
         cause: Option<MessageId>,
         compensation: bool,
+        target: Option<SubId>,
     ) -> MessageId {
         let key = Fnv1a::default().str(&envelope.id).finish();
         let subject_key = Fnv1a::default().str(&envelope.subject).finish();
@@ -799,7 +809,8 @@ impl Simulation {
         // for each subscription that will apply it, even before it reaches the bus.
         for (q, quantity) in self.compiled.quantities.iter().enumerate() {
             for carrier in &quantity.carriers {
-                let subscribed = self.compiled.subs[carrier.sub.0 as usize].topic == topic;
+                let subscribed = self.compiled.subs[carrier.sub.0 as usize].topic == topic
+                    && target.is_none_or(|t| t == carrier.sub);
                 if subscribed && carrier.event_type == envelope.event_type {
                     let amount = envelope.int(&carrier.field).unwrap_or(0);
                     let amount = if carrier.negate { amount.saturating_neg() } else { amount };
@@ -807,8 +818,17 @@ impl Simulation {
                 }
             }
         }
-        let message =
-            Message { envelope, key, subject_key, seq: self.world.publish_seq, topic, emitted_by, cause, compensation };
+        let message = Message {
+            envelope,
+            key,
+            subject_key,
+            seq: self.world.publish_seq,
+            topic,
+            emitted_by,
+            cause,
+            compensation,
+            target,
+        };
         self.add_message(message)
     }
 
@@ -817,7 +837,8 @@ impl Simulation {
         let topic = self.messages[message.0 as usize].topic;
         self.world.bytes_published += self.messages[message.0 as usize].envelope.data_bytes();
         let compiled = Rc::clone(&self.compiled);
-        let subs = &compiled.topics[topic.0 as usize].subs;
+        let target = self.messages[message.0 as usize].target.map(|t| vec![t]);
+        let subs = target.as_ref().unwrap_or(&compiled.topics[topic.0 as usize].subs);
         for sub in subs {
             let delivery =
                 Delivery { message, attempt: 1, enqueued_ms: self.world.now_ms, faulted: false, history: Vec::new() };
@@ -1009,10 +1030,11 @@ impl Simulation {
         let handler = compiled_service.handlers.get(&envelope.event_type);
         let saga =
             compiled_service.saga.map(|g| &self.compiled.sagas[g as usize]).filter(|g| g.handles(&envelope.event_type));
-        let handler_ms = match saga {
-            Some(g) => g.processing_ms,
-            None => handler.map_or(1, |h| h.processing_ms),
-        };
+        let handler_ms =
+            match saga {
+                Some(g) => g.processing_ms,
+                None => handler.map_or(1, |h| h.processing_ms),
+            } + self.compiled.sync_wait_ms.get(&(cs.service, envelope.event_type.clone())).copied().unwrap_or(0);
         // An event-sourced handler reads its aggregate now and appends later, expecting
         // the stream to still be at the version it read.
         let read = match (handler, &compiled_service.store) {
@@ -1612,14 +1634,21 @@ impl Simulation {
             causation_id: Some(cause_msg.envelope.id.clone()),
         };
         let at = self.at();
-        let new_id = self.new_message(envelope, emit.topic, Some(service), Some(cause), emit.compensation);
-        let correlation = self.messages[new_id.0 as usize].envelope.correlation_id.clone();
-        self.world.checkers.emitted(cause_msg.envelope.correlation_id.as_deref(), correlation.as_deref(), new_id, at);
-        if self.world.services[service.0 as usize].partitioned_until.is_some() {
-            self.world.services[service.0 as usize].held.push(new_id);
-        } else {
-            let at = self.world.now_ms + self.compiled.scenario.publish_latency_ms;
-            self.world.schedule(at, Agenda::Publish { message: new_id });
+        for (envelope, target) in self.addressed_copies(envelope, emit.topic) {
+            let new_id = self.new_message(envelope, emit.topic, Some(service), Some(cause), emit.compensation, target);
+            let correlation = self.messages[new_id.0 as usize].envelope.correlation_id.clone();
+            self.world.checkers.emitted(
+                cause_msg.envelope.correlation_id.as_deref(),
+                correlation.as_deref(),
+                new_id,
+                at,
+            );
+            if self.world.services[service.0 as usize].partitioned_until.is_some() {
+                self.world.services[service.0 as usize].held.push(new_id);
+            } else {
+                let at = self.world.now_ms + self.compiled.scenario.publish_latency_ms;
+                self.world.schedule(at, Agenda::Publish { message: new_id });
+            }
         }
     }
 
@@ -1760,6 +1789,26 @@ impl Simulation {
                 }
             }
         }
+    }
+
+    /// One envelope per consumer under events-as-commands (each a command with its own
+    /// id, addressed to one subscription), or the envelope itself.
+    fn addressed_copies(&self, envelope: Envelope, topic: TopicId) -> Vec<(Envelope, Option<SubId>)> {
+        let subs = &self.compiled.topics[topic.0 as usize].subs;
+        if !self.compiled.events_as_commands || subs.len() < 2 {
+            return vec![(envelope, None)];
+        }
+        subs.iter()
+            .map(|sub| {
+                let mut e = envelope.clone();
+                e.id = event_id(Fnv1a::default().str(&envelope.id).u64(u64::from(sub.0)).finish());
+                e.kind = EventKind::Command;
+                if e.correlation_id.as_deref() == Some(envelope.id.as_str()) {
+                    e.correlation_id = Some(e.id.clone());
+                }
+                (e, Some(*sub))
+            })
+            .collect()
     }
 
     fn restart(&mut self, service: ServiceId) -> Happened {
