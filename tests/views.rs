@@ -69,3 +69,18 @@ fn publications_in_flight_are_tokens_before_they_reach_the_topic() {
     }
     assert!(sim.token_views().iter().any(|t| matches!(t.place, TokenPlace::Publishing { .. })));
 }
+
+#[test]
+fn metric_samples_follow_the_queues_and_survive_a_rewind() {
+    let mut sim = Simulation::new(RunConfig::new(builtin("poison-message"), 1)).unwrap();
+    sim.run_to_end();
+    let samples = sim.metric_samples().to_vec();
+    assert!(samples.windows(2).all(|w| w[0].step <= w[1].step));
+    let last = samples.iter().rev().find(|s| s.sub == SubId(0)).unwrap();
+    assert_eq!((last.lag, last.dlq), (0, 1), "the run ends with an empty queue and one dead letter");
+    assert!(samples.iter().any(|s| s.lag >= 2), "a backlog formed behind the poison message");
+    sim.rewind_to(10);
+    assert!(sim.metric_samples().iter().all(|s| s.step < 10));
+    sim.run_to_end();
+    assert_eq!(sim.metric_samples(), &samples[..]);
+}

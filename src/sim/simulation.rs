@@ -232,6 +232,9 @@ struct World {
     projections: Vec<ProjectionState>,
     /// The end-of-run checks ran (they run once, when nothing is left to happen).
     settled_checked: bool,
+    /// Each subscription's last sampled (lag, DLQ depth), and the samples so far.
+    last_sample: Vec<(u32, u32)>,
+    metrics_len: u64,
 }
 
 /// A projection's progress through its store.
@@ -247,6 +250,18 @@ pub struct ProjectionState {
     pub rebuilds: u32,
     /// The most events it has been behind its store so far.
     pub lag_max: u64,
+}
+
+/// A subscription's lag and DLQ depth after a step that changed them: the time series
+/// behind the metrics charts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetricSample {
+    pub step: u64,
+    pub time_ms: Millis,
+    pub sub: SubId,
+    /// Messages queued, in flight and waiting.
+    pub lag: u32,
+    pub dlq: u32,
 }
 
 /// Why the run cannot step further.
@@ -288,6 +303,8 @@ pub struct Simulation {
     /// Each service's event store (empty unless it is event-sourced); append-only,
     /// truncated to the world's `store_heads` when rewinding.
     stores: Vec<EventStore>,
+    /// Lag and DLQ-depth samples; append-only like the trace.
+    metrics: Vec<MetricSample>,
     /// The world every `SNAPSHOT_INTERVAL` steps, with the ledgers' journal mark.
     snapshots: Vec<(World, usize)>,
 }
@@ -354,6 +371,7 @@ impl Simulation {
             })
             .collect();
         let services_len = compiled.services.len();
+        let subs_len = compiled.subs.len();
         let projections = compiled.projections.iter().map(|_| ProjectionState::default()).collect();
         let world = World {
             step: 0,
@@ -373,6 +391,8 @@ impl Simulation {
             store_heads: vec![0; services_len],
             projections,
             settled_checked: false,
+            last_sample: vec![(0, 0); subs_len],
+            metrics_len: 0,
         };
         let mut sim = Simulation {
             compiled,
@@ -384,6 +404,7 @@ impl Simulation {
             messages: Vec::new(),
             trace: Vec::new(),
             ledgers: Ledgers::default(),
+            metrics: Vec::new(),
             stores: vec![EventStore::default(); services_len],
             snapshots: Vec::new(),
         };
@@ -573,6 +594,7 @@ impl Simulation {
         self.world.settled_checked = false;
         let record = TraceRecord { step: self.world.step, time_ms: self.world.now_ms, happened };
         self.world.checkers.end_of_step(self.at());
+        self.sample_metrics();
         let index = self.world.step as usize;
         if index < self.trace.len() {
             // Replaying after a rewind: determinism says the record is the same.
@@ -637,6 +659,7 @@ impl Simulation {
         if forked {
             self.trace.truncate(step as usize);
             self.messages.truncate(self.world.messages_len as usize);
+            self.metrics.truncate(self.world.metrics_len as usize);
             self.snapshots.truncate((step / SNAPSHOT_INTERVAL) as usize + 1);
             let before = self.config.faults.scripted.len();
             self.config.faults.scripted.retain(|e| !matches!(e.at, Trigger::Step(s) if s >= step));
@@ -659,6 +682,36 @@ impl Simulation {
     // -----------------------------------------------------------------------------
     // The step loop
     // -----------------------------------------------------------------------------
+
+    /// Records the subscriptions whose lag or DLQ depth this step changed.
+    fn sample_metrics(&mut self) {
+        for (i, s) in self.world.subs.iter().enumerate() {
+            let now = (s.queue.len() as u32 + u32::from(s.in_flight.is_some()) + s.waiting, s.dlq.len() as u32);
+            if now == self.world.last_sample[i] {
+                continue;
+            }
+            self.world.last_sample[i] = now;
+            let sample = MetricSample {
+                step: self.world.step,
+                time_ms: self.world.now_ms,
+                sub: SubId(i as u32),
+                lag: now.0,
+                dlq: now.1,
+            };
+            let index = self.world.metrics_len as usize;
+            if index < self.metrics.len() {
+                debug_assert_eq!(self.metrics[index], sample, "replay sampled differently");
+            } else {
+                self.metrics.push(sample);
+            }
+            self.world.metrics_len += 1;
+        }
+    }
+
+    /// Lag and DLQ-depth samples up to the current step, in step order.
+    pub fn metric_samples(&self) -> &[MetricSample] {
+        &self.metrics[..self.world.metrics_len as usize]
+    }
 
     /// Checks, once, what must hold when nothing is left to happen.
     fn check_settled(&mut self) {
