@@ -84,8 +84,7 @@ fn events_as_commands_multiply_messages_and_synchronous_processing_slows_every_f
     assert_eq!(commands.messages().len(), 3 * lean.messages().len(), "one command per consumer");
     assert!(commands.messages().iter().all(|m| m.envelope.kind == eventscope::sim::EventKind::Command));
 
-    let slowest =
-        |sim: &eventscope::sim::Simulation| sim.flows().values().map(|f| f.last_ms - f.started_ms).max().unwrap();
+    let slowest = |sim: &eventscope::sim::Simulation| sim.flows().map(|(_, f)| f.last_ms - f.started_ms).max().unwrap();
     let async_run = run(builtin("checkout"), 1, FaultScript::default(), &[]);
     let sync_run = run(builtin("checkout"), 1, FaultScript::default(), &[AntiPattern::SynchronousProcessing]);
     assert!(slowest(&sync_run) > slowest(&async_run) + 50, "{} vs {}", slowest(&sync_run), slowest(&async_run));

@@ -859,7 +859,7 @@ static LESSONS: [Lesson; 12] = [
                 let subs = sim.subscription_views();
                 let lag = subs.iter().map(|s| i64::from(s.lag_max)).max().unwrap_or(0);
                 let dead: i64 = subs.iter().map(|s| i64::from(s.dlq_depth)).sum();
-                let slowest = sim.flows().values().map(|f| (f.last_ms - f.started_ms) as i64).max().unwrap_or(0);
+                let slowest = sim.flows().map(|(_, f)| (f.last_ms - f.started_ms) as i64).max().unwrap_or(0);
                 vec![
                     Reading::at_most("highest consumer lag (messages)", 2, lag),
                     Reading::at_most("dead letters", 0, dead),

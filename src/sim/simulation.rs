@@ -227,6 +227,8 @@ struct World {
     subs: Vec<SubState>,
     poisoned: BTreeSet<u64>,
     checkers: Checkers,
+    /// Collections that grow with the run, persistent so snapshots share them.
+    ledgers: Ledgers,
     bytes_published: u64,
     store_heads: Vec<u64>,
     projections: Vec<ProjectionState>,
@@ -299,14 +301,13 @@ pub struct Simulation {
     world: World,
     messages: Vec<Rc<Message>>,
     trace: Vec<TraceRecord>,
-    ledgers: Ledgers,
     /// Each service's event store (empty unless it is event-sourced); append-only,
     /// truncated to the world's `store_heads` when rewinding.
     stores: Vec<EventStore>,
     /// Lag and DLQ-depth samples; append-only like the trace.
     metrics: Vec<MetricSample>,
-    /// The world every `SNAPSHOT_INTERVAL` steps, with the ledgers' journal mark.
-    snapshots: Vec<(World, usize)>,
+    /// The world every `SNAPSHOT_INTERVAL` steps.
+    snapshots: Vec<World>,
 }
 
 impl Simulation {
@@ -387,6 +388,7 @@ impl Simulation {
             subs,
             poisoned: BTreeSet::new(),
             checkers: Checkers::new(quantities),
+            ledgers: Ledgers::default(),
             bytes_published: 0,
             store_heads: vec![0; services_len],
             projections,
@@ -403,7 +405,6 @@ impl Simulation {
             world,
             messages: Vec::new(),
             trace: Vec::new(),
-            ledgers: Ledgers::default(),
             metrics: Vec::new(),
             stores: vec![EventStore::default(); services_len],
             snapshots: Vec::new(),
@@ -419,7 +420,7 @@ impl Simulation {
                 sim.world.schedule(t, Agenda::Scripted { index: i as u32 });
             }
         }
-        sim.snapshots.push((sim.world.clone(), 0));
+        sim.snapshots.push(sim.world.clone());
         Ok(sim)
     }
 
@@ -534,13 +535,13 @@ impl Simulation {
     }
 
     /// End-to-end flow statistics by correlation-id fingerprint (see [`correlation_key`]).
-    pub fn flows(&self) -> &BTreeMap<u64, FlowStats> {
-        self.ledgers.flows()
+    pub fn flows(&self) -> impl Iterator<Item = (&u64, &FlowStats)> {
+        self.world.ledgers.flows()
     }
 
     /// The flow statistics of one correlation id.
     pub fn flow(&self, correlation_id: &str) -> Option<&FlowStats> {
-        self.ledgers.flow(correlation_key(correlation_id))
+        self.world.ledgers.flow(correlation_key(correlation_id))
     }
 
     pub fn bytes_published(&self) -> u64 {
@@ -606,7 +607,7 @@ impl Simulation {
         if self.world.step % SNAPSHOT_INTERVAL == 0
             && self.snapshots.len() as u64 == self.world.step / SNAPSHOT_INTERVAL
         {
-            self.snapshots.push((self.world.clone(), self.ledgers.mark()));
+            self.snapshots.push(self.world.clone());
         }
         self.trace.get(index)
     }
@@ -631,11 +632,13 @@ impl Simulation {
     /// forwards by stepping. Returns the step reached (less than `target` if the run
     /// finishes first).
     pub fn rewind_to(&mut self, target: u64) -> u64 {
-        if target < self.world.step {
-            let slot = ((target / SNAPSHOT_INTERVAL) as usize).min(self.snapshots.len().saturating_sub(1));
-            let (world, mark) = &self.snapshots[slot];
-            self.world = world.clone();
-            self.ledgers.undo_to(*mark);
+        // The nearest snapshot at or before the target. Snapshots of the computed
+        // future are kept, so a jump forward also starts from one when it is closer
+        // than the current step.
+        let slot = ((target / SNAPSHOT_INTERVAL) as usize).min(self.snapshots.len().saturating_sub(1));
+        let snapshot_step = self.snapshots.get(slot).map_or(0, |w| w.step);
+        if target < self.world.step || snapshot_step > self.world.step {
+            self.world = self.snapshots[slot].clone();
             for (store, head) in self.stores.iter_mut().zip(&self.world.store_heads) {
                 store.truncate(*head);
             }
@@ -834,7 +837,9 @@ impl Simulation {
             self.world.schedule(at, Agenda::Workload { item, n: n + 1 });
         }
         let now = self.world.now_ms;
-        self.ledgers.set_flow(correlation_key(&envelope.id), FlowStats { started_ms: now, last_ms: now, handled: 0 });
+        self.world
+            .ledgers
+            .set_flow(correlation_key(&envelope.id), FlowStats { started_ms: now, last_ms: now, handled: 0 });
         let copies = self.addressed_copies(envelope, topic);
         let first = self.new_message(copies[0].0.clone(), topic, None, None, false, copies[0].1);
         for (envelope, target) in copies.into_iter().skip(1) {
@@ -973,7 +978,7 @@ impl Simulation {
         let at = self.at();
         let m = &self.messages[message.0 as usize];
         let name = &self.compiled.subs[sub.0 as usize].name;
-        self.world.checkers.copy_lost(&self.ledgers, sub, m.key, message, at, name);
+        self.world.checkers.copy_lost(&self.world.ledgers, sub, m.key, message, at, name);
         self.settle_carriers(sub, message);
         self.world.subs[sub.0 as usize].stats.lost += 1;
     }
@@ -1250,7 +1255,7 @@ impl Simulation {
         let decision = match (failure, &handler) {
             (Some(cause), _) => Err(cause),
             (None, _) if saga.is_some() => {
-                if cs.delivery.idempotent() && self.ledgers.is_processed(sub, key) {
+                if cs.delivery.idempotent() && self.world.ledgers.is_processed(sub, key) {
                     return self.skip_duplicate(sub, delivery);
                 }
                 match (saga, &in_flight.read) {
@@ -1260,7 +1265,7 @@ impl Simulation {
             }
             (None, None) => Ok(None),
             (None, Some(h)) => {
-                if cs.delivery.idempotent() && self.ledgers.is_processed(sub, key) {
+                if cs.delivery.idempotent() && self.world.ledgers.is_processed(sub, key) {
                     return self.skip_duplicate(sub, delivery);
                 }
                 match (store, &in_flight.read) {
@@ -1561,14 +1566,14 @@ impl Simulation {
                     }
                 }
                 if cs.delivery.idempotent() {
-                    self.ledgers.record_processed(sub, m.key);
+                    self.world.ledgers.record_processed(sub, m.key);
                 }
                 if !decision.effects.is_empty() || !decision.emits.is_empty() || !decision.records.is_empty() {
-                    self.world.checkers.effect_applied(&mut self.ledgers, sub, m.key, message, at, &cs.name);
+                    self.world.checkers.effect_applied(&mut self.world.ledgers, sub, m.key, message, at, &cs.name);
                 }
                 if cs.ordered {
                     let handling = (sub, m.subject_key, m.seq);
-                    self.world.checkers.ordered_handling(&mut self.ledgers, handling, message, at, &cs.name);
+                    self.world.checkers.ordered_handling(&mut self.world.ledgers, handling, message, at, &cs.name);
                 }
                 let recorded = decision.records.len() as u32;
                 let mut emitted = decision.emits.len() as u32;
@@ -1592,10 +1597,10 @@ impl Simulation {
         s.stats.latency_ms_max = s.stats.latency_ms_max.max(latency);
         if let Some(c) = &m.envelope.correlation_id {
             let key = correlation_key(c);
-            if let Some(mut flow) = self.ledgers.flow(key).copied() {
+            if let Some(mut flow) = self.world.ledgers.flow(key).copied() {
                 flow.last_ms = now;
                 flow.handled += 1;
-                self.ledgers.set_flow(key, flow);
+                self.world.ledgers.set_flow(key, flow);
             }
         }
         let acked = if cs.delivery.acks_before_handling() {
