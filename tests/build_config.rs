@@ -31,12 +31,7 @@ fn locked_version(package: &str) -> Option<String> {
 fn toml_string(text: &str, key: &str) -> Option<String> {
     text.lines()
         .map(str::trim)
-        .find_map(|line| {
-            line.strip_prefix(key)?
-                .trim()
-                .strip_prefix('=')
-                .map(str::trim)
-        })
+        .find_map(|line| line.strip_prefix(key)?.trim().strip_prefix('=').map(str::trim))
         .map(|value| value.trim_matches('"').to_string())
 }
 
@@ -44,14 +39,8 @@ fn toml_string(text: &str, key: &str) -> Option<String> {
 fn trunk_uses_the_wasm_bindgen_version_of_the_lockfile() {
     let locked = locked_version("wasm-bindgen").expect("wasm-bindgen in Cargo.lock");
     let trunk = read("Trunk.toml");
-    assert_eq!(
-        toml_string(&trunk, "wasm_bindgen").as_deref(),
-        Some(&*locked)
-    );
-    assert_eq!(
-        toml_string(&trunk, "wasm_opt").as_deref(),
-        Some("version_132")
-    );
+    assert_eq!(toml_string(&trunk, "wasm_bindgen").as_deref(), Some(&*locked));
+    assert_eq!(toml_string(&trunk, "wasm_opt").as_deref(), Some("version_132"));
     assert_eq!(toml_string(&trunk, "offline").as_deref(), Some("true"));
 }
 
@@ -82,10 +71,7 @@ fn index_html_keeps_a_strict_content_security_policy() {
         assert!(csp.contains(directive), "CSP has {directive}: {csp}");
     }
     assert!(!csp.contains("unsafe-inline"), "no 'unsafe-inline': {csp}");
-    assert!(
-        html.contains(r#"data-bin="eventscope""#),
-        "Trunk builds the app binary"
-    );
+    assert!(html.contains(r#"data-bin="eventscope""#), "Trunk builds the app binary");
 }
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
@@ -113,8 +99,5 @@ fn only_the_ui_names_web_crates() {
             offenders.push(format!("{} names {name}", file.display()));
         }
     }
-    assert!(
-        offenders.is_empty(),
-        "web crates outside src/ui: {offenders:?}"
-    );
+    assert!(offenders.is_empty(), "web crates outside src/ui: {offenders:?}");
 }

@@ -6,13 +6,15 @@
 //! is never read from this clock: a tick only asks for "the next step".
 
 use gloo::events::{EventListener, EventListenerOptions};
-use gloo::timers::callback::Interval;
+use gloo::timers::callback::{Interval, Timeout};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, KeyboardEvent};
 use yew::prelude::*;
 
+use super::details::Details;
 use super::help::HelpOverlay;
-use super::regions::{Canvas, Header, SidePanels, Timeline};
+use super::log::EventLog;
+use super::regions::{Canvas, Header, Timeline};
 use super::state::{action_for_key, Shell, ShellAction};
 use super::toolbar::Toolbar;
 
@@ -84,28 +86,36 @@ pub fn app() -> Html {
     // The playback ticker exists only while playing, at the chosen speed.
     {
         let dispatcher = shell.dispatcher();
-        use_effect_with(
-            (shell.playing, shell.speed_steps_per_second),
-            move |&(playing, steps_per_second)| {
-                let ticker = playing.then(|| {
-                    let period_ms = 1000 / steps_per_second.max(1);
-                    Interval::new(period_ms, move || dispatcher.dispatch(ShellAction::Tick))
-                });
-                move || drop(ticker)
-            },
-        );
+        use_effect_with((shell.playing, shell.speed_steps_per_second), move |&(playing, steps_per_second)| {
+            let ticker = playing.then(|| {
+                let period_ms = 1000 / steps_per_second.max(1);
+                Interval::new(period_ms, move || dispatcher.dispatch(ShellAction::Tick))
+            });
+            move || drop(ticker)
+        });
+    }
+
+    // Running to the end goes a slice at a time, yielding to the browser in between so
+    // the progress counter is painted: a zero-delay timer asks for the next slice.
+    {
+        let dispatcher = shell.dispatcher();
+        use_effect_with((shell.running_to_end, shell.revision), move |&(running, _)| {
+            let timer = running.then(|| Timeout::new(0, move || dispatcher.dispatch(ShellAction::ContinueToEnd)));
+            move || drop(timer)
+        });
     }
 
     let state: Shell = (*shell).clone();
     html! {
         <div class="shell">
-            <Header scenario={state.scenario.clone()} dispatch={dispatch.clone()} />
+            <Header scenario={state.scenario_name.clone()} dispatch={dispatch.clone()} />
             <Toolbar shell={state.clone()} dispatch={dispatch.clone()} />
             <main class="workspace">
-                <Canvas shell={state.clone()} />
-                <SidePanels shell={state.clone()} />
+                <Canvas shell={state.clone()} dispatch={dispatch.clone()} />
+                <Details shell={state.clone()} dispatch={dispatch.clone()} />
+                <EventLog shell={state.clone()} dispatch={dispatch.clone()} />
             </main>
-            <Timeline shell={state.clone()} />
+            <Timeline shell={state.clone()} dispatch={dispatch.clone()} />
             if state.help_open {
                 <HelpOverlay {dispatch} />
             }

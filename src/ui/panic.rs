@@ -49,9 +49,7 @@ pub fn show_banner(message: &str) {
     banner.set_inner_html("");
     let title = document.create_element("strong").ok();
     if let Some(title) = &title {
-        title.set_text_content(Some(
-            "Eventscope stopped because of a bug. Reload the page to start again.",
-        ));
+        title.set_text_content(Some("Eventscope stopped because of a bug. Reload the page to start again."));
         let _ = banner.append_child(title);
     }
     if let Ok(detail) = document.create_element("pre") {
