@@ -19,13 +19,20 @@ use super::state::{action_for_key, Shell, ShellAction};
 use super::toolbar::Toolbar;
 
 /// Whether a key event comes from a control that needs the keys for itself (typing a
-/// seed, choosing from a list), in which case the shortcuts stay out of the way.
+/// seed or a filter, choosing from a list), in which case the shortcuts stay out of the
+/// way. Sliders and checkboxes do not: the arrows still step the run there.
 fn is_typing_target(event: &KeyboardEvent) -> bool {
-    event
-        .target()
-        .and_then(|target| target.dyn_into::<Element>().ok())
-        .map(|element| matches!(element.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
-        .unwrap_or(false)
+    let Some(element) = event.target().and_then(|target| target.dyn_into::<Element>().ok()) else {
+        return false;
+    };
+    match element.tag_name().as_str() {
+        "SELECT" | "TEXTAREA" => true,
+        "INPUT" => {
+            let kind = element.get_attribute("type").unwrap_or_default();
+            !matches!(kind.as_str(), "range" | "checkbox" | "radio" | "button")
+        }
+        _ => false,
+    }
 }
 
 /// Whether a key event targets a button, which the browser would "click" on Space.
