@@ -48,9 +48,11 @@ fn is_button_target(event: &KeyboardEvent) -> bool {
 #[function_component(App)]
 pub fn app() -> Html {
     let shell = use_reducer(Shell::default);
+    // One callback for the app's lifetime: children whose other props did not change
+    // then skip rendering, which matters at every step of playback.
     let dispatch = {
         let dispatcher = shell.dispatcher();
-        Callback::from(move |action: ShellAction| dispatcher.dispatch(action))
+        (*use_memo((), move |_| Callback::from(move |action: ShellAction| dispatcher.dispatch(action)))).clone()
     };
 
     // Keyboard shortcuts, registered once for the lifetime of the app.

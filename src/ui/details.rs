@@ -6,6 +6,8 @@
 //! faults) so a change in a hidden tab is still noticed. Every panel opens with a
 //! short explanation of its concept, and shows an empty state until it has content.
 
+use std::rc::Rc;
+
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -14,7 +16,7 @@ use super::topology::{delivery_label, kind_class, kind_shape, short_type};
 use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::envelope::MessageId;
 use crate::sim::fault::{Fault, ScriptedFault, Trigger};
-use crate::sim::scenario::{Delivery, ATTEMPTS_MAX_LIMIT, DURATION_MS_MAX, WORKLOAD_MESSAGES_MAX};
+use crate::sim::scenario::{Delivery, Scenario, ATTEMPTS_MAX_LIMIT, DURATION_MS_MAX, WORKLOAD_MESSAGES_MAX};
 use crate::sim::simulation::Simulation;
 use crate::sim::view::TokenPlace;
 
@@ -159,6 +161,14 @@ fn inspector(props: &DetailsProps) -> Html {
             TokenPlace::Waiting { sub, due_ms } => format!("waiting to retry in {} until {due_ms} ms", sub_name(*sub)),
         })
         .collect();
+    let dead_in: Vec<&str> = sim
+        .compiled()
+        .subs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| sim.sub_state(crate::sim::trace::SubId(*i as u32)).dlq.iter().any(|l| l.delivery.message == id))
+        .map(|(_, s)| s.name.as_str())
+        .collect();
     let (cause, _) = sim.causal_links(id);
     let mut ancestors = Vec::new();
     let mut cursor = cause;
@@ -196,7 +206,11 @@ fn inspector(props: &DetailsProps) -> Html {
                 <svg class={classes!("legend-token", kind_class(kind))} viewBox="-10 -10 20 20" aria-hidden="true">{ kind_shape(kind) }</svg>
                 { title }
             </h2>
-            <p class="panel-note">{ if now.is_empty() { "Not in flight now: handled, dead-lettered, lost or not yet published at this step.".to_string() } else { format!("Now: {}.", now.join("; ")) } }</p>
+            <p class="panel-note">{ match (now.is_empty(), dead_in.is_empty()) {
+                (_, false) => format!("In the dead-letter queue of {}{}.", dead_in.join(", "), if now.is_empty() { String::new() } else { format!("; also {}", now.join("; ")) }),
+                (true, true) => "Not in flight at this step: handled everywhere, lost, or not yet published.".to_string(),
+                (false, true) => format!("Now: {}.", now.join("; ")),
+            } }</p>
             <div class="inspector-actions">
                 if let Some(on_filter) = filter_flow {
                     <button type="button" class="control small" onclick={on_filter} title="Show only this business flow in the event log">{ "Filter log by its correlation id" }</button>
@@ -410,13 +424,13 @@ fn number_field(props: &NumberFieldProps) -> Html {
 fn delivery_panel(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
-    let views = sim.subscription_views();
-    let dead_letters: Vec<_> = views.iter().map(|v| sim.dead_letter_views(v.id)).collect();
+    let dead_letters: Vec<(String, Vec<crate::sim::view::DeadLetterView>)> = sim
+        .subscription_views()
+        .iter()
+        .map(|v| (v.name.clone(), sim.dead_letter_views(v.id)))
+        .filter(|(_, letters)| !letters.is_empty())
+        .collect();
     drop(sim);
-    let edit = |index: usize, make: fn(u64) -> SubscriptionEdit| {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |value: u64| dispatch.emit(ShellAction::EditSubscription(index, make(value))))
-    };
     let inject = |fault: Fault| {
         let dispatch = props.dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Inject(fault.clone())))
@@ -424,7 +438,53 @@ fn delivery_panel(props: &DetailsProps) -> Html {
     html! {
         <div class="delivery">
             <p class="panel-note">{ "Delivery guarantees, retries and dead-letter queues of each subscription. Changing one restarts the run from step 0 with the same seed and fault script, so you can compare." }</p>
-            { for shell.scenario.subscriptions.iter().enumerate().map(|(i, sub)| {
+            if !dead_letters.is_empty() {
+                <section class="sub-settings dead-letter-queues">
+                    <h3>{ "Dead letters at this step" }</h3>
+                    { for dead_letters.iter().map(|(sub, letters)| html! {
+                        <ul class="dead-letters" aria-label={format!("Dead letters of {sub}")}>
+                            { for letters.iter().map(|l| html! {
+                                <li>
+                                    <span class="mono">{ &l.event_id }</span>{ format!(" {} in {sub} \u{2014} {} at {} ms", short_type(&l.event_type), l.reason.name(), l.at_ms) }
+                                    { for l.history.iter().map(|(queue, reason, count, first, last)| html! {
+                                        <span class="muted">{ format!(" · x-death: {queue} {} ×{count} ({first}–{last} ms)", reason.name()) }</span>
+                                    }) }
+                                    <button type="button" class="control small" title="Send it back to its queue for a new delivery; its death history is kept"
+                                        onclick={inject(Fault::RedriveDeadLetters { subscription: sub.clone(), message: Some(l.event_id.clone()) })}>{ "Redrive" }</button>
+                                    <button type="button" class="control small" title="Delete it for good"
+                                        onclick={inject(Fault::DiscardDeadLetters { subscription: sub.clone(), message: Some(l.event_id.clone()) })}>{ "Discard" }</button>
+                                </li>
+                            }) }
+                        </ul>
+                    }) }
+                </section>
+            }
+            <SubscriptionSettings scenario={shell.scenario.clone()} dispatch={props.dispatch.clone()} />
+            <WorkloadSettings scenario={shell.scenario.clone()} steps_max={shell.steps_max} dispatch={props.dispatch.clone()} />
+            <AntiPatterns anti_patterns={shell.anti_patterns.clone()} dispatch={props.dispatch.clone()} />
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SettingsProps {
+    scenario: Rc<Scenario>,
+    #[prop_or_default]
+    steps_max: u64,
+    dispatch: Callback<ShellAction>,
+}
+
+/// The editable settings of every subscription. Depends on the scenario only, so it
+/// does not re-render at every step of the run.
+#[function_component(SubscriptionSettings)]
+fn subscription_settings(props: &SettingsProps) -> Html {
+    let edit = |index: usize, make: fn(u64) -> SubscriptionEdit| {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |value: u64| dispatch.emit(ShellAction::EditSubscription(index, make(value))))
+    };
+    html! {
+        <>
+            { for props.scenario.subscriptions.iter().enumerate().map(|(i, sub)| {
                 let on_delivery = {
                     let dispatch = props.dispatch.clone();
                     Callback::from(move |e: Event| {
@@ -441,7 +501,6 @@ fn delivery_panel(props: &DetailsProps) -> Html {
                         dispatch.emit(ShellAction::EditSubscription(i, SubscriptionEdit::Dlq(on)));
                     })
                 };
-                let letters = dead_letters.get(i).cloned().unwrap_or_default();
                 let r = &sub.retry;
                 html! {
                     <section class="sub-settings" data-sub={sub.name.clone()} aria-label={format!("Settings of {}", sub.name)}>
@@ -475,34 +534,17 @@ fn delivery_panel(props: &DetailsProps) -> Html {
                             { " Dead-letter queue" }
                             <span class="muted">{ if sub.dlq { " \u{2014} after the last attempt a message is parked here with its death history" } else { " off (anti-pattern): a poison message loops or blocks its queue" } }</span>
                         </label>
-                        if !letters.is_empty() {
-                            <ul class="dead-letters">
-                                { for letters.iter().map(|l| html! {
-                                    <li>
-                                        <span class="mono">{ &l.event_id }</span>{ format!(" {} \u{2014} {} at {} ms", short_type(&l.event_type), l.reason.name(), l.at_ms) }
-                                        { for l.history.iter().map(|(queue, reason, count, first, last)| html! {
-                                            <span class="muted">{ format!(" · x-death: {queue} {} ×{count} ({first}–{last} ms)", reason.name()) }</span>
-                                        }) }
-                                        <button type="button" class="control small" onclick={inject(Fault::RedriveDeadLetters { subscription: sub.name.clone(), message: Some(l.event_id.clone()) })}>{ "Redrive" }</button>
-                                        <button type="button" class="control small" onclick={inject(Fault::DiscardDeadLetters { subscription: sub.name.clone(), message: Some(l.event_id.clone()) })}>{ "Discard" }</button>
-                                    </li>
-                                }) }
-                            </ul>
-                        }
                     </section>
                 }
             }) }
-            <WorkloadSettings shell={shell.clone()} dispatch={props.dispatch.clone()} />
-            <AntiPatterns shell={shell.clone()} dispatch={props.dispatch.clone()} />
-        </div>
+        </>
     }
 }
 
 /// How much work the scenario's clients send: the repeat count of each repeated item.
 #[function_component(WorkloadSettings)]
-fn workload_settings(props: &DetailsProps) -> Html {
+fn workload_settings(props: &SettingsProps) -> Html {
     let items: Vec<Html> = props
-        .shell
         .scenario
         .workload
         .iter()
@@ -526,14 +568,20 @@ fn workload_settings(props: &DetailsProps) -> Html {
     html! {
         <section class="sub-settings">
             <h3>{ "Workload" }</h3>
-            <p class="panel-note">{ format!("How many messages the clients send. The run stops at its step limit of {} steps.", props.shell.steps_max) }</p>
+            <p class="panel-note">{ format!("How many messages the clients send. The run stops at its step limit of {} steps.", props.steps_max) }</p>
             { for items }
         </section>
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct AntiPatternsProps {
+    anti_patterns: Vec<AntiPattern>,
+    dispatch: Callback<ShellAction>,
+}
+
 #[function_component(AntiPatterns)]
-fn anti_patterns(props: &DetailsProps) -> Html {
+fn anti_patterns(props: &AntiPatternsProps) -> Html {
     html! {
         <section class="sub-settings">
             <h3>{ "Anti-patterns" }</h3>
@@ -544,7 +592,7 @@ fn anti_patterns(props: &DetailsProps) -> Html {
                 let onchange = Callback::from(move |_: Event| dispatch.emit(ShellAction::ToggleAntiPattern(a)));
                 html! {
                     <label class="check-field" title={format!("Fix: {}", a.fix())}>
-                        <input type="checkbox" checked={props.shell.anti_patterns.contains(&a)} {onchange} />
+                        <input type="checkbox" checked={props.anti_patterns.contains(&a)} {onchange} />
                         { format!(" {}", a.name().replace('_', " ")) }
                         <span class="muted">{ format!(" \u{2014} {}", a.risk()) }</span>
                     </label>

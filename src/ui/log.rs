@@ -9,6 +9,7 @@
 //! The log sticks to its bottom (the latest step) while scrolled to the bottom, like a
 //! terminal; scrolling up to read history stops the following.
 
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -21,7 +22,7 @@ use crate::sim::trace::TraceRecord;
 /// Height of one log row in CSS pixels (`.log-row` in app.css).
 pub const ROW_HEIGHT_PX: u32 = 26;
 /// Rows rendered at a time: more than fit on a projector-sized screen.
-const WINDOW_ROWS: usize = 60;
+const WINDOW_ROWS: usize = 44;
 /// Rows rendered above the first visible one, so fast scrolling shows no gap.
 const OVERSCAN_ROWS: usize = 10;
 
@@ -125,13 +126,16 @@ pub fn event_log(props: &EventLogProps) -> Html {
     let total = filtered.as_ref().as_ref().map_or(shell.step as usize, |rows| rows.len());
 
     {
-        // Stick to the bottom while following: the newest step stays in view.
+        // Stick to the bottom while following: the newest step stays in view. The scroll
+        // waits for the next animation frame, where the browser lays the page out anyway;
+        // scrolling right after rendering would force a second, synchronous layout per step.
         let body = body.clone();
         let following = *follow;
         use_effect_with((shell.revision, total, following), move |_| {
             if following {
                 if let Some(element) = body.cast::<Element>() {
-                    element.set_scroll_top(element.scroll_height());
+                    let scroll = Closure::once_into_js(move || element.set_scroll_top(i32::MAX));
+                    let _ = gloo::utils::window().request_animation_frame(scroll.unchecked_ref());
                 }
             }
         });
