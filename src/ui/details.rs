@@ -166,7 +166,9 @@ fn inspector(props: &DetailsProps) -> Html {
         .subs
         .iter()
         .enumerate()
-        .filter(|(i, _)| sim.sub_state(crate::sim::trace::SubId(*i as u32)).dlq.iter().any(|l| l.delivery.message == id))
+        .filter(|(i, _)| {
+            sim.sub_state(crate::sim::trace::SubId(*i as u32)).dlq.iter().any(|l| l.delivery.message == id)
+        })
         .map(|(_, s)| s.name.as_str())
         .collect();
     let (cause, _) = sim.causal_links(id);

@@ -194,7 +194,9 @@ pub fn topology(props: &TopologyProps) -> Html {
                         <title>{ format!("Subscription {} ({}): its own queue of the topic's events for {}. {} queued, {} waiting to retry, {} in the DLQ.",
                             s.name, delivery_text(s), service_name(&services, s), s.queue_depth, s.waiting, s.dlq_depth) }</title>
                         <rect class="queue-box" x={fmt(b.left())} y={fmt(b.top())} width={fmt(b.w)} height={fmt(b.h)} rx="6" />
-                        <text class="queue-name" x={fmt(b.left() + 16.0)} y={fmt(b.top() - 4.0)}>{ &s.name }</text>
+                        <text class="queue-name" x={fmt(b.left() + 16.0)} y={fmt(b.top() - 4.0)}>
+                            { &s.name }<tspan class="queue-mode">{ format!(" \u{b7} {}", delivery_text(s)) }</tspan>
+                        </text>
                         <rect class={classes!("dlq-box", (!s.dlq_enabled).then_some("dlq-off"), (s.dlq_depth > 0).then_some("dlq-full"))}
                             x={fmt(dlq_x)} y={fmt(b.top())} width={fmt(DLQ_W)} height={fmt(b.h)} rx="6" />
                         <text class="dlq-label" x={fmt(dlq_x + DLQ_W / 2.0)} y={fmt(b.y - 3.0)}>{ "DLQ" }</text>
