@@ -9,10 +9,13 @@
 
 use std::time::Duration;
 
-use eventscope::sim::scenario::catalog;
+use eventscope::sim::fault::Fault;
+use eventscope::sim::scenario::{builtin, catalog, Delivery};
+use eventscope::sim::simulation::{Finish, RunConfig, Simulation};
+use eventscope::sim::view::ServiceStatus;
 use eventscope::ui::app::App;
 use eventscope::ui::panic::{show_banner, BANNER_ID};
-use eventscope::ui::state::{action_for_key, Shell, ShellAction, KEY_BINDINGS};
+use eventscope::ui::state::{action_for_key, Notice, Shell, ShellAction, SubscriptionEdit, KEY_BINDINGS};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
@@ -59,8 +62,12 @@ async fn shell_mounts_with_every_region() {
 
     assert_eq!(texts(&root, "h1"), vec!["Eventscope"]);
     let regions = texts(&root, "h2");
-    for region in ["Topology", "Event log", "Envelope inspector", "Invariants", "Timeline"] {
+    for region in ["Topology", "Event log", "Timeline"] {
         assert!(regions.iter().any(|r| r == region), "region {region} in {regions:?}");
+    }
+    let tabs = texts(&root, "[role=tab]");
+    for tab in ["Inspector", "Invariants", "Faults", "Delivery"] {
+        assert!(tabs.iter().any(|t| t.starts_with(tab)), "tab {tab} in {tabs:?}");
     }
     let options = root.query_selector_all("#scenario-select option").unwrap();
     assert_eq!(options.length() as usize, catalog().len());
@@ -69,7 +76,9 @@ async fn shell_mounts_with_every_region() {
         assert!(button.is_some(), "a button labelled {label}");
     }
     assert_eq!(texts(&root, ".step-counter"), vec!["step 0 of 0"]);
-    assert_eq!(texts(&root, ".empty-state").len(), 5, "one empty state per region");
+    // The log and the inspector explain themselves until there is something to show.
+    assert_eq!(texts(&root, ".empty-state").len(), 2, "log and inspector empty states");
+    assert!(root.query_selector_all("g.service").unwrap().length() > 0, "services are drawn");
 
     handle.destroy();
 }
@@ -96,37 +105,99 @@ async fn help_button_lists_every_key_binding() {
     handle.destroy();
 }
 
-#[wasm_bindgen_test]
-fn reducer_plays_steps_and_rewinds_within_the_run() {
-    let run = Shell { horizon: 3, ..Shell::default() };
-    let playing = run.apply(ShellAction::Play);
-    assert!(playing.playing);
-    let after_ticks =
-        playing.apply(ShellAction::Tick).apply(ShellAction::Tick).apply(ShellAction::Tick).apply(ShellAction::Tick);
-    assert_eq!(after_ticks.step, 3, "ticks stop at the horizon");
-    assert!(!after_ticks.playing, "playback pauses at the end");
-
-    let back = after_ticks.apply(ShellAction::StepBack);
-    assert_eq!(back.step, 2);
-    assert_eq!(back.apply(ShellAction::JumpToStart).step, 0);
-    assert_eq!(run.apply(ShellAction::StepBack).step, 0, "no step before 0");
-    assert_eq!(run.apply(ShellAction::JumpToEnd).step, 3);
-
-    let moved = run.apply(ShellAction::Step).apply(ShellAction::Step);
-    assert_eq!(moved.apply(ShellAction::Reset).step, 0);
-    let reseeded = moved.apply(ShellAction::SetSeed(7));
-    assert_eq!((reseeded.seed, reseeded.step), (7, 0), "a new seed is a new run");
-    assert_eq!(moved.apply(ShellAction::PickScenario("no-such".into())), moved);
-    assert_eq!(run.apply(ShellAction::SetSpeed(3)), run, "only offered speeds");
+fn shell_of(name: &str, seed: u64) -> Shell {
+    Shell::for_scenario(name.to_string(), builtin(name).expect("built-in"), seed)
 }
 
 #[wasm_bindgen_test]
-fn an_empty_run_cannot_play() {
-    let empty = Shell::default();
-    assert_eq!(empty.horizon, 0);
-    assert!(!empty.apply(ShellAction::Play).playing);
-    assert!(!empty.apply(ShellAction::TogglePlay).playing);
-    assert_eq!(empty.apply(ShellAction::Step).step, 0);
+fn reducer_plays_steps_and_rewinds_within_the_run() {
+    let run = Shell::default();
+    assert_eq!((run.step, run.horizon), (0, 0));
+    let playing = run.apply(ShellAction::Play);
+    assert!(playing.playing, "a fresh run can play: its steps are computed as it goes");
+    let after_ticks = playing.apply(ShellAction::Tick).apply(ShellAction::Tick).apply(ShellAction::Tick);
+    assert_eq!((after_ticks.step, after_ticks.horizon), (3, 3), "playing computes new steps");
+
+    let back = after_ticks.apply(ShellAction::StepBack);
+    assert_eq!((back.step, back.horizon), (2, 3), "stepping back keeps the computed future");
+    assert!(!back.playing);
+    assert_eq!(back.apply(ShellAction::JumpToStart).step, 0);
+    assert_eq!(back.apply(ShellAction::RewindTo(99)).step, 3, "the scrubber stops at the horizon");
+
+    let end = run.apply(ShellAction::JumpToEnd);
+    let end = (0..100).fold(end, |s, _| s.apply(ShellAction::ContinueToEnd));
+    assert!(!end.running_to_end);
+    assert_eq!(end.finished, Some(Finish::Quiescent));
+    assert_eq!(end.step, end.horizon);
+    assert!(!end.apply(ShellAction::Play).playing, "a finished run cannot play");
+    assert_eq!(end.apply(ShellAction::Step).step, end.step);
+
+    let reseeded = after_ticks.apply(ShellAction::SetSeed(7));
+    assert_eq!((reseeded.seed, reseeded.step, reseeded.horizon), (7, 0, 0), "a new seed is a new run");
+    assert_eq!(after_ticks.apply(ShellAction::PickScenario("no-such".into())), after_ticks);
+    assert_eq!(run.apply(ShellAction::SetSpeed(3)), run, "only offered speeds");
+    assert_eq!(after_ticks.apply(ShellAction::Reset).step, 0);
+}
+
+#[wasm_bindgen_test]
+fn the_app_run_has_the_trace_hash_of_a_straight_run() {
+    // Playing, stepping back and running to the end in slices must not change the run:
+    // the app's trace hash equals a straight run's (the e2e test compares it with the CLI).
+    let shell = (0..30).fold(shell_of("checkout", 1), |s, _| s.apply(ShellAction::Step));
+    let shell = shell.apply(ShellAction::RewindTo(7)).apply(ShellAction::JumpToEnd);
+    let shell = (0..100).fold(shell, |s, _| s.apply(ShellAction::ContinueToEnd));
+    let mut straight =
+        Simulation::new(RunConfig::new(builtin("checkout").expect("built-in"), 1)).expect("valid scenario");
+    straight.run_to_end();
+    assert_eq!(shell.step, straight.step_index());
+    assert_eq!(shell.sim.borrow().trace_hash(), straight.trace_hash());
+}
+
+#[wasm_bindgen_test]
+fn injecting_while_rewound_forks_and_removing_rebuilds_at_the_same_step() {
+    let ahead = shell_of("checkout", 1).apply(ShellAction::RewindTo(0));
+    let ahead = (0..20).fold(ahead, |s, _| s.apply(ShellAction::Step));
+    let rewound = ahead.apply(ShellAction::RewindTo(5));
+    assert_eq!((rewound.step, rewound.horizon), (5, 20));
+    let crashed =
+        rewound.apply(ShellAction::Inject(Fault::CrashService { service: "payment".into(), restart_after_ms: None }));
+    assert_eq!((crashed.step, crashed.horizon), (6, 6), "the old future is discarded");
+    assert!(
+        matches!(crashed.notice, Some(Notice::Forked { step: 5, discarded_steps: 15, .. })),
+        "{:?}",
+        crashed.notice
+    );
+    assert_eq!(crashed.faults.scripted.len(), 1);
+    assert!(crashed
+        .sim
+        .borrow()
+        .service_views()
+        .iter()
+        .any(|s| s.name == "payment" && s.status == ServiceStatus::Crashed));
+
+    let further = (0..10).fold(crashed, |s, _| s.apply(ShellAction::Step));
+    let removed = further.apply(ShellAction::RemoveFault(0));
+    assert!(removed.faults.scripted.is_empty());
+    assert_eq!(removed.step, further.step, "the rebuilt run returns to the same step");
+    assert!(removed.sim.borrow().service_views().iter().all(|s| s.status != ServiceStatus::Crashed));
+    assert_eq!(removed.apply(ShellAction::RemoveFault(3)), removed, "no such fault: nothing changes");
+}
+
+#[wasm_bindgen_test]
+fn editing_delivery_settings_restarts_the_run_and_bad_values_are_refused() {
+    let shell = (0..10).fold(shell_of("checkout", 1), |s, _| s.apply(ShellAction::Step));
+    let edited = shell.apply(ShellAction::EditSubscription(0, SubscriptionEdit::Delivery(Delivery::AtMostOnce)));
+    assert_eq!(edited.step, 0, "a settings change restarts from step 0");
+    assert_eq!(edited.scenario.subscriptions[0].delivery, Delivery::AtMostOnce);
+    let refused = edited.apply(ShellAction::EditSubscription(0, SubscriptionEdit::AttemptsMax(0)));
+    assert!(matches!(refused.notice, Some(Notice::Refused(_))), "{:?}", refused.notice);
+    assert_eq!(
+        refused.scenario.subscriptions[0].retry.attempts_max,
+        edited.scenario.subscriptions[0].retry.attempts_max
+    );
+    assert_eq!(edited.apply(ShellAction::EditSubscription(99, SubscriptionEdit::Dlq(false))), edited);
+    let longer = shell.apply(ShellAction::SetWorkloadCount(0, 50));
+    assert_eq!(longer.scenario.workload[0].repeat.as_ref().map(|r| r.count), Some(50));
 }
 
 #[wasm_bindgen_test]

@@ -6,24 +6,33 @@
 //! is never read from this clock: a tick only asks for "the next step".
 
 use gloo::events::{EventListener, EventListenerOptions};
-use gloo::timers::callback::Interval;
+use gloo::timers::callback::{Interval, Timeout};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, KeyboardEvent};
 use yew::prelude::*;
 
+use super::details::Details;
 use super::help::HelpOverlay;
-use super::regions::{Canvas, Header, SidePanels, Timeline};
+use super::log::EventLog;
+use super::regions::{Canvas, Header, Timeline};
 use super::state::{action_for_key, Shell, ShellAction};
 use super::toolbar::Toolbar;
 
 /// Whether a key event comes from a control that needs the keys for itself (typing a
-/// seed, choosing from a list), in which case the shortcuts stay out of the way.
+/// seed or a filter, choosing from a list), in which case the shortcuts stay out of the
+/// way. Sliders and checkboxes do not: the arrows still step the run there.
 fn is_typing_target(event: &KeyboardEvent) -> bool {
-    event
-        .target()
-        .and_then(|target| target.dyn_into::<Element>().ok())
-        .map(|element| matches!(element.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
-        .unwrap_or(false)
+    let Some(element) = event.target().and_then(|target| target.dyn_into::<Element>().ok()) else {
+        return false;
+    };
+    match element.tag_name().as_str() {
+        "SELECT" | "TEXTAREA" => true,
+        "INPUT" => {
+            let kind = element.get_attribute("type").unwrap_or_default();
+            !matches!(kind.as_str(), "range" | "checkbox" | "radio" | "button")
+        }
+        _ => false,
+    }
 }
 
 /// Whether a key event targets a button, which the browser would "click" on Space.
@@ -39,9 +48,11 @@ fn is_button_target(event: &KeyboardEvent) -> bool {
 #[function_component(App)]
 pub fn app() -> Html {
     let shell = use_reducer(Shell::default);
+    // One callback for the app's lifetime: children whose other props did not change
+    // then skip rendering, which matters at every step of playback.
     let dispatch = {
         let dispatcher = shell.dispatcher();
-        Callback::from(move |action: ShellAction| dispatcher.dispatch(action))
+        (*use_memo((), move |_| Callback::from(move |action: ShellAction| dispatcher.dispatch(action)))).clone()
     };
 
     // Keyboard shortcuts, registered once for the lifetime of the app.
@@ -93,16 +104,27 @@ pub fn app() -> Html {
         });
     }
 
+    // Running to the end goes a slice at a time, yielding to the browser in between so
+    // the progress counter is painted: a zero-delay timer asks for the next slice.
+    {
+        let dispatcher = shell.dispatcher();
+        use_effect_with((shell.running_to_end, shell.revision), move |&(running, _)| {
+            let timer = running.then(|| Timeout::new(0, move || dispatcher.dispatch(ShellAction::ContinueToEnd)));
+            move || drop(timer)
+        });
+    }
+
     let state: Shell = (*shell).clone();
     html! {
         <div class="shell">
-            <Header scenario={state.scenario.clone()} dispatch={dispatch.clone()} />
+            <Header scenario={state.scenario_name.clone()} dispatch={dispatch.clone()} />
             <Toolbar shell={state.clone()} dispatch={dispatch.clone()} />
             <main class="workspace">
-                <Canvas shell={state.clone()} />
-                <SidePanels shell={state.clone()} />
+                <Canvas shell={state.clone()} dispatch={dispatch.clone()} />
+                <Details shell={state.clone()} dispatch={dispatch.clone()} />
+                <EventLog shell={state.clone()} dispatch={dispatch.clone()} />
             </main>
-            <Timeline shell={state.clone()} />
+            <Timeline shell={state.clone()} dispatch={dispatch.clone()} />
             if state.help_open {
                 <HelpOverlay {dispatch} />
             }

@@ -6,12 +6,16 @@
 //! web_sys, gloo, js_sys or wasm_bindgen.
 
 pub mod app;
+pub mod details;
 pub mod help;
 pub mod icons;
+pub mod layout;
+pub mod log;
 pub mod panic;
 pub mod regions;
 pub mod state;
 pub mod toolbar;
+pub mod topology;
 
 /// Id of the element the app mounts into (see `index.html`).
 pub const ROOT_ID: &str = "app";

@@ -1,16 +1,19 @@
-//! The regions of the screen: header, topology canvas, side panels and timeline.
+//! The frame of the screen: header, the topology canvas with its notices, and the
+//! timeline with the run's status.
 //!
 //! Until a run has produced something to show, each region displays an empty state
 //! that says what will appear there and explains the concept in one sentence, so a
 //! newcomer learns the vocabulary before pressing anything. The texts live next to the
 //! region they describe.
 
-use web_sys::HtmlSelectElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::icons::{Icon, IconView};
-use super::state::{Shell, ShellAction};
+use super::state::{Notice, Shell, ShellAction};
+use super::topology::Topology;
 use crate::sim::scenario::{catalog, ScenarioSummary};
+use crate::sim::simulation::Finish;
 
 #[derive(Properties, PartialEq)]
 pub struct EmptyStateProps {
@@ -98,90 +101,105 @@ fn scenario_option(scenario: &ScenarioSummary, current: &str) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct RegionProps {
     pub shell: Shell,
+    pub dispatch: Callback<ShellAction>,
 }
 
-/// The main canvas: the scenario's topology drawn as SVG.
+/// The main canvas: the scenario's topology, with the notice about the last change.
 #[function_component(Canvas)]
 pub fn canvas(props: &RegionProps) -> Html {
-    let scenarios = catalog();
-    let title = scenarios.iter().find(|s| s.name == props.shell.scenario).map(|s| s.title).unwrap_or("No scenario");
+    let shell = &props.shell;
+    let title = shell.scenario.title.clone();
+    let dismiss = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::DismissNotice))
+    };
+    let notice = shell.notice.as_ref().map(|notice| {
+        let (class, text) = match notice {
+            Notice::Forked { step, discarded_steps, discarded_faults } => (
+                "notice fork",
+                format!(
+                    "Forked at step {step}: the fault changed history, so the future is recomputed from here ({discarded_steps} step{} of the old future discarded{}).",
+                    if *discarded_steps == 1 { "" } else { "s" },
+                    if *discarded_faults > 0 { format!(", with {discarded_faults} later fault(s)") } else { String::new() }
+                ),
+            ),
+            Notice::Refused(text) => ("notice refused", text.clone()),
+            Notice::Rebuilt(text) => ("notice rebuilt", text.clone()),
+        };
+        html! {
+            <div class={class} role="status">
+                <span>{ text }</span>
+                <button type="button" class="menu-close" aria-label="Dismiss the notice" onclick={dismiss.clone()}>{ "\u{2715}" }</button>
+            </div>
+        }
+    });
     html! {
         <section class="region canvas" aria-labelledby="topology-title">
             <div class="region-head">
                 <h2 id="topology-title">{ "Topology" }</h2>
                 <span class="region-note">{ title }</span>
             </div>
-            <div class="canvas-body">
-                <svg class="topology" viewBox="0 0 800 480" preserveAspectRatio="xMidYMid slice"
-                    role="img" aria-label="Topology of the scenario: services, topics and queues">
-                    <defs>
-                        <pattern id="topology-grid" width="24" height="24" patternUnits="userSpaceOnUse">
-                            <circle cx="2" cy="2" r="1.2" class="grid-dot" />
-                        </pattern>
-                    </defs>
-                    <rect width="800" height="480" fill="url(#topology-grid)" />
-                </svg>
-                <EmptyState
-                    what="The scenario's services, topics and queues will be drawn here, with a token moving along an edge each time a message travels."
-                    concept="A topic is a named channel: publishers send to it, and every subscription gets its own queue with its own copy of each event." />
-            </div>
+            { for notice }
+            <Topology shell={shell.clone()} dispatch={props.dispatch.clone()} />
         </section>
     }
 }
 
-/// The side panels: event log, envelope inspector and invariants.
-#[function_component(SidePanels)]
-pub fn side_panels(_props: &RegionProps) -> Html {
-    html! {
-        <aside class="side-panels" aria-label="Details of the run">
-            <section class="region panel" aria-labelledby="log-title">
-                <div class="region-head"><h2 id="log-title">{ "Event log" }</h2></div>
-                <EmptyState
-                    what="No events yet. Each step adds a line: what was published, delivered, retried or dead-lettered."
-                    concept="An event is a fact that already happened, named in the past tense: OrderPlaced." />
-            </section>
-            <section class="region panel" aria-labelledby="inspector-title">
-                <div class="region-head"><h2 id="inspector-title">{ "Envelope inspector" }</h2></div>
-                <EmptyState
-                    what="Select an event in the log to see its envelope and what caused it."
-                    concept="The envelope is the metadata every message carries (id, type, source, time, correlation id)." />
-            </section>
-            <section class="region panel" aria-labelledby="invariants-title">
-                <div class="region-head"><h2 id="invariants-title">{ "Invariants" }</h2></div>
-                <EmptyState
-                    what="Rules such as \u{201c}no event is lost\u{201d} will be listed here, marked pass or fail at this step."
-                    concept="An invariant must hold after every step; the step that breaks one is highlighted." />
-            </section>
-        </aside>
-    }
-}
-
-/// The timeline along the bottom: one mark per step, the current one highlighted.
+/// The timeline along the bottom: a scrubber over every computed step, the run's
+/// status, and the trace hash once the run is complete.
 #[function_component(Timeline)]
 pub fn timeline(props: &RegionProps) -> Html {
     let shell = &props.shell;
-    // Position of the cursor as a fraction of the width, in SVG user units, so no inline
-    // style is needed (the Content-Security-Policy forbids inline styles). An empty run
-    // (horizon 0) has no position and shows the empty state instead.
-    let body = match (1000 * shell.step).checked_div(shell.horizon) {
-        None => html! {
-            <EmptyState
-                what="Each step of the run will become a mark on this line; jump between steps with ←, →, Home and End."
-                concept="Runs are deterministic: the same scenario and seed replay exactly the same steps, which is what lets you rewind." />
-        },
-        Some(x) => html! {
-            <svg class="timeline-track" viewBox="0 0 1000 20" preserveAspectRatio="none"
-                role="img" aria-label={format!("Step {} of {}", shell.step, shell.horizon)}>
-                <rect class="track" x="0" y="8" width="1000" height="4" />
-                <rect class="progress" x="0" y="8" width={x.to_string()} height="4" />
-                <rect class="cursor" x={x.saturating_sub(3).to_string()} y="2" width="6" height="16" />
-            </svg>
-        },
+    // The hash covers the whole trace: computed once per finished position, not per render.
+    let hash = {
+        let sim = shell.sim.clone();
+        let complete = shell.finished.is_some() && shell.step == shell.horizon;
+        use_memo((shell.run_id, shell.revision, complete), move |(_, _, complete)| {
+            complete.then(|| format!("{:016x}", sim.borrow().trace_hash()))
+        })
     };
+    let on_scrub = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            if let Ok(step) = input.value().parse::<u64>() {
+                dispatch.emit(ShellAction::RewindTo(step));
+            }
+        })
+    };
+    let status = run_status(shell);
     html! {
         <section class="region timeline" aria-labelledby="timeline-title">
-            <div class="region-head"><h2 id="timeline-title">{ "Timeline" }</h2></div>
-            { body }
+            <h2 id="timeline-title" class="timeline-title">{ "Timeline" }</h2>
+            <input type="range" class="scrubber" min="0" max={shell.horizon.to_string()} value={shell.step.to_string()}
+                aria-label="Jump to step" title="Drag to jump to any computed step" disabled={shell.horizon == 0}
+                oninput={on_scrub} />
+            <span class={classes!("run-status", status.1)}>{ status.0 }</span>
+            <span class="trace-hash" title="A fingerprint of the whole trace: the same scenario, seed and faults give the same hash here and in eventscope-cli">
+                { "trace hash " }
+                <code class="hash-value">{ (*hash).clone().unwrap_or_else(|| "at the end of the run".into()) }</code>
+            </span>
         </section>
+    }
+}
+
+/// What the run is doing, in words, with a class for its colour.
+pub fn run_status(shell: &Shell) -> (String, &'static str) {
+    let time_ms = shell.sim.borrow().now_ms();
+    if shell.running_to_end {
+        return (format!("computing\u{2026} step {}", shell.step), "busy");
+    }
+    if shell.step == 0 && shell.horizon == 0 {
+        return ("ready at 0 ms: press Play".into(), "idle");
+    }
+    match shell.finished {
+        Some(Finish::Quiescent) if shell.step == shell.horizon => {
+            (format!("finished at {time_ms} ms: nothing left to do"), "done")
+        }
+        Some(Finish::StepLimit) if shell.step == shell.horizon => {
+            (format!("stopped at the step limit ({} steps) with work left", shell.steps_max), "limit")
+        }
+        _ if shell.playing => (format!("playing \u{b7} {time_ms} ms simulated"), "busy"),
+        _ => (format!("paused at {time_ms} ms simulated"), "idle"),
     }
 }

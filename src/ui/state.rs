@@ -1,62 +1,525 @@
-//! The app shell's state and its reducer.
+//! The app's state and its reducer.
 //!
-//! Everything the shell shows is derived from one [`Shell`] value, changed only by
-//! [`ShellAction`]s (UI messages named as verbs). The reducer is a plain function with
+//! Everything on screen is derived from one [`Shell`] value, changed only by
+//! [`ShellAction`]s (UI messages named as verbs). The reducer is plain computation with
 //! no I/O: timers, keyboard listeners and the DOM live in the components, which only
-//! dispatch actions. That keeps the rules testable and makes the run replayable.
+//! dispatch actions.
 //!
-//! The simulation-facing part is deliberately tiny: a cursor `step` inside
-//! `0..=horizon`. Wiring in the core means replacing `horizon` with the length of the
-//! simulated run and letting `step` select which recorded step the views show.
+//! # The run and the cursor
+//!
+//! The shell owns one [`Simulation`]. Its current step *is* the cursor: stepping forward
+//! calls `step()` (which replays recorded steps or computes new ones), stepping back
+//! calls `rewind_to()`, which restores a snapshot and replays. The counter reads
+//! "step i of n" where n is the *horizon*, the furthest step computed so far; playing
+//! or pressing End computes further, up to the scenario's `steps_max`.
+//!
+//! The simulation is large and changes at every step, so it sits behind
+//! `Rc<RefCell<_>>`: cloning the shell (which Yew does for every render) stays cheap,
+//! and a `revision` counter, bumped whenever the run changes, makes `PartialEq` exact
+//! without comparing traces. Only the reducer borrows it mutably.
+//!
+//! Everything a run is a function of (scenario as edited, seed, the user's fault script,
+//! anti-patterns) is kept in the shell too, so a run can always be rebuilt: removing a
+//! fault or editing a subscription builds a fresh run from that configuration.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::sim::scenario::catalog;
+use crate::sim::anti_pattern::AntiPattern;
+use crate::sim::envelope::MessageId;
+use crate::sim::fault::{Fault, FaultScript};
+use crate::sim::scenario::{builtin, catalog, Delivery, RetryPolicy, Scenario};
+use crate::sim::simulation::{Finish, RunConfig, Simulation};
+use crate::sim::trace::{ServiceId, SubId};
 
 /// Playback speeds offered in the toolbar, in simulated steps per wall-clock second.
-pub const SPEEDS_STEPS_PER_SECOND: [u32; 4] = [1, 2, 4, 8];
+pub const SPEEDS_STEPS_PER_SECOND: [u32; 6] = [1, 2, 4, 8, 16, 60];
 
 /// The seed a fresh page starts with, so two people opening the app see the same run.
 pub const SEED_DEFAULT: u64 = 42;
 
-/// The whole state of the app shell.
+/// Steps computed per slice when running to the end, between two renders: small enough
+/// that the progress counter moves several times a second, large enough to be quick.
+pub const STEPS_PER_SLICE: u64 = 5_000;
+
+/// How far a message fault delays a message, and how long partitions last.
+pub const DELAY_MS: u64 = 300;
+pub const PARTITION_MS: u64 = 500;
+pub const SLOW_EXTRA_MS: u64 = 200;
+pub const FAIL_PER_MILLE: u32 = 500;
+
+/// How tokens move between two renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Motion {
+    /// One step forward or back: tokens glide to their new place.
+    Glide,
+    /// A jump (scrubbing, Home, End, a rebuilt run): tokens appear at their place.
+    Jump,
+}
+
+/// Which tab of the details column is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Inspector,
+    Invariants,
+    Faults,
+    Delivery,
+}
+
+/// What a click on the topology opened a menu for.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MenuTarget {
+    Service(ServiceId),
+    /// One copy of a message: the one queued in (or handled by) this subscription.
+    Message {
+        message: MessageId,
+        sub: Option<SubId>,
+    },
+}
+
+/// A notice shown above the canvas until dismissed or the run changes again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// Injecting while rewound discarded the old future.
+    Forked { step: u64, discarded_steps: u64, discarded_faults: u32 },
+    /// Something the user asked for could not be done, and why.
+    Refused(String),
+    /// The run was rebuilt from its configuration (fault removed, settings edited).
+    Rebuilt(String),
+}
+
+/// The log filters; empty strings mean "any".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogFilters {
+    pub correlation: String,
+    pub event_type: String,
+    pub service: String,
+}
+
+impl LogFilters {
+    pub fn is_empty(&self) -> bool {
+        self.correlation.is_empty() && self.event_type.is_empty() && self.service.is_empty()
+    }
+}
+
+/// A change to one subscription's delivery settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubscriptionEdit {
+    Delivery(Delivery),
+    AttemptsMax(u32),
+    BackoffInitialMs(u64),
+    BackoffMultiplierPercent(u32),
+    BackoffMaxMs(u64),
+    JitterPerMille(u32),
+    Dlq(bool),
+}
+
+/// The whole state of the app.
+#[derive(Clone, Debug)]
 pub struct Shell {
-    /// Name of the chosen scenario (a `ScenarioSummary::name` from the catalog).
-    pub scenario: String,
+    /// Name of the chosen built-in scenario.
+    pub scenario_name: String,
+    /// The scenario as edited in the Delivery tab.
+    pub scenario: Rc<Scenario>,
     /// The seed that drives every random choice of the run.
     pub seed: u64,
-    /// How fast Play advances, one of [`SPEEDS_STEPS_PER_SECOND`].
-    pub speed_steps_per_second: u32,
-    /// Whether the wall-clock ticker is advancing the run.
-    pub playing: bool,
-    /// The step the views show: 0 is the state before anything happened.
+    /// The user's fault script: interactive injections, in order.
+    pub faults: FaultScript,
+    pub anti_patterns: Vec<AntiPattern>,
+    /// The run itself; its current step is the cursor.
+    pub sim: Rc<RefCell<Simulation>>,
+    /// Bumped whenever `sim` changes, so equality never has to compare runs.
+    pub revision: u64,
+    /// Bumped whenever `sim` is replaced by a new run.
+    pub run_id: u64,
+    /// Mirrors of the run, read after every change.
     pub step: u64,
-    /// The last step the run can reach. Stays 0 until the simulation core is wired in.
     pub horizon: u64,
-    /// Whether the keyboard help overlay is open.
+    pub finished: Option<Finish>,
+    pub steps_max: u64,
+    pub speed_steps_per_second: u32,
+    pub playing: bool,
+    /// End was pressed: the run is being computed slice by slice.
+    pub running_to_end: bool,
+    pub motion: Motion,
     pub help_open: bool,
+    pub selected: Option<MessageId>,
+    pub menu: Option<MenuTarget>,
+    pub notice: Option<Notice>,
+    pub filters: LogFilters,
+    pub tab: Tab,
+}
+
+impl PartialEq for Shell {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.sim, &other.sim)
+            && self.revision == other.revision
+            && self.scenario_name == other.scenario_name
+            && self.seed == other.seed
+            && self.speed_steps_per_second == other.speed_steps_per_second
+            && self.playing == other.playing
+            && self.running_to_end == other.running_to_end
+            && self.motion == other.motion
+            && self.help_open == other.help_open
+            && self.selected == other.selected
+            && self.menu == other.menu
+            && self.notice == other.notice
+            && self.filters == other.filters
+            && self.tab == other.tab
+            && self.anti_patterns == other.anti_patterns
+    }
+}
+
+/// A run of a configuration; a configuration that does not validate yields the errors
+/// as text instead (user edits can produce one; nothing panics).
+fn build(
+    scenario: &Scenario,
+    seed: u64,
+    faults: &FaultScript,
+    anti_patterns: &[AntiPattern],
+) -> Result<Simulation, String> {
+    Simulation::new(RunConfig {
+        scenario: scenario.clone(),
+        seed,
+        faults: faults.clone(),
+        anti_patterns: anti_patterns.to_vec(),
+    })
+    .map_err(|errors| errors.to_string())
+}
+
+/// The scenario a fresh page starts with: the first of the catalog.
+fn first_scenario() -> (String, Scenario) {
+    let name = catalog().first().map_or("pubsub", |s| s.name);
+    // The catalog lists built-ins compiled into the program; the native tests load each.
+    (name.to_string(), builtin(name).expect("the catalog names built-in scenarios"))
 }
 
 impl Default for Shell {
     fn default() -> Self {
-        let scenario = catalog().first().map(|s| s.name.to_string()).unwrap_or_default();
-        Shell {
-            scenario,
-            seed: SEED_DEFAULT,
-            speed_steps_per_second: SPEEDS_STEPS_PER_SECOND[1],
-            playing: false,
+        let (name, scenario) = first_scenario();
+        Shell::for_scenario(name, scenario, SEED_DEFAULT)
+    }
+}
+
+impl Shell {
+    /// A shell paused at step 0 of `scenario` with `seed` and no faults. Used for the
+    /// built-ins and for runs built in tests (a long workload for measurements).
+    pub fn for_scenario(name: String, scenario: Scenario, seed: u64) -> Shell {
+        let faults = FaultScript::default();
+        let sim = match build(&scenario, seed, &faults, &[]) {
+            Ok(sim) => sim,
+            // A built-in that fails validation is a bug the native tests catch; fall
+            // back to the first catalog entry rather than leave the app without a run.
+            Err(_) => {
+                let (_, fallback) = first_scenario();
+                build(&fallback, seed, &faults, &[]).expect("built-in scenarios are valid")
+            }
+        };
+        let mut shell = Shell {
+            scenario_name: name,
+            steps_max: scenario.steps_max,
+            scenario: Rc::new(scenario),
+            seed,
+            faults,
+            anti_patterns: Vec::new(),
+            sim: Rc::new(RefCell::new(sim)),
+            revision: 0,
+            run_id: 0,
             step: 0,
             horizon: 0,
+            finished: None,
+            speed_steps_per_second: SPEEDS_STEPS_PER_SECOND[1],
+            playing: false,
+            running_to_end: false,
+            motion: Motion::Jump,
             help_open: false,
+            selected: None,
+            menu: None,
+            notice: None,
+            filters: LogFilters::default(),
+            tab: Tab::Inspector,
+        };
+        shell.sync();
+        shell
+    }
+
+    /// Whether the run can advance from the current step (recorded or computable).
+    pub fn can_advance(&self) -> bool {
+        self.step < self.horizon || self.finished.is_none()
+    }
+
+    /// Whether there is a step before the current one.
+    pub fn can_go_back(&self) -> bool {
+        self.step > 0
+    }
+
+    /// Reads the mirrors back from the run after it changed.
+    fn sync(&mut self) {
+        let sim = self.sim.borrow();
+        self.step = sim.step_index();
+        self.horizon = sim.horizon();
+        self.finished = sim.finished();
+        self.steps_max = sim.scenario().steps_max;
+        drop(sim);
+        self.revision += 1;
+    }
+
+    /// Replaces the run with a fresh one of the current configuration and moves it to
+    /// `step` (or as far as it gets). Returns false, with a notice, if the configuration
+    /// does not validate; the old run then stays.
+    fn rebuild(&mut self, step: u64) -> bool {
+        match build(&self.scenario, self.seed, &self.faults, &self.anti_patterns) {
+            Ok(mut sim) => {
+                sim.rewind_to(step);
+                self.sim = Rc::new(RefCell::new(sim));
+                self.run_id += 1;
+                self.motion = Motion::Jump;
+                self.playing = false;
+                self.running_to_end = false;
+                self.menu = None;
+                self.sync();
+                true
+            }
+            Err(errors) => {
+                self.notice = Some(Notice::Refused(format!("That configuration is not valid: {errors}")));
+                false
+            }
+        }
+    }
+
+    /// A new run of the current configuration, paused at step 0, nothing selected.
+    fn restart(&mut self) {
+        self.selected = None;
+        self.notice = None;
+        self.rebuild(0);
+    }
+
+    fn move_to(&mut self, target: u64, motion: Motion) {
+        self.playing = false;
+        self.running_to_end = false;
+        self.sim.borrow_mut().rewind_to(target);
+        self.motion = motion;
+        self.sync();
+    }
+
+    /// One step forward: replays a recorded step or computes a new one.
+    fn advance(&mut self) -> bool {
+        let stepped = self.sim.borrow_mut().step().is_some();
+        self.motion = Motion::Glide;
+        self.sync();
+        stepped
+    }
+
+    fn inject(&mut self, fault: Fault) {
+        let result = self.sim.borrow_mut().inject(fault);
+        match result {
+            Ok(injected) => {
+                self.faults = self.sim.borrow().fault_script().clone();
+                self.notice = injected.forked.then_some(Notice::Forked {
+                    step: injected.step,
+                    discarded_steps: injected.discarded_steps,
+                    discarded_faults: injected.discarded_faults,
+                });
+                self.tab = Tab::Faults;
+            }
+            Err(errors) => self.notice = Some(Notice::Refused(format!("The fault was not injected: {errors}"))),
+        }
+        self.playing = false;
+        self.running_to_end = false;
+        self.menu = None;
+        self.motion = Motion::Glide;
+        self.sync();
+    }
+
+    /// The state after `action`. Total: every action is valid in every state, and an
+    /// action that makes no sense here (stepping past the end) leaves the state as is.
+    pub fn apply(&self, action: ShellAction) -> Shell {
+        let mut next = self.clone();
+        match action {
+            ShellAction::Play => next.playing = self.can_advance(),
+            ShellAction::Pause => {
+                next.playing = false;
+                next.running_to_end = false;
+            }
+            ShellAction::TogglePlay => {
+                next.playing = !self.playing && self.can_advance();
+                next.running_to_end = false;
+            }
+            ShellAction::Step => {
+                next.playing = false;
+                next.running_to_end = false;
+                next.advance();
+            }
+            ShellAction::StepBack => {
+                if self.step > 0 {
+                    next.move_to(self.step - 1, Motion::Glide);
+                } else {
+                    next.playing = false;
+                }
+            }
+            ShellAction::JumpToStart => next.move_to(0, Motion::Jump),
+            ShellAction::JumpToEnd => {
+                next.playing = false;
+                next.running_to_end = self.can_advance();
+                next.continue_to_end();
+            }
+            ShellAction::ContinueToEnd => {
+                if self.running_to_end {
+                    next.continue_to_end();
+                }
+            }
+            ShellAction::RewindTo(step) => next.move_to(step.min(self.horizon), Motion::Jump),
+            ShellAction::Tick => {
+                if self.playing {
+                    let stepped = next.advance();
+                    // Stop at the end instead of ticking in place forever.
+                    next.playing = stepped && next.can_advance();
+                }
+            }
+            ShellAction::SetSpeed(steps_per_second) => {
+                if SPEEDS_STEPS_PER_SECOND.contains(&steps_per_second) {
+                    next.speed_steps_per_second = steps_per_second;
+                }
+            }
+            ShellAction::SetSeed(seed) => {
+                if seed != self.seed {
+                    next.seed = seed;
+                    next.faults = FaultScript::default();
+                    next.restart();
+                }
+            }
+            ShellAction::PickScenario(name) => {
+                if name != self.scenario_name {
+                    if let Some(scenario) = builtin(&name) {
+                        next.scenario_name = name;
+                        next.scenario = Rc::new(scenario);
+                        next.faults = FaultScript::default();
+                        next.filters = LogFilters::default();
+                        next.restart();
+                    }
+                }
+            }
+            ShellAction::Reset => next.restart(),
+            ShellAction::ToggleHelp => next.help_open = !self.help_open,
+            ShellAction::HideHelp => {
+                next.help_open = false;
+                next.menu = None;
+            }
+            ShellAction::Select(message) => {
+                next.selected = message;
+                next.tab = Tab::Inspector;
+            }
+            ShellAction::OpenMenu(target) => {
+                if let MenuTarget::Message { message, .. } = &target {
+                    next.selected = Some(*message);
+                    next.tab = Tab::Inspector;
+                }
+                next.menu = Some(target);
+            }
+            ShellAction::CloseMenu => next.menu = None,
+            ShellAction::Inject(fault) => next.inject(fault),
+            ShellAction::RemoveFault(index) => {
+                if index < self.faults.scripted.len() {
+                    let removed = next.faults.scripted.remove(index);
+                    if next.rebuild(self.step) {
+                        next.notice = Some(Notice::Rebuilt(format!(
+                            "Removed \u{201c}{} {}\u{201d}: the run was rebuilt without it and is back at step {}.",
+                            removed.fault.label(),
+                            removed.fault.target(),
+                            next.step
+                        )));
+                    } else {
+                        next.faults = self.faults.clone();
+                    }
+                }
+            }
+            ShellAction::DismissNotice => next.notice = None,
+            ShellAction::SetFilters(filters) => next.filters = filters,
+            ShellAction::ShowTab(tab) => next.tab = tab,
+            ShellAction::EditSubscription(index, edit) => next.edit_subscription(index, edit),
+            ShellAction::SetWorkloadCount(index, count) => {
+                let mut scenario = (*self.scenario).clone();
+                if let Some(repeat) = scenario.workload.get_mut(index).and_then(|w| w.repeat.as_mut()) {
+                    if repeat.count != count {
+                        repeat.count = count;
+                        next.apply_scenario(scenario);
+                    }
+                }
+            }
+            ShellAction::ToggleAntiPattern(anti_pattern) => {
+                if let Some(i) = next.anti_patterns.iter().position(|a| *a == anti_pattern) {
+                    next.anti_patterns.remove(i);
+                } else {
+                    next.anti_patterns.push(anti_pattern);
+                    next.anti_patterns.sort();
+                }
+                next.selected = None;
+                if next.rebuild(0) {
+                    next.notice = Some(Notice::Rebuilt(
+                        "Anti-patterns changed: the run restarted from step 0 with the same seed and faults.".into(),
+                    ));
+                } else {
+                    next.anti_patterns = self.anti_patterns.clone();
+                }
+            }
+        }
+        next
+    }
+
+    /// One slice of "run to the end".
+    fn continue_to_end(&mut self) {
+        let target = self.horizon.max(self.step);
+        // First catch up to the recorded horizon, then compute new steps a slice at a time.
+        let slice_end = if self.step < target { target } else { self.step + STEPS_PER_SLICE };
+        {
+            let mut sim = self.sim.borrow_mut();
+            sim.rewind_to(slice_end);
+        }
+        self.motion = Motion::Jump;
+        self.sync();
+        if self.finished.is_some() && self.step == self.horizon {
+            self.running_to_end = false;
+        }
+    }
+
+    fn edit_subscription(&mut self, index: usize, edit: SubscriptionEdit) {
+        let mut scenario = (*self.scenario).clone();
+        let Some(sub) = scenario.subscriptions.get_mut(index) else {
+            return;
+        };
+        let retry: &mut RetryPolicy = &mut sub.retry;
+        match edit {
+            SubscriptionEdit::Delivery(delivery) => sub.delivery = delivery,
+            SubscriptionEdit::AttemptsMax(n) => retry.attempts_max = n,
+            SubscriptionEdit::BackoffInitialMs(ms) => retry.backoff_initial_ms = ms,
+            SubscriptionEdit::BackoffMultiplierPercent(p) => retry.backoff_multiplier_percent = p,
+            SubscriptionEdit::BackoffMaxMs(ms) => retry.backoff_max_ms = ms,
+            SubscriptionEdit::JitterPerMille(j) => retry.jitter_per_mille = j,
+            SubscriptionEdit::Dlq(on) => sub.dlq = on,
+        }
+        if scenario != *self.scenario {
+            self.apply_scenario(scenario);
+        }
+    }
+
+    /// Switches to an edited scenario: a new run from step 0, same seed and faults.
+    fn apply_scenario(&mut self, scenario: Scenario) {
+        let previous = std::mem::replace(&mut self.scenario, Rc::new(scenario));
+        self.selected = None;
+        if self.rebuild(0) {
+            self.notice = Some(Notice::Rebuilt(
+                "Settings changed: the run restarted from step 0 with the same seed and fault script.".into(),
+            ));
+        } else {
+            self.scenario = previous;
         }
     }
 }
 
-/// What the user (or the playback ticker) asks the shell to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the user (or a timer) asks the app to do.
+#[derive(Clone, Debug, PartialEq)]
 pub enum ShellAction {
     /// Start advancing one step per tick.
     Play,
@@ -70,8 +533,12 @@ pub enum ShellAction {
     StepBack,
     /// Go to step 0, the state before the first message.
     JumpToStart,
-    /// Go to the last step of the run.
+    /// Compute the run to its end (quiescent or `steps_max`), a slice at a time.
     JumpToEnd,
+    /// The next slice of [`ShellAction::JumpToEnd`]; dispatched by a zero-delay timer.
+    ContinueToEnd,
+    /// Go to any step up to the horizon (the scrubber, an invariant's broken step).
+    RewindTo(u64),
     /// One beat of the playback ticker; ignored unless playing.
     Tick,
     /// Change the playback speed; values not offered in the toolbar are ignored.
@@ -80,85 +547,28 @@ pub enum ShellAction {
     SetSeed(u64),
     /// Choose another scenario by name: a new run. Unknown names are ignored.
     PickScenario(String),
-    /// Back to step 0 of the same scenario and seed.
+    /// Back to step 0 of the same scenario, seed and faults.
     Reset,
     /// Show or hide the keyboard help overlay (the `?` key).
     ToggleHelp,
-    /// Hide the keyboard help overlay (Escape, the close button).
+    /// Close the help overlay and any open menu (Escape).
     HideHelp,
-}
-
-impl Shell {
-    /// Whether the run can advance from the current step.
-    pub fn can_advance(&self) -> bool {
-        self.step < self.horizon
-    }
-
-    /// Whether there is a step before the current one.
-    pub fn can_go_back(&self) -> bool {
-        self.step > 0
-    }
-
-    /// The state after `action`. Total: every action is valid in every state, and an
-    /// action that makes no sense here (stepping past the end) leaves the state as is.
-    pub fn apply(&self, action: ShellAction) -> Shell {
-        let mut next = self.clone();
-        match action {
-            ShellAction::Play => next.playing = self.can_advance(),
-            ShellAction::Pause => next.playing = false,
-            ShellAction::TogglePlay => next.playing = !self.playing && self.can_advance(),
-            ShellAction::Step => {
-                next.playing = false;
-                next.step = (self.step + 1).min(self.horizon);
-            }
-            ShellAction::StepBack => {
-                next.playing = false;
-                next.step = self.step.saturating_sub(1);
-            }
-            ShellAction::JumpToStart => {
-                next.playing = false;
-                next.step = 0;
-            }
-            ShellAction::JumpToEnd => {
-                next.playing = false;
-                next.step = self.horizon;
-            }
-            ShellAction::Tick => {
-                if self.playing {
-                    next.step = (self.step + 1).min(self.horizon);
-                    // Stop at the end instead of ticking in place forever.
-                    next.playing = next.step < self.horizon;
-                }
-            }
-            ShellAction::SetSpeed(steps_per_second) => {
-                if SPEEDS_STEPS_PER_SECOND.contains(&steps_per_second) {
-                    next.speed_steps_per_second = steps_per_second;
-                }
-            }
-            ShellAction::SetSeed(seed) => {
-                if seed != self.seed {
-                    next.seed = seed;
-                    next.restart();
-                }
-            }
-            ShellAction::PickScenario(name) => {
-                if name != self.scenario && catalog().iter().any(|s| s.name == name) {
-                    next.scenario = name;
-                    next.restart();
-                }
-            }
-            ShellAction::Reset => next.restart(),
-            ShellAction::ToggleHelp => next.help_open = !self.help_open,
-            ShellAction::HideHelp => next.help_open = false,
-        }
-        next
-    }
-
-    /// A new run of the current scenario and seed starts paused at step 0.
-    fn restart(&mut self) {
-        self.playing = false;
-        self.step = 0;
-    }
+    /// Select a message everywhere (log, topology, inspector), or clear the selection.
+    Select(Option<MessageId>),
+    OpenMenu(MenuTarget),
+    CloseMenu,
+    /// Inject a fault now (forking the run if rewound).
+    Inject(Fault),
+    /// Remove the user's scripted fault at this index and rebuild to the same step.
+    RemoveFault(usize),
+    DismissNotice,
+    SetFilters(LogFilters),
+    ShowTab(Tab),
+    /// Change a subscription's delivery settings: the run restarts from step 0.
+    EditSubscription(usize, SubscriptionEdit),
+    /// Change how many times a workload item repeats: the run restarts from step 0.
+    SetWorkloadCount(usize, u32),
+    ToggleAntiPattern(AntiPattern),
 }
 
 impl Reducible for Shell {
@@ -186,21 +596,36 @@ pub struct KeyBinding {
     pub action: ShellAction,
 }
 
-/// Every keyboard shortcut of the shell.
+/// Every keyboard shortcut of the app.
 pub const KEY_BINDINGS: &[KeyBinding] = &[
     KeyBinding { keys: &[" "], label: "Space", description: "Play or pause the run", action: ShellAction::TogglePlay },
     KeyBinding { keys: &["ArrowRight"], label: "→", description: "Step forward one step", action: ShellAction::Step },
     KeyBinding { keys: &["ArrowLeft"], label: "←", description: "Step back one step", action: ShellAction::StepBack },
     KeyBinding { keys: &["Home"], label: "Home", description: "Jump to step 0", action: ShellAction::JumpToStart },
-    KeyBinding { keys: &["End"], label: "End", description: "Jump to the last step", action: ShellAction::JumpToEnd },
-    KeyBinding { keys: &["r", "R"], label: "R", description: "Reset the run to step 0", action: ShellAction::Reset },
+    KeyBinding {
+        keys: &["End"],
+        label: "End",
+        description: "Run to the end (until nothing is left to do, or the step limit)",
+        action: ShellAction::JumpToEnd,
+    },
+    KeyBinding {
+        keys: &["r", "R"],
+        label: "R",
+        description: "Reset the run to step 0 (same scenario, seed and faults)",
+        action: ShellAction::Reset,
+    },
     KeyBinding {
         keys: &["?"],
         label: "?",
         description: "Show or hide this list of keys",
         action: ShellAction::ToggleHelp,
     },
-    KeyBinding { keys: &["Escape"], label: "Esc", description: "Close this list", action: ShellAction::HideHelp },
+    KeyBinding {
+        keys: &["Escape"],
+        label: "Esc",
+        description: "Close this list or an open menu",
+        action: ShellAction::HideHelp,
+    },
 ];
 
 /// The action bound to a key, if any (`key` as in `KeyboardEvent.key`).

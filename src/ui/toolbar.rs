@@ -87,8 +87,8 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
                 <Control icon={Icon::Step} text="Step" tooltip="Advance one step"
                     shortcut="ArrowRight" enabled={shell.can_advance()}
                     action={ShellAction::Step} dispatch={dispatch.clone()} />
-                <Control icon={Icon::JumpToEnd} text="End" tooltip="Jump to the last step"
-                    shortcut="End" enabled={shell.step < shell.horizon}
+                <Control icon={Icon::JumpToEnd} text="End" tooltip="Run to the end: until nothing is left to do, or the step limit"
+                    shortcut="End" enabled={shell.can_advance()}
                     action={ShellAction::JumpToEnd} dispatch={dispatch.clone()} />
             </div>
 
@@ -110,8 +110,11 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
                     action={ShellAction::Reset} dispatch={dispatch.clone()} />
             </div>
 
-            <p class="step-counter" aria-live="polite" title="Current step of the run">
+            <p class="step-counter" aria-live="polite" title="Steps done so far, of the furthest step computed (n grows as you play)">
                 { format!("step {} of {}", shell.step, shell.horizon) }
+                if shell.step < shell.horizon {
+                    <span class="rewound" title="You are looking at the past: stepping forward replays it; injecting a fault here forks the run">{ " \u{b7} rewound" }</span>
+                }
             </p>
         </div>
     }

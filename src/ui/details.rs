@@ -1,0 +1,605 @@
+//! The details column: envelope inspector, invariants, fault script and delivery
+//! settings, as tabs.
+//!
+//! Tabs keep four dense panels readable at 1280×800 next to the topology; each tab
+//! button carries a live summary (a red count of broken invariants, the number of
+//! faults) so a change in a hidden tab is still noticed. Every panel opens with a
+//! short explanation of its concept, and shows an empty state until it has content.
+
+use std::rc::Rc;
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::state::{MenuTarget, Shell, ShellAction, SubscriptionEdit, Tab};
+use super::topology::{delivery_label, kind_class, kind_shape, short_type};
+use crate::sim::anti_pattern::AntiPattern;
+use crate::sim::envelope::MessageId;
+use crate::sim::fault::{Fault, ScriptedFault, Trigger};
+use crate::sim::scenario::{Delivery, Scenario, ATTEMPTS_MAX_LIMIT, DURATION_MS_MAX, WORKLOAD_MESSAGES_MAX};
+use crate::sim::simulation::Simulation;
+use crate::sim::view::TokenPlace;
+
+#[derive(Properties, PartialEq)]
+pub struct DetailsProps {
+    pub shell: Shell,
+    pub dispatch: Callback<ShellAction>,
+}
+
+#[function_component(Details)]
+pub fn details(props: &DetailsProps) -> Html {
+    let shell = &props.shell;
+    let sim = shell.sim.borrow();
+    let broken = sim.checkers().counts.iter().filter(|c| **c > 0).count();
+    let scenario_faults = sim.scenario().faults.scripted.len();
+    drop(sim);
+    let tab = |tab: Tab, label: String, badge: Option<(String, &'static str)>| {
+        let dispatch = props.dispatch.clone();
+        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowTab(tab)));
+        let active = shell.tab == tab;
+        html! {
+            <button type="button" role="tab" class={classes!("tab", active.then_some("active"))}
+                aria-selected={active.to_string()} {onclick}>
+                { label }
+                if let Some((text, class)) = badge {
+                    <span class={classes!("tab-badge", class)}>{ text }</span>
+                }
+            </button>
+        }
+    };
+    let fault_count = shell.faults.scripted.len() + scenario_faults;
+    html! {
+        <aside class="region details" aria-label="Details of the run">
+            <div class="tabs" role="tablist">
+                { tab(Tab::Inspector, "Inspector".into(), None) }
+                { tab(Tab::Invariants, "Invariants".into(), Some(if broken > 0 { (format!("{broken} \u{2717}"), "bad") } else { ("\u{2713}".into(), "good") })) }
+                { tab(Tab::Faults, "Faults".into(), (fault_count > 0).then(|| (fault_count.to_string(), "count"))) }
+                { tab(Tab::Delivery, "Delivery".into(), None) }
+            </div>
+            <div class="tab-panel" role="tabpanel">
+                { match shell.tab {
+                    Tab::Inspector => html! { <Inspector shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                    Tab::Invariants => html! { <Invariants shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                    Tab::Faults => html! { <FaultScriptPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                    Tab::Delivery => html! { <DeliveryPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                } }
+            </div>
+        </aside>
+    }
+}
+
+fn empty(what: &str, concept: &str) -> Html {
+    html! {
+        <div class="empty-state">
+            <p class="empty-what">{ what.to_string() }</p>
+            <p class="empty-concept">{ concept.to_string() }</p>
+        </div>
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Inspector
+// ---------------------------------------------------------------------------------
+
+/// A clickable reference to a message: selects it.
+fn message_link(sim: &Simulation, id: MessageId, dispatch: &Callback<ShellAction>) -> Html {
+    let Some(m) = sim.message(id) else { return html! {} };
+    let service = m
+        .emitted_by
+        .and_then(|s| sim.scenario().services.get(s.0 as usize))
+        .map_or_else(|| m.envelope.source.clone(), |s| s.name.clone());
+    let onclick = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Select(Some(id))))
+    };
+    html! {
+        <button type="button" class="message-link" {onclick} title="Inspect this message">
+            <svg class={classes!("legend-token", kind_class(m.envelope.kind))} viewBox="-10 -10 20 20" aria-hidden="true">{ kind_shape(m.envelope.kind) }</svg>
+            <span class="link-type">{ short_type(&m.envelope.event_type) }</span>
+            <span class="link-from">{ format!("from {service}") }</span>
+        </button>
+    }
+}
+
+/// The messages caused by `id`, recursively, as nested lists (bounded in depth and size).
+fn caused_tree(
+    sim: &Simulation,
+    id: MessageId,
+    depth: u32,
+    budget: &mut u32,
+    dispatch: &Callback<ShellAction>,
+) -> Html {
+    let (_, caused) = sim.causal_links(id);
+    if caused.is_empty() || depth >= 6 || *budget == 0 {
+        return html! {};
+    }
+    html! {
+        <ul class="tree">
+            { for caused.into_iter().map_while(|child| {
+                if *budget == 0 {
+                    return None;
+                }
+                *budget -= 1;
+                Some(html! {
+                    <li>{ message_link(sim, child, dispatch) }{ caused_tree(sim, child, depth + 1, budget, dispatch) }</li>
+                })
+            }) }
+        </ul>
+    }
+}
+
+#[function_component(Inspector)]
+fn inspector(props: &DetailsProps) -> Html {
+    let shell = &props.shell;
+    let dispatch = &props.dispatch;
+    let sim = shell.sim.borrow();
+    let Some(id) = shell.selected.filter(|id| sim.message(*id).is_some()) else {
+        return empty(
+            "Click a row of the event log or a token on the topology to inspect that message: its envelope, its delivery attempts and what it caused.",
+            "The envelope is the metadata every message carries, here in CloudEvents form: id, source, type, time, subject, and the correlation and causation ids that tie a flow together.",
+        );
+    };
+    let Some(m) = sim.message(id) else { return html! {} };
+    let json = serde_json::to_string_pretty(&m.envelope.to_cloudevent()).unwrap_or_default();
+    let attempts = sim.attempts_of(id);
+    let places: Vec<(TokenPlace, u32)> =
+        sim.token_views().into_iter().filter(|t| t.message == id).map(|t| (t.place, t.attempt)).collect();
+    let queued_sub = places.iter().find_map(|(p, _)| match p {
+        TokenPlace::Queued { sub, .. } => Some(*sub),
+        _ => None,
+    });
+    let sub_name =
+        |sub: crate::sim::trace::SubId| sim.compiled().subs.get(sub.0 as usize).map_or("?", |s| s.name.as_str());
+    let now: Vec<String> = places
+        .iter()
+        .map(|(p, attempt)| match p {
+            TokenPlace::Publishing { .. } => "on its way to its topic".to_string(),
+            TokenPlace::Queued { sub, position } => {
+                format!("queued in {} (position {}, attempt {attempt})", sub_name(*sub), position + 1)
+            }
+            TokenPlace::Handling { sub, .. } => format!("being handled from {} (attempt {attempt})", sub_name(*sub)),
+            TokenPlace::Waiting { sub, due_ms } => format!("waiting to retry in {} until {due_ms} ms", sub_name(*sub)),
+        })
+        .collect();
+    let dead_in: Vec<&str> = sim
+        .compiled()
+        .subs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            sim.sub_state(crate::sim::trace::SubId(*i as u32)).dlq.iter().any(|l| l.delivery.message == id)
+        })
+        .map(|(_, s)| s.name.as_str())
+        .collect();
+    let (cause, _) = sim.causal_links(id);
+    let mut ancestors = Vec::new();
+    let mut cursor = cause;
+    while let Some(c) = cursor {
+        if ancestors.len() >= 12 {
+            break;
+        }
+        ancestors.push(c);
+        cursor = sim.message(c).and_then(|m| m.cause);
+    }
+    ancestors.reverse();
+    let correlation = m.envelope.correlation_id.clone();
+    let filter_flow = correlation.clone().map(|c| {
+        let dispatch = dispatch.clone();
+        let filters = shell.filters.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut next = filters.clone();
+            next.correlation = c.clone();
+            dispatch.emit(ShellAction::SetFilters(next));
+        })
+    });
+    let open_menu = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| {
+            dispatch.emit(ShellAction::OpenMenu(MenuTarget::Message { message: id, sub: queued_sub }))
+        })
+    };
+    let mut budget = 40;
+    let tree = caused_tree(&sim, id, 0, &mut budget, dispatch);
+    let title = format!("{} {}", short_type(&m.envelope.event_type), m.envelope.id);
+    let kind = m.envelope.kind;
+    html! {
+        <div class="inspector">
+            <h2 class="panel-title">
+                <svg class={classes!("legend-token", kind_class(kind))} viewBox="-10 -10 20 20" aria-hidden="true">{ kind_shape(kind) }</svg>
+                { title }
+            </h2>
+            <p class="panel-note">{ match (now.is_empty(), dead_in.is_empty()) {
+                (_, false) => format!("In the dead-letter queue of {}{}.", dead_in.join(", "), if now.is_empty() { String::new() } else { format!("; also {}", now.join("; ")) }),
+                (true, true) => "Not in flight at this step: handled everywhere, lost, or not yet published.".to_string(),
+                (false, true) => format!("Now: {}.", now.join("; ")),
+            } }</p>
+            <div class="inspector-actions">
+                if let Some(on_filter) = filter_flow {
+                    <button type="button" class="control small" onclick={on_filter} title="Show only this business flow in the event log">{ "Filter log by its correlation id" }</button>
+                }
+                if !places.is_empty() {
+                    <button type="button" class="control small" onclick={open_menu}>{ "Inject a fault on it\u{2026}" }</button>
+                }
+            </div>
+            <h3>{ "Causal tree" }</h3>
+            <p class="panel-note">{ "Caused by (causationid) above, caused below: each handler's emits name the event that triggered them." }</p>
+            <ul class="tree causal">
+                { for ancestors.iter().map(|a| html! { <li class="ancestor">{ message_link(&sim, *a, dispatch) }</li> }) }
+                <li class="this"><strong>{ "this message" }</strong>{ tree }</li>
+            </ul>
+            <h3>{ format!("Delivery attempts ({})", attempts.len()) }</h3>
+            if attempts.is_empty() {
+                <p class="panel-note">{ "No subscription has received it yet." }</p>
+            } else {
+                <ol class="attempts">
+                    { for attempts.iter().map(|a| {
+                        let row = super::log::split_line(&a.what);
+                        let step = a.step;
+                        let dispatch = dispatch.clone();
+                        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                        html! {
+                            <li><button type="button" class="attempt" {onclick} title="Rewind to this step">
+                                <span class="c-step">{ format!("step {}", a.step) }</span>
+                                <span class="c-verb">{ row.verb }</span>
+                                <span class="c-where">{ row.place }</span>
+                                <span class="c-detail">{ row.detail }</span>
+                            </button></li>
+                        }
+                    }) }
+                </ol>
+            }
+            <h3>{ "Envelope (CloudEvents 1.0)" }</h3>
+            <pre class="json" aria-label="The envelope as CloudEvents JSON">{ json }</pre>
+        </div>
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Invariants
+// ---------------------------------------------------------------------------------
+
+#[function_component(Invariants)]
+fn invariants(props: &DetailsProps) -> Html {
+    let sim = props.shell.sim.borrow();
+    let views = sim.invariant_views();
+    let first_detail = |inv| sim.checkers().violations.iter().find(|v| v.invariant == inv).map(|v| v.detail.clone());
+    html! {
+        <div class="invariants">
+            <p class="panel-note">{ "Promises checked after every step. A broken one turns red and links to the step that broke it." }</p>
+            <ul class="invariant-list">
+                { for views.iter().map(|v| {
+                    let ok = v.violations == 0;
+                    let link = v.first_step.map(|step| {
+                        let dispatch = props.dispatch.clone();
+                        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                        html! { <button type="button" class="control small danger" {onclick}>{ format!("Broken at step {step}: go there") }</button> }
+                    });
+                    html! {
+                        <li class={classes!("invariant", if ok { "ok" } else { "broken" })} data-invariant={v.invariant.name()}>
+                            <span class="invariant-mark" aria-hidden="true">{ if ok { "\u{2713}" } else { "\u{2717}" } }</span>
+                            <div>
+                                <p class="invariant-name">{ v.invariant.name() }<span class="invariant-state">{ if ok { " holds" } else { " broken" } }</span></p>
+                                <p class="invariant-promise">{ v.invariant.promise() }</p>
+                                if !ok {
+                                    <p class="invariant-detail">{ format!("{} violation(s). First: {}", v.violations, first_detail(v.invariant).unwrap_or_default()) }</p>
+                                    { for link }
+                                }
+                            </div>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </div>
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Fault script
+// ---------------------------------------------------------------------------------
+
+fn when(entry: &ScriptedFault) -> String {
+    match entry.at {
+        Trigger::Step(step) => format!("step {step}"),
+        Trigger::TimeMs(ms) => format!("at {ms} ms"),
+    }
+}
+
+fn fault_where(fault: &Fault) -> String {
+    match fault {
+        Fault::DropMessage { message, subscription: Some(s) }
+        | Fault::DuplicateMessage { message, subscription: Some(s) }
+        | Fault::DelayMessage { message, subscription: Some(s), .. }
+        | Fault::ReorderMessage { message, subscription: Some(s) } => format!("{message} in {s}"),
+        other => other.target().to_string(),
+    }
+}
+
+fn fault_what(fault: &Fault) -> String {
+    match fault {
+        Fault::CrashService { restart_after_ms: Some(ms), .. } => format!("crash (restarts after {ms} ms)"),
+        Fault::SlowService { extra_ms, .. } => format!("slow down +{extra_ms} ms"),
+        Fault::FailHandlers { per_mille, .. } => format!("fail {}% of handlings", per_mille / 10),
+        Fault::PartitionService { duration_ms, .. } => format!("partition for {duration_ms} ms"),
+        Fault::DelayMessage { delay_ms, .. } => format!("delay {delay_ms} ms"),
+        other => other.label().to_string(),
+    }
+}
+
+#[function_component(FaultScriptPanel)]
+fn fault_script_panel(props: &DetailsProps) -> Html {
+    let shell = &props.shell;
+    let sim = shell.sim.borrow();
+    let builtin: Vec<ScriptedFault> = sim.scenario().faults.scripted.clone();
+    drop(sim);
+    let row = |entry: &ScriptedFault, remove: Option<usize>| {
+        let button = remove.map(|index| {
+            let dispatch = props.dispatch.clone();
+            let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RemoveFault(index)));
+            html! { <button type="button" class="control small" {onclick} title="Rebuild the run without this fault and return to the same step">{ "Remove" }</button> }
+        });
+        html! {
+            <tr>
+                <td class="c-when">{ when(entry) }</td>
+                <td>{ fault_what(&entry.fault) }</td>
+                <td class="c-target">{ fault_where(&entry.fault) }</td>
+                <td>{ button.unwrap_or_else(|| html! { <span class="muted">{ "scenario" }</span> }) }</td>
+            </tr>
+        }
+    };
+    html! {
+        <div class="fault-script">
+            <p class="panel-note">{ "Every fault is recorded with the step it happened at, so the run replays exactly from its seed. Click a service or a token on the topology to inject one; removing one rebuilds the run without it." }</p>
+            if shell.faults.scripted.is_empty() && builtin.is_empty() {
+                { empty("No faults yet.", "A fault is something going wrong on purpose: a crash, a lost or duplicated message, a poison message. Injecting one while rewound forks the run: the future is recomputed.") }
+            } else {
+                <table class="fault-table">
+                    <thead><tr><th>{ "when" }</th><th>{ "what" }</th><th>{ "where" }</th><th></th></tr></thead>
+                    <tbody>
+                        { for builtin.iter().map(|e| row(e, None)) }
+                        { for shell.faults.scripted.iter().enumerate().map(|(i, e)| row(e, Some(i))) }
+                    </tbody>
+                </table>
+            }
+        </div>
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Delivery settings, dead letters, workload and anti-patterns
+// ---------------------------------------------------------------------------------
+
+fn delivery_explained(delivery: Delivery) -> &'static str {
+    match delivery {
+        Delivery::AtMostOnce => "Acks before handling: a crash or failure loses the event.",
+        Delivery::AtLeastOnce => "Acks after handling: a crash redelivers, so a duplicate can be applied twice.",
+        Delivery::ExactlyOnceEffect => {
+            "At-least-once plus an idempotent consumer: processed ids are stored with the effect, so duplicates are skipped."
+        }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct NumberFieldProps {
+    label: AttrValue,
+    value: u64,
+    max: u64,
+    #[prop_or_default]
+    min: u64,
+    #[prop_or_default]
+    hint: Option<AttrValue>,
+    on_commit: Callback<u64>,
+}
+
+/// A whole-number field: the typed text stays while invalid, with the reason next to it;
+/// only a number within range is committed (on Enter or leaving the field).
+#[function_component(NumberField)]
+fn number_field(props: &NumberFieldProps) -> Html {
+    let error = use_state(|| None::<String>);
+    let onchange = {
+        let error = error.clone();
+        let (min, max) = (props.min, props.max);
+        let on_commit = props.on_commit.clone();
+        Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            match input.value().trim().parse::<u64>() {
+                Ok(value) if (min..=max).contains(&value) => {
+                    error.set(None);
+                    on_commit.emit(value);
+                }
+                _ => error.set(Some(format!("a whole number from {min} to {max}"))),
+            }
+        })
+    };
+    html! {
+        <label class={classes!("number-field", error.is_some().then_some("invalid"))} title={props.hint.clone()}>
+            <span class="number-label">{ props.label.clone() }</span>
+            <input type="text" inputmode="numeric" value={props.value.to_string()} {onchange}
+                aria-label={props.label.clone()} aria-invalid={error.is_some().to_string()} />
+            if let Some(message) = &*error {
+                <span class="field-error" role="alert">{ message.clone() }</span>
+            }
+        </label>
+    }
+}
+
+#[function_component(DeliveryPanel)]
+fn delivery_panel(props: &DetailsProps) -> Html {
+    let shell = &props.shell;
+    let sim = shell.sim.borrow();
+    let dead_letters: Vec<(String, Vec<crate::sim::view::DeadLetterView>)> = sim
+        .subscription_views()
+        .iter()
+        .map(|v| (v.name.clone(), sim.dead_letter_views(v.id)))
+        .filter(|(_, letters)| !letters.is_empty())
+        .collect();
+    drop(sim);
+    let inject = |fault: Fault| {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Inject(fault.clone())))
+    };
+    html! {
+        <div class="delivery">
+            <p class="panel-note">{ "Delivery guarantees, retries and dead-letter queues of each subscription. Changing one restarts the run from step 0 with the same seed and fault script, so you can compare." }</p>
+            if !dead_letters.is_empty() {
+                <section class="sub-settings dead-letter-queues">
+                    <h3>{ "Dead letters at this step" }</h3>
+                    { for dead_letters.iter().map(|(sub, letters)| html! {
+                        <ul class="dead-letters" aria-label={format!("Dead letters of {sub}")}>
+                            { for letters.iter().map(|l| html! {
+                                <li>
+                                    <span class="mono">{ &l.event_id }</span>{ format!(" {} in {sub} \u{2014} {} at {} ms", short_type(&l.event_type), l.reason.name(), l.at_ms) }
+                                    { for l.history.iter().map(|(queue, reason, count, first, last)| html! {
+                                        <span class="muted">{ format!(" · x-death: {queue} {} ×{count} ({first}–{last} ms)", reason.name()) }</span>
+                                    }) }
+                                    <button type="button" class="control small" title="Send it back to its queue for a new delivery; its death history is kept"
+                                        onclick={inject(Fault::RedriveDeadLetters { subscription: sub.clone(), message: Some(l.event_id.clone()) })}>{ "Redrive" }</button>
+                                    <button type="button" class="control small" title="Delete it for good"
+                                        onclick={inject(Fault::DiscardDeadLetters { subscription: sub.clone(), message: Some(l.event_id.clone()) })}>{ "Discard" }</button>
+                                </li>
+                            }) }
+                        </ul>
+                    }) }
+                </section>
+            }
+            <SubscriptionSettings scenario={shell.scenario.clone()} dispatch={props.dispatch.clone()} />
+            <WorkloadSettings scenario={shell.scenario.clone()} steps_max={shell.steps_max} dispatch={props.dispatch.clone()} />
+            <AntiPatterns anti_patterns={shell.anti_patterns.clone()} dispatch={props.dispatch.clone()} />
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SettingsProps {
+    scenario: Rc<Scenario>,
+    #[prop_or_default]
+    steps_max: u64,
+    dispatch: Callback<ShellAction>,
+}
+
+/// The editable settings of every subscription. Depends on the scenario only, so it
+/// does not re-render at every step of the run.
+#[function_component(SubscriptionSettings)]
+fn subscription_settings(props: &SettingsProps) -> Html {
+    let edit = |index: usize, make: fn(u64) -> SubscriptionEdit| {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |value: u64| dispatch.emit(ShellAction::EditSubscription(index, make(value))))
+    };
+    html! {
+        <>
+            { for props.scenario.subscriptions.iter().enumerate().map(|(i, sub)| {
+                let on_delivery = {
+                    let dispatch = props.dispatch.clone();
+                    Callback::from(move |e: Event| {
+                        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+                        if let Some(d) = Delivery::ALL.into_iter().find(|d| d.name() == value) {
+                            dispatch.emit(ShellAction::EditSubscription(i, SubscriptionEdit::Delivery(d)));
+                        }
+                    })
+                };
+                let on_dlq = {
+                    let dispatch = props.dispatch.clone();
+                    Callback::from(move |e: Event| {
+                        let on = e.target_unchecked_into::<HtmlInputElement>().checked();
+                        dispatch.emit(ShellAction::EditSubscription(i, SubscriptionEdit::Dlq(on)));
+                    })
+                };
+                let r = &sub.retry;
+                html! {
+                    <section class="sub-settings" data-sub={sub.name.clone()} aria-label={format!("Settings of {}", sub.name)}>
+                        <h3>{ &sub.name }<span class="muted">{ format!(" {} \u{2192} {}", sub.topic, sub.service) }</span></h3>
+                        <label class="select-field">
+                            <span class="number-label">{ "Delivery" }</span>
+                            <select aria-label={format!("Delivery mode of {}", sub.name)} onchange={on_delivery}>
+                                { for Delivery::ALL.iter().map(|d| html! {
+                                    <option value={d.name()} selected={*d == sub.delivery}>{ delivery_label(*d) }</option>
+                                }) }
+                            </select>
+                        </label>
+                        <p class="panel-note">{ delivery_explained(sub.delivery) }</p>
+                        <div class="retry-grid">
+                            <NumberField label="Attempts max" value={u64::from(r.attempts_max)} min={1} max={u64::from(ATTEMPTS_MAX_LIMIT)}
+                                hint="Counts the first attempt: 3 means one try and two retries (as SQS and Temporal count; Step Functions counts retries only)"
+                                on_commit={edit(i, |v| SubscriptionEdit::AttemptsMax(v as u32))} />
+                            <NumberField label="Backoff first (ms)" value={r.backoff_initial_ms} max={DURATION_MS_MAX}
+                                hint="Wait before the first retry" on_commit={edit(i, SubscriptionEdit::BackoffInitialMs)} />
+                            <NumberField label="Multiplier (%)" value={u64::from(r.backoff_multiplier_percent)} min={100} max={1000}
+                                hint="Growth of the wait per attempt: 200 doubles it" on_commit={edit(i, |v| SubscriptionEdit::BackoffMultiplierPercent(v as u32))} />
+                            <NumberField label="Backoff max (ms)" value={r.backoff_max_ms} max={DURATION_MS_MAX}
+                                hint="The wait never grows beyond this" on_commit={edit(i, SubscriptionEdit::BackoffMaxMs)} />
+                            <NumberField label="Jitter (‰)" value={u64::from(r.jitter_per_mille)} max={1000}
+                                hint="Random spread of each wait, from the seeded generator: 200 = up to 20% shorter or longer"
+                                on_commit={edit(i, |v| SubscriptionEdit::JitterPerMille(v as u32))} />
+                        </div>
+                        <p class="panel-note">{ format!("Attempts max counts the first attempt: {} = 1 try + {} retr{}.", r.attempts_max, r.attempts_max.saturating_sub(1), if r.attempts_max == 2 { "y" } else { "ies" }) }</p>
+                        <label class="check-field">
+                            <input type="checkbox" checked={sub.dlq} onchange={on_dlq} aria-label={format!("Dead-letter queue for {}", sub.name)} />
+                            { " Dead-letter queue" }
+                            <span class="muted">{ if sub.dlq { " \u{2014} after the last attempt a message is parked here with its death history" } else { " off (anti-pattern): a poison message loops or blocks its queue" } }</span>
+                        </label>
+                    </section>
+                }
+            }) }
+        </>
+    }
+}
+
+/// How much work the scenario's clients send: the repeat count of each repeated item.
+#[function_component(WorkloadSettings)]
+fn workload_settings(props: &SettingsProps) -> Html {
+    let items: Vec<Html> = props
+        .scenario
+        .workload
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let repeat = w.repeat.as_ref()?;
+            let dispatch = props.dispatch.clone();
+            let on_commit = Callback::from(move |v: u64| dispatch.emit(ShellAction::SetWorkloadCount(i, v as u32)));
+            Some(html! {
+                <div class="workload-item">
+                    <NumberField label={format!("{} from {} (every {} ms)", short_type(&w.event_type), w.source, repeat.every_ms)}
+                        value={u64::from(repeat.count)} min={1} max={WORKLOAD_MESSAGES_MAX.min(u64::from(u32::MAX))}
+                        hint="How many of these the client sends; more makes a longer run (up to the step limit)" {on_commit} />
+                </div>
+            })
+        })
+        .collect();
+    if items.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section class="sub-settings">
+            <h3>{ "Workload" }</h3>
+            <p class="panel-note">{ format!("How many messages the clients send. The run stops at its step limit of {} steps.", props.steps_max) }</p>
+            { for items }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct AntiPatternsProps {
+    anti_patterns: Vec<AntiPattern>,
+    dispatch: Callback<ShellAction>,
+}
+
+#[function_component(AntiPatterns)]
+fn anti_patterns(props: &AntiPatternsProps) -> Html {
+    html! {
+        <section class="sub-settings">
+            <h3>{ "Anti-patterns" }</h3>
+            <p class="panel-note">{ "Switch on a known mistake and watch which invariant catches it. The run restarts from step 0." }</p>
+            { for AntiPattern::ALL.iter().map(|a| {
+                let a = *a;
+                let dispatch = props.dispatch.clone();
+                let onchange = Callback::from(move |_: Event| dispatch.emit(ShellAction::ToggleAntiPattern(a)));
+                html! {
+                    <label class="check-field" title={format!("Fix: {}", a.fix())}>
+                        <input type="checkbox" checked={props.anti_patterns.contains(&a)} {onchange} />
+                        { format!(" {}", a.name().replace('_', " ")) }
+                        <span class="muted">{ format!(" \u{2014} {}", a.risk()) }</span>
+                    </label>
+                }
+            }) }
+        </section>
+    }
+}
