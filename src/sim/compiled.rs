@@ -362,10 +362,7 @@ impl Compiled {
                         action: compile_emit(&st.action),
                         success: st.success.clone(),
                         failure: st.failure.clone(),
-                        compensation: st
-                            .compensation
-                            .as_ref()
-                            .map(|c| CompiledEmit { compensation: true, ..compile_emit(c) }),
+                        compensation: st.compensation.as_ref().map(|c| CompiledEmit { compensation: true, ..compile_emit(c) }),
                         compensated: st.compensated.clone(),
                     })
                     .collect(),
