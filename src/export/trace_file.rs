@@ -21,9 +21,10 @@
 use std::fmt;
 
 use serde::Deserialize;
+use serde_json::error::Category;
 use serde_json::Value;
 
-use super::{error_at, from_value_at, under};
+use super::{error_at, under};
 use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::fault::FaultScript;
 use crate::sim::scenario::{Scenario, ScenarioErrors};
@@ -182,11 +183,27 @@ fn read(text: &str) -> Result<(RunConfig, u64, Vec<TraceColumns>, u64), Scenario
             format!("the trace file is {} bytes; the limit is {TRACE_BYTES_MAX} (20 MiB)", text.len()),
         ));
     }
+    // Two passes over the text, neither building a DOM: the header alone first, so
+    // that a file from a newer Eventscope gets that message rather than a complaint
+    // about a field it added, then the typed document with the path of any problem.
     // serde_json refuses nesting deeper than 128 levels, so a hostile file cannot
-    // exhaust the stack here.
-    let value: Value = serde_json::from_str(text).map_err(|e| error_at("", format!("not a JSON document: {e}")))?;
-    check_header(&value)?;
-    let doc: TraceDocument = from_value_at(value)?;
+    // exhaust the stack.
+    let header: Header = serde_json::from_str(text).map_err(|e| {
+        let message = match e.classify() {
+            Category::Data if e.to_string().starts_with("invalid type") => {
+                "not an Eventscope trace file: expected a JSON object".to_string()
+            }
+            Category::Data => format!("not an Eventscope trace file: {e}"),
+            _ => format!("not a JSON document: {e}"),
+        };
+        error_at("", message)
+    })?;
+    check_header(&header)?;
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let doc: TraceDocument = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        error_at(path, e.into_inner().to_string())
+    })?;
     doc.scenario.validate().map_err(|e| under("scenario", e))?;
     doc.faults.validate_against(&doc.scenario).map_err(|e| under("faults", e))?;
     if doc.steps.len() as u64 != doc.step {
@@ -224,13 +241,18 @@ fn read(text: &str) -> Result<(RunConfig, u64, Vec<TraceColumns>, u64), Scenario
     Ok((config, doc.step, doc.steps, hash))
 }
 
-/// Checks `format` and `format_version` before anything else, so that a file from a
-/// newer Eventscope gets that message rather than a complaint about a field it added.
-fn check_header(value: &Value) -> Result<(), ScenarioErrors> {
-    let Some(object) = value.as_object() else {
-        return Err(error_at("", "not an Eventscope trace file: expected a JSON object"));
-    };
-    match object.get("format") {
+/// The two fields read before anything else; the rest is skipped unparsed.
+#[derive(Deserialize)]
+struct Header {
+    #[serde(default)]
+    format: Option<Value>,
+    #[serde(default)]
+    format_version: Option<Value>,
+}
+
+/// Checks `format` and `format_version`: is this a trace file, and one this build reads?
+fn check_header(header: &Header) -> Result<(), ScenarioErrors> {
+    match &header.format {
         Some(Value::String(f)) if f == FORMAT => {}
         Some(Value::String(f)) => {
             return Err(error_at("format", format!("is '{}', not '{FORMAT}': not an Eventscope trace file", clip(f))))
@@ -238,7 +260,7 @@ fn check_header(value: &Value) -> Result<(), ScenarioErrors> {
         Some(_) => return Err(error_at("format", format!("must be the string '{FORMAT}'"))),
         None => return Err(error_at("format", format!("missing: not an Eventscope trace file (expected '{FORMAT}')"))),
     }
-    match object.get("format_version").map(Value::as_u64) {
+    match header.format_version.as_ref().map(Value::as_u64) {
         Some(Some(FORMAT_VERSION)) => Ok(()),
         Some(Some(v)) if v > FORMAT_VERSION => Err(error_at(
             "",
