@@ -118,7 +118,8 @@ fn random_string(rng: &mut SplitMix64) -> String {
     let n = rng.below(6);
     let mut s = String::new();
     for _ in 0..n {
-        s.push_str(*rng.pick(PIECES));
+        let piece: &&str = rng.pick(PIECES);
+        s.push_str(piece);
     }
     if rng.chance(20) {
         s.push_str(&"x".repeat(rng.below(5000) as usize));
