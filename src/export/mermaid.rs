@@ -94,7 +94,7 @@ pub fn sequence_diagram(sim: &Simulation, correlation_id: Option<&str>) -> Strin
     if let Some(step) = truncated_at {
         let anchor = d.used.iter().next().copied().unwrap_or(Participant::Service(ServiceId(0)));
         d.body.push(format!(
-            "    Note over {}: truncated at step {step} of {} (at most {ARROWS_MAX} arrows)",
+            "    Note over {}: truncated at step {step} of {} (a diagram shows at most {ARROWS_MAX} arrows and {NOTES_MAX} notes)",
             anchor.id(),
             trace.len()
         ));
