@@ -101,7 +101,7 @@ else
   ok "node $(node --version), npm $(npm --version)"
 fi
 
-step "Node tools from package-lock.json (wasm-opt, playwright-core)"
+step "Node tools from package-lock.json (wasm-opt, playwright-core, the export checkers)"
 if [ -f node_modules/.package-lock.json ] &&
   [ node_modules/.package-lock.json -nt package-lock.json ] &&
   [ -x node_modules/.bin/wasm-opt ]; then

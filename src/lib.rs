@@ -7,9 +7,13 @@
 //!   comes out. It runs the same natively (tests, CLI, benches) and in the browser.
 //! * [`lessons`] is the curriculum as plain data: scenario, narration tied to trace
 //!   events, predictions, "try this" actions, meters, the live verification checklist.
+//! * [`export`] turns a run into files (canonical trace, CloudEvents, Mermaid,
+//!   Perfetto, AsyncAPI) and share links, and reads trace files and links back. It is
+//!   as pure as the core: strings in, strings out.
 //! * `ui` (wasm32 only) is the Yew app, an adapter that turns the core's plain view
 //!   models into pixels and user gestures into core inputs.
 
+pub mod export;
 pub mod lessons;
 pub mod sim;
 

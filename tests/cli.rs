@@ -311,3 +311,56 @@ fn bad_files_are_refused_in_one_line() {
     refused(&["run", "--scenario", dir.to_str().expect("UTF-8 temp dir"), "--seed", "1"]);
     assert!(Path::new(not_json.path()).exists(), "temp files live until the end of the test");
 }
+
+// ---------------------------------------------------------------------------------
+// run --format and replay
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn run_writes_each_export_deterministically() {
+    for format in ["trace", "cloudevents", "cloudevents-jsonl", "mermaid", "perfetto", "asyncapi"] {
+        let args = ["run", "--scenario", "checkout", "--seed", "1", "--fault-rate", "100", "--format", format];
+        let out = success(&args);
+        assert!(!out.is_empty(), "{format}");
+        assert_eq!(success(&args), out, "{format}: the same arguments give the same bytes");
+        if format != "mermaid" && format != "cloudevents-jsonl" {
+            serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{format} is JSON: {e}"));
+        }
+    }
+    let text = success(&["run", "--scenario", "checkout", "--seed", "1", "--format", "text"]);
+    assert_eq!(text, success(&["run", "--scenario", "checkout", "--seed", "1"]), "text is the default");
+    let flow = success(&["run", "--scenario", "checkout", "--seed", "1", "--format", "mermaid", "--correlation", "x"]);
+    assert!(flow.contains("no deliveries with correlation id x"), "{flow}");
+}
+
+#[test]
+fn run_refuses_an_unknown_format_or_a_stray_correlation() {
+    let line = refused(&["run", "--scenario", "checkout", "--seed", "1", "--format", "svg"]);
+    assert!(line.contains("unknown format 'svg'"), "{line}");
+    let line = refused(&["run", "--scenario", "checkout", "--seed", "1", "--correlation", "c"]);
+    assert!(line.contains("--correlation applies only to --format mermaid"), "{line}");
+}
+
+#[test]
+fn replay_checks_that_a_trace_file_reproduces() {
+    let trace = success(&["run", "--scenario", "checkout", "--seed", "4", "--fault-rate", "150", "--format", "trace"]);
+    let file = TempFile::new("good.eventscope.json", &trace);
+    let out = success(&["replay", file.path()]);
+    let summary = success(&["run", "--scenario", "checkout", "--seed", "4", "--fault-rate", "150"]);
+    let hash = summary.split("trace hash ").nth(1).unwrap().split(')').next().unwrap();
+    let steps = trace.matches("\"verb\"").count();
+    assert_eq!(out, format!("replayed {steps} steps, trace hash {hash}: identical\n"));
+
+    // A different seed: valid, but not the recorded run. Exit 1, one line.
+    let other = TempFile::new("other.eventscope.json", trace.replacen("\"seed\": 4,", "\"seed\": 5,", 1));
+    let output = cli(&["replay", other.path()]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("eventscope-cli: ") && err.contains("differs from the file at step "), "{err}");
+
+    let broken = TempFile::new("broken.eventscope.json", &trace[..trace.len() / 2]);
+    assert!(refused(&["replay", broken.path()]).contains("not a JSON document"));
+    assert!(refused(&["replay"]).contains("replay needs a trace file"));
+    assert!(refused(&["replay", "/no/such/file.json"]).contains("cannot read"));
+}

@@ -76,6 +76,25 @@ fn the_core_stays_pure() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// The exports run in the browser next to the core and must be as deterministic:
+/// the same run exports the same bytes.
+#[test]
+fn the_exports_stay_pure() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/export");
+    let mut problems = Vec::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            files += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            problems.extend(check(&path.display().to_string(), &text));
+        }
+    }
+    assert!(files >= 7, "found only {files} export files");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn the_checker_catches_each_forbidden_habit() {
     assert_eq!(check("sim/x.rs", "use std::collections::HashMap;").len(), 1);

@@ -3,23 +3,41 @@
 //! ```text
 //! eventscope-cli scenarios
 //! eventscope-cli anti-patterns
-//! eventscope-cli run --scenario NAME|FILE --seed N [--faults FILE] [--steps-max N] [--anti-pattern NAME]...
+//! eventscope-cli run --scenario NAME|FILE --seed N [--faults FILE] [--fault-rate PER_MILLE] [--steps-max N]
+//!                    [--anti-pattern NAME]... [--format FORMAT] [--correlation ID]
+//! eventscope-cli replay FILE
 //! eventscope-cli explore --scenario NAME|FILE --seeds N [--fault-rate PER_MILLE] [--anti-pattern NAME]...
 //! ```
 //!
+//! `run --format` writes an export of the finished run instead of the one-line trace
+//! (see `src/export/`). `replay` imports a canonical trace file and checks that it
+//! reproduces: exit 0 if every step is identical, 1 at the first step that differs.
 //! Bad arguments and bad files get one clear error line and exit code 2.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use eventscope::export::{self, asyncapi, cloudevents, mermaid, perfetto};
 use eventscope::sim::scenario::{self, Scenario};
 use eventscope::sim::{AntiPattern, FaultScript, Invariant, RunConfig, Simulation};
 
 const USAGE: &str = "usage:
   eventscope-cli scenarios
   eventscope-cli anti-patterns
-  eventscope-cli run --scenario NAME|FILE --seed N [--faults FILE] [--steps-max N] [--anti-pattern NAME]...
-  eventscope-cli explore --scenario NAME|FILE --seeds N [--fault-rate PER_MILLE] [--anti-pattern NAME]...";
+  eventscope-cli run --scenario NAME|FILE --seed N [--faults FILE] [--fault-rate PER_MILLE] [--steps-max N]
+                     [--anti-pattern NAME]... [--format FORMAT] [--correlation ID]
+  eventscope-cli replay FILE
+  eventscope-cli explore --scenario NAME|FILE --seeds N [--fault-rate PER_MILLE] [--anti-pattern NAME]...
+
+formats for run --format:
+  text               the one-line trace and the invariant summary (the default)
+  trace              the canonical trace file (*.eventscope.json), for replay
+  cloudevents        the published events as a CloudEvents JSON batch
+  cloudevents-jsonl  the same as JSON Lines, one event per line
+  mermaid            a Mermaid sequence diagram (--correlation ID: one flow only)
+  perfetto           Chrome trace-event JSON for ui.perfetto.dev
+  asyncapi           an AsyncAPI 3.0 document of the scenario's topology";
 
 /// Points from an error line to the usage, which is too long to repeat in it.
 const HELP_HINT: &str = "run 'eventscope-cli help' for usage";
@@ -49,6 +67,42 @@ struct Options {
     steps_max: Option<u64>,
     fault_rate: Option<u32>,
     anti_patterns: Vec<AntiPattern>,
+    format: Format,
+    correlation: Option<String>,
+}
+
+/// What `run` prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Format {
+    #[default]
+    Text,
+    Trace,
+    CloudEvents,
+    CloudEventsJsonl,
+    Mermaid,
+    Perfetto,
+    AsyncApi,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "text" => Self::Text,
+            "trace" => Self::Trace,
+            "cloudevents" => Self::CloudEvents,
+            "cloudevents-jsonl" => Self::CloudEventsJsonl,
+            "mermaid" => Self::Mermaid,
+            "perfetto" => Self::Perfetto,
+            "asyncapi" => Self::AsyncApi,
+            other => {
+                return Err(format!(
+                    "unknown format '{other}'; known: text, trace, cloudevents, cloudevents-jsonl, mermaid, perfetto, asyncapi"
+                ))
+            }
+        })
+    }
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -70,6 +124,8 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 o.fault_rate = Some(rate as u32);
             }
             "--anti-pattern" => o.anti_patterns.push(value("--anti-pattern")?.parse()?),
+            "--format" => o.format = value("--format")?.parse()?,
+            "--correlation" => o.correlation = Some(value("--correlation")?),
             other => return Err(format!("unknown argument '{other}' ({HELP_HINT})")),
         }
     }
@@ -81,9 +137,13 @@ fn number(text: &str, flag: &str) -> Result<u64, String> {
 }
 
 fn read_file(path: &str) -> Result<String, String> {
+    read_file_at_most(path, FILE_BYTES_MAX)
+}
+
+fn read_file_at_most(path: &str, bytes_max: u64) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    if meta.len() > FILE_BYTES_MAX {
-        return Err(format!("{path} is {} bytes; the limit is {FILE_BYTES_MAX}", meta.len()));
+    if meta.len() > bytes_max {
+        return Err(format!("{path} is {} bytes; the limit is {bytes_max}", meta.len()));
     }
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
 }
@@ -116,6 +176,11 @@ fn run_cli(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         "run" => run(parse_options(&args[1..])?),
+        "replay" => match &args[1..] {
+            [file] => replay(file),
+            [] => Err(format!("replay needs a trace file ({HELP_HINT})")),
+            _ => Err(format!("replay takes one trace file ({HELP_HINT})")),
+        },
         "explore" => explore(parse_options(&args[1..])?),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -145,7 +210,24 @@ fn config_from(o: &Options, seed: u64) -> Result<RunConfig, String> {
 fn run(o: Options) -> Result<ExitCode, String> {
     let seed = o.seed.ok_or("--seed is required")?;
     let config = config_from(&o, seed)?;
+    if o.correlation.is_some() && o.format != Format::Mermaid {
+        return Err("--correlation applies only to --format mermaid".into());
+    }
     let mut sim = Simulation::new(config).map_err(|e| e.to_string().replace('\n', "; "))?;
+    if o.format != Format::Text {
+        sim.run_to_end();
+        let text = match o.format {
+            Format::Trace => export::export_trace(&sim),
+            Format::CloudEvents => cloudevents::to_batch(&sim),
+            Format::CloudEventsJsonl => cloudevents::to_json_lines(&sim),
+            Format::Mermaid => mermaid::sequence_diagram(&sim, o.correlation.as_deref()),
+            Format::Perfetto => perfetto::to_json(&sim),
+            Format::AsyncApi => asyncapi::to_json(&sim.config().scenario),
+            Format::Text => String::new(),
+        };
+        write_stdout(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     while let Some(record) = sim.step() {
         let record = record.clone();
         println!("{}", sim.line(&record));
@@ -174,6 +256,30 @@ fn run(o: Options) -> Result<ExitCode, String> {
         println!("  step {} ({} ms) {}: {}", v.step, v.time_ms, v.invariant.name(), v.detail);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes an export to standard output; a closed pipe (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write the export: {e}")),
+        _ => Ok(()),
+    }
+}
+
+fn replay(path: &str) -> Result<ExitCode, String> {
+    let text = read_file_at_most(path, export::trace_file::TRACE_BYTES_MAX as u64)?;
+    match export::import_trace(&text) {
+        Ok(imported) => {
+            println!("replayed {} steps, trace hash {:016x}: identical", imported.step, imported.trace_hash);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) if e.is_mismatch() => {
+            eprintln!("eventscope-cli: {path}: {}", e.to_string().replace('\n', "; "));
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(format!("{path}: {}", e.to_string().replace('\n', "; "))),
+    }
 }
 
 fn explore(o: Options) -> Result<ExitCode, String> {

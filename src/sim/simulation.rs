@@ -486,8 +486,8 @@ impl Simulation {
     }
 
     /// The columns of a trace record's one-line form.
-    pub fn fields(&self, record: &TraceRecord) -> super::trace::TraceFields {
-        super::trace::TraceFields::of(record, self)
+    pub fn fields(&self, record: &TraceRecord) -> super::trace::TraceColumns {
+        TraceLine { record, names: self }.columns()
     }
 
     /// A fingerprint of the trace up to the current step.

@@ -377,24 +377,44 @@ fn short_type(t: &str) -> &str {
     t.strip_prefix("io.eventscope.").unwrap_or(t)
 }
 
-/// The columns of a record's one-line form, for tables and exports.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TraceFields {
+/// The columns of the one-line form as plain text: what the UI's log shows and what
+/// the canonical trace file records per step. Its `Display` *is* the one-line form, so
+/// a trace read back from a file hashes exactly like the run that wrote it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceColumns {
     pub step: u64,
     pub time_ms: Millis,
-    pub verb: &'static str,
-    /// The CloudEvents id, or `-`.
+    pub verb: String,
     pub event: String,
-    /// The event type without the `io.eventscope.` prefix, or `-`.
+    #[serde(rename = "type")]
     pub event_type: String,
-    /// The subscription, service, topic or projection concerned, or `-`.
+    #[serde(rename = "where")]
     pub place: String,
     pub detail: String,
 }
 
-impl TraceFields {
-    /// Splits a record into its columns, naming ids through `names`.
-    pub fn of<L: Lookup + ?Sized>(r: &TraceRecord, n: &L) -> TraceFields {
+impl fmt::Display for TraceColumns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:>6} {:>8}ms  {:<11}  {:<16} {:<22} {:<18} {}",
+            self.step, self.time_ms, self.verb, self.event, self.event_type, self.place, self.detail
+        )
+    }
+}
+
+impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.columns().fmt(f)
+    }
+}
+
+impl<L: Lookup + ?Sized> TraceLine<'_, L> {
+    /// The record's columns, with every id replaced by its name.
+    pub fn columns(&self) -> TraceColumns {
+        let r = self.record;
+        let n = self.names;
         let h = &r.happened;
         let stored = match h {
             Happened::Projected { projection, position } | Happened::ProjectionStalled { projection, position, .. } => {
@@ -519,26 +539,15 @@ impl TraceFields {
             }
             _ => {}
         }
-        TraceFields {
+        TraceColumns {
             step: r.step,
             time_ms: r.time_ms,
-            verb: h.verb(),
+            verb: h.verb().to_string(),
             event: event.to_string(),
             event_type: etype.to_string(),
             place,
             detail,
         }
-    }
-}
-
-impl<L: Lookup + ?Sized> fmt::Display for TraceLine<'_, L> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = TraceFields::of(self.record, self.names);
-        write!(
-            f,
-            "{:>6} {:>8}ms  {:<11}  {:<16} {:<22} {:<18} {}",
-            t.step, t.time_ms, t.verb, t.event, t.event_type, t.place, t.detail
-        )
     }
 }
 
@@ -550,6 +559,19 @@ pub fn trace_hash<'a, L: Lookup + ?Sized>(records: impl Iterator<Item = &'a Trac
     for record in records {
         line.clear();
         let _ = write!(line, "{}", TraceLine { record, names });
+        h = h.str(&line);
+    }
+    h.finish()
+}
+
+/// The same fingerprint as [`trace_hash`], from columns read back from a trace file:
+/// a file whose steps were edited no longer matches the hash it carries.
+pub fn columns_hash<'a>(columns: impl Iterator<Item = &'a TraceColumns>) -> u64 {
+    let mut h = Fnv1a::default();
+    let mut line = String::new();
+    for c in columns {
+        line.clear();
+        let _ = write!(line, "{c}");
         h = h.str(&line);
     }
     h.finish()

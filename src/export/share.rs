@@ -1,0 +1,200 @@
+//! Share links: a run's configuration and step in the URL fragment.
+//!
+//! ```text
+//! #s=<base64url( raw-deflate( JSON ) )>
+//! JSON = {"v":1,"scenario":"checkout" | {…full scenario…},"seed":1,
+//!         "faults":{…},"anti_patterns":[…],"step":42}
+//! ```
+//!
+//! A run is a pure function of its configuration, so the link carries only that: an
+//! unmodified built-in scenario by name, anything else in full. The fragment never
+//! reaches a server, which is why the whole run can live there. Raw deflate (no zlib
+//! header) and base64url without padding keep it short and free of characters a URL
+//! would escape. Links longer than [`FRAGMENT_CHARS_MAX`] are refused with advice
+//! to export a trace file instead; browsers and chat tools cut long URLs.
+//!
+//! The decoder assumes a hostile link: the text, the decoded bytes and the inflated
+//! JSON are each bounded before the next stage runs, and every failure is an error
+//! message naming the field concerned, never a panic.
+
+use std::fmt;
+
+use base64::engine::general_purpose::{URL_SAFE_NO_PAD, URL_SAFE_NO_PAD_INDIFFERENT};
+use base64::Engine as _;
+use miniz_oxide::inflate::TINFLStatus;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{error_at, from_value_at, under};
+use crate::sim::anti_pattern::AntiPattern;
+use crate::sim::fault::FaultScript;
+use crate::sim::scenario::{self, Scenario, ScenarioErrors};
+use crate::sim::simulation::RunConfig;
+
+/// The payload version this build writes and the newest it reads.
+pub const SHARE_VERSION: u64 = 1;
+/// Longest fragment written or read, in characters (16 KiB).
+pub const FRAGMENT_CHARS_MAX: usize = 16 * 1024;
+/// Largest inflated payload read, in bytes: a scenario (at most 1 MiB) and its faults.
+pub const JSON_BYTES_MAX: usize = 2 << 20;
+/// The fragment parameter that holds the payload.
+pub const PARAM: &str = "s=";
+
+/// What a share link restores.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharedRun {
+    pub config: RunConfig,
+    pub step: u64,
+}
+
+/// The link would be too long to share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShareTooLong {
+    pub chars: usize,
+}
+
+impl fmt::Display for ShareTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the share link would be {} characters; the limit is {FRAGMENT_CHARS_MAX}: \
+             export a trace file (.eventscope.json) and share that instead",
+            self.chars
+        )
+    }
+}
+
+impl std::error::Error for ShareTooLong {}
+
+#[derive(Serialize)]
+struct PayloadOut<'a> {
+    v: u64,
+    scenario: Value,
+    seed: u64,
+    #[serde(skip_serializing_if = "is_empty_script")]
+    faults: &'a FaultScript,
+    #[serde(skip_serializing_if = "<[AntiPattern]>::is_empty")]
+    anti_patterns: &'a [AntiPattern],
+    step: u64,
+}
+
+fn is_empty_script(f: &&FaultScript) -> bool {
+    f.rules.is_empty() && f.scripted.is_empty()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayloadIn {
+    #[serde(rename = "v")]
+    _v: u64,
+    scenario: Value,
+    seed: u64,
+    #[serde(default)]
+    faults: FaultScript,
+    #[serde(default)]
+    anti_patterns: Vec<AntiPattern>,
+    #[serde(default)]
+    step: u64,
+}
+
+/// The fragment (`s=…`, without the `#`) that restores this configuration at `step`.
+pub fn encode_share(config: &RunConfig, step: u64) -> Result<String, ShareTooLong> {
+    let builtin = scenario::builtin(&config.scenario.name).is_some_and(|b| b == config.scenario);
+    let scenario = if builtin {
+        Value::from(config.scenario.name.clone())
+    } else {
+        serde_json::to_value(&config.scenario).unwrap_or(Value::Null)
+    };
+    let payload = PayloadOut {
+        v: SHARE_VERSION,
+        scenario,
+        seed: config.seed,
+        faults: &config.faults,
+        anti_patterns: &config.anti_patterns,
+        step,
+    };
+    let json = serde_json::to_vec(&payload).unwrap_or_default();
+    let deflated = miniz_oxide::deflate::compress_to_vec(&json, 9);
+    let fragment = format!("{PARAM}{}", URL_SAFE_NO_PAD.encode(deflated));
+    if fragment.len() > FRAGMENT_CHARS_MAX {
+        return Err(ShareTooLong { chars: fragment.len() });
+    }
+    Ok(fragment)
+}
+
+/// Reads a share link: a whole URL, a fragment with or without `#`, or just `s=…`.
+pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
+    // Bound the text before looking at it: a fragment can be no longer than this plus
+    // a URL in front of it.
+    if link.len() > FRAGMENT_CHARS_MAX + 4096 {
+        return Err(error_at("", too_long(link.len())));
+    }
+    let fragment = link.split_once('#').map_or(link, |(_, f)| f).trim();
+    let Some(encoded) = fragment.split('&').find_map(|p| p.strip_prefix(PARAM)) else {
+        return Err(error_at("", "not an Eventscope share link: expected a fragment 's=…'"));
+    };
+    if encoded.len() > FRAGMENT_CHARS_MAX {
+        return Err(error_at("", too_long(encoded.len())));
+    }
+    let deflated = URL_SAFE_NO_PAD_INDIFFERENT
+        .decode(encoded)
+        .map_err(|e| error_at("", format!("the share link is damaged (not base64url: {e})")))?;
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&deflated, JSON_BYTES_MAX).map_err(|e| {
+        let why = if e.status == TINFLStatus::HasMoreOutput {
+            format!("it expands beyond {JSON_BYTES_MAX} bytes")
+        } else {
+            "it does not inflate".to_string()
+        };
+        error_at("", format!("the share link is damaged ({why})"))
+    })?;
+    // serde_json refuses nesting deeper than 128 levels: the stack is safe.
+    let value: Value = serde_json::from_slice(&json)
+        .map_err(|e| error_at("", format!("the share link is damaged (not JSON: {e})")))?;
+    check_version(&value)?;
+    let payload: PayloadIn = from_value_at(value)?;
+    let scenario = match payload.scenario {
+        Value::String(name) => scenario::builtin(&name).ok_or_else(|| {
+            let names: Vec<&str> = scenario::builtin_names().collect();
+            error_at(
+                "scenario",
+                format!("no built-in scenario named '{}' (built-ins: {})", clip(&name), names.join(", ")),
+            )
+        })?,
+        object @ Value::Object(_) => Scenario::from_value(object).map_err(|e| under("scenario", e))?,
+        _ => return Err(error_at("scenario", "must be a built-in scenario's name or a scenario object")),
+    };
+    payload.faults.validate_against(&scenario).map_err(|e| under("faults", e))?;
+    if payload.step > scenario.steps_max {
+        return Err(error_at(
+            "step",
+            format!("is {}, beyond the scenario's steps_max of {}", payload.step, scenario.steps_max),
+        ));
+    }
+    let config =
+        RunConfig { scenario, seed: payload.seed, faults: payload.faults, anti_patterns: payload.anti_patterns };
+    Ok(SharedRun { config, step: payload.step })
+}
+
+fn too_long(chars: usize) -> String {
+    format!("the share link is {chars} characters; the limit is {FRAGMENT_CHARS_MAX}")
+}
+
+fn check_version(value: &Value) -> Result<(), ScenarioErrors> {
+    let Some(object) = value.as_object() else {
+        return Err(error_at("", "the share link is damaged (expected a JSON object)"));
+    };
+    match object.get("v").map(Value::as_u64) {
+        Some(Some(SHARE_VERSION)) => Ok(()),
+        Some(Some(v)) if v > SHARE_VERSION => Err(error_at(
+            "",
+            format!("made by a newer Eventscope: format version {v}, this one reads up to {SHARE_VERSION}"),
+        )),
+        Some(Some(v)) => Err(error_at("v", format!("{v} is not a share-link version (expected 1)"))),
+        Some(None) => Err(error_at("v", "must be a whole number")),
+        None => Err(error_at("v", "missing")),
+    }
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(40).collect()
+}
