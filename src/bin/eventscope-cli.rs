@@ -45,6 +45,17 @@ const HELP_HINT: &str = "run 'eventscope-cli help' for usage";
 /// Largest scenario or fault-script file read, in bytes.
 const FILE_BYTES_MAX: u64 = 1 << 20;
 
+/// Prints a line to standard output. When the reader has gone away (`| head`), the
+/// output is no longer wanted: stop quietly instead of panicking like `println!`.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run_cli(&args) {
@@ -165,13 +176,13 @@ fn run_cli(args: &[String]) -> Result<ExitCode, String> {
     match command.as_str() {
         "scenarios" => {
             for s in scenario::catalog() {
-                println!("{:<22} {:<34} {}", s.name, s.title, s.summary);
+                out!("{:<22} {:<34} {}", s.name, s.title, s.summary);
             }
             Ok(ExitCode::SUCCESS)
         }
         "anti-patterns" => {
             for a in AntiPattern::ALL {
-                println!("{:<20} {} (fix: {})", a.name(), a.risk(), a.fix());
+                out!("{:<20} {} (fix: {})", a.name(), a.risk(), a.fix());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -183,7 +194,7 @@ fn run_cli(args: &[String]) -> Result<ExitCode, String> {
         },
         "explore" => explore(parse_options(&args[1..])?),
         "help" | "--help" | "-h" => {
-            println!("{USAGE}");
+            out!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
         other => Err(format!("unknown command '{other}' ({HELP_HINT})")),
@@ -230,11 +241,11 @@ fn run(o: Options) -> Result<ExitCode, String> {
     }
     while let Some(record) = sim.step() {
         let record = record.clone();
-        println!("{}", sim.line(&record));
+        out!("{}", sim.line(&record));
     }
     let finish = sim.finished();
-    println!("--");
-    println!(
+    out!("--");
+    out!(
         "scenario {} seed {}: {} steps, {} ms simulated, {} ({})",
         sim.scenario().name,
         seed,
@@ -250,10 +261,10 @@ fn run(o: Options) -> Result<ExitCode, String> {
     for inv in Invariant::ALL {
         let n = checkers.count(inv);
         let status = if n == 0 { "ok".to_string() } else { format!("VIOLATED {n}x") };
-        println!("invariant {:<20} {status}", inv.name());
+        out!("invariant {:<20} {status}", inv.name());
     }
     for v in checkers.violations.iter().take(10) {
-        println!("  step {} ({} ms) {}: {}", v.step, v.time_ms, v.invariant.name(), v.detail);
+        out!("  step {} ({} ms) {}: {}", v.step, v.time_ms, v.invariant.name(), v.detail);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -271,7 +282,7 @@ fn replay(path: &str) -> Result<ExitCode, String> {
     let text = read_file_at_most(path, export::trace_file::TRACE_BYTES_MAX as u64)?;
     match export::import_trace(&text) {
         Ok(imported) => {
-            println!("replayed {} steps, trace hash {:016x}: identical", imported.step, imported.trace_hash);
+            out!("replayed {} steps, trace hash {:016x}: identical", imported.step, imported.trace_hash);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) if e.is_mismatch() => {
@@ -308,10 +319,10 @@ fn explore(o: Options) -> Result<ExitCode, String> {
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     for (i, inv) in Invariant::ALL.iter().enumerate() {
         match first_seed[i] {
-            Some(seed) => println!("{:<20} violated in {} run(s), first at seed {seed}", inv.name(), violated_runs[i]),
-            None => println!("{:<20} held in every run", inv.name()),
+            Some(seed) => out!("{:<20} violated in {} run(s), first at seed {seed}", inv.name(), violated_runs[i]),
+            None => out!("{:<20} held in every run", inv.name()),
         }
     }
-    println!("explored {seeds} runs, {runs_with_violation} violations, {:.0} steps/s", steps_total as f64 / secs);
+    out!("explored {seeds} runs, {runs_with_violation} violations, {:.0} steps/s", steps_total as f64 / secs);
     Ok(ExitCode::SUCCESS)
 }
