@@ -188,10 +188,8 @@ fn no_idempotency_shows_a_double_apply() {
     assert!(unsafe_run.lines().any(|l| l.starts_with("invariant exactly_once_effect") && l.contains("VIOLATED")));
 
     // checkout with a duplicating fault script: the same, through --faults.
-    let faults = TempFile::new(
-        "duplicate.json",
-        json!({ "rules": [{ "verdict": { "verdict": "duplicate" }, "per_mille": 300 }] }).to_string(),
-    );
+    let faults =
+        TempFile::new("duplicate.json", json!({ "rules": [{ "verdict": "duplicate", "per_mille": 300 }] }).to_string());
     let base = ["run", "--scenario", "checkout", "--seed", "1", "--faults", faults.path()];
     let violated =
         |out: &str| out.lines().any(|l| l.starts_with("invariant exactly_once_effect") && l.contains("VIOLATED"));
@@ -291,7 +289,7 @@ fn bad_files_are_refused_in_one_line() {
 
     let unknown_service = TempFile::new(
         "unknown-service.json",
-        json!({ "scripted": [{ "at": { "step": 3 }, "fault": { "fault": "crash_service", "service": "bank" } }] })
+        json!({ "scripted": [{ "at": { "step": 3 }, "fault": { "crash_service": { "service": "bank", "restart_after_ms": null } } }] })
             .to_string(),
     );
     let line = refused(&["run", "--scenario", "checkout", "--seed", "1", "--faults", unknown_service.path()]);
@@ -302,10 +300,10 @@ fn bad_files_are_refused_in_one_line() {
 
     let too_long = TempFile::new(
         "too-long.json",
-        json!({ "rules": [{ "verdict": { "verdict": "delay", "delay_ms": u64::MAX }, "per_mille": 10 }] }).to_string(),
+        json!({ "rules": [{ "verdict": { "delay": { "delay_ms": u64::MAX } }, "per_mille": 10 }] }).to_string(),
     );
     let line = refused(&["run", "--scenario", "checkout", "--seed", "1", "--faults", too_long.path()]);
-    assert!(line.contains("rules[0].verdict.delay_ms"), "{line}");
+    assert!(line.contains("rules[0].verdict.delay_ms") || line.contains("rules[0].verdict.delay.delay_ms"), "{line}");
 
     let dir = std::env::temp_dir();
     refused(&["run", "--scenario", dir.to_str().expect("UTF-8 temp dir"), "--seed", "1"]);

@@ -179,7 +179,7 @@ fn import_errors_name_the_path() {
     assert!(err.starts_with("scenario.services[1].handlers[0].processing_ms: invalid type"), "{err}");
 
     let mut bad_fault = doc.clone();
-    bad_fault["faults"] = serde_json::json!({"scripted": [{"at": {"step": 3}, "fault": {"fault": "crash_service", "service": "nobody", "restart_after_ms": null}}]});
+    bad_fault["faults"] = serde_json::json!({"scripted": [{"at": {"step": 3}, "fault": {"crash_service": {"service": "nobody", "restart_after_ms": null}}}]});
     let err = import_trace(&bad_fault.to_string()).unwrap_err().to_string();
     assert_eq!(err, "faults.scripted[0].fault.service: no service named 'nobody'");
 

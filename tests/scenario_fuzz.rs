@@ -731,15 +731,11 @@ fn errors_carry_the_json_path_of_the_problem() {
         ("/workload/0/at_ms", json!("soon"), "workload[0].at_ms"),
         ("/conserved/0/accounts/0/service", json!("bank"), "conserved[0].accounts[0].service"),
         ("/conserved/0/in_transit/0/subscription", json!("pipe"), "conserved[0].in_transit[0].subscription"),
+        ("/faults", json!({ "rules": [{ "verdict": "explode", "per_mille": 1 }] }), "faults.rules[0].verdict"),
+        ("/faults", json!({ "rules": [{ "verdict": "drop", "per_mille": 1001 }] }), "faults.rules[0]"),
         (
             "/faults",
-            json!({ "rules": [{ "verdict": { "verdict": "explode" }, "per_mille": 1 }] }),
-            "faults.rules[0].verdict",
-        ),
-        ("/faults", json!({ "rules": [{ "verdict": { "verdict": "drop" }, "per_mille": 1001 }] }), "faults.rules[0]"),
-        (
-            "/faults",
-            json!({ "scripted": [{ "at": { "step": 3 }, "fault": { "fault": "crash_service", "service": "bank" } }] }),
+            json!({ "scripted": [{ "at": { "step": 3 }, "fault": { "crash_service": { "service": "bank", "restart_after_ms": null } } }] }),
             "faults.scripted[0].fault.service",
         ),
     ];
@@ -764,22 +760,13 @@ fn errors_carry_the_json_path_of_the_problem() {
     // Fault scripts report paths relative to the script.
     let s = scenario::builtin("checkout").expect("built-in");
     let script_cases = [
-        (r#"{"rules":[{"verdict":{"verdict":"drop"},"per_mille":"often"}]}"#, "rules[0].per_mille"),
-        (r#"{"rules":[{"verdict":{"verdict":"drop"},"per_mille":5000}]}"#, "rules[0].per_mille"),
+        (r#"{"rules":[{"verdict":"drop","per_mille":"often"}]}"#, "rules[0].per_mille"),
+        (r#"{"rules":[{"verdict":"drop","per_mille":5000}]}"#, "rules[0].per_mille"),
+        (r#"{"rules":[{"matcher":{"service":"bank"},"verdict":"fail","per_mille":5}]}"#, "rules[0].matcher"),
+        (r#"{"scripted":[{"at":{"step":"x"},"fault":{"restart_service":{"service":"order"}}}]}"#, "scripted[0].at"),
+        (r#"{"scripted":[{"at":{"step":1},"fault":{"restart_service":{"service":"bank"}}}]}"#, "scripted[0].fault"),
         (
-            r#"{"rules":[{"matcher":{"service":"bank"},"verdict":{"verdict":"fail"},"per_mille":5}]}"#,
-            "rules[0].matcher",
-        ),
-        (
-            r#"{"scripted":[{"at":{"step":"x"},"fault":{"fault":"restart_service","service":"order"}}]}"#,
-            "scripted[0].at",
-        ),
-        (
-            r#"{"scripted":[{"at":{"step":1},"fault":{"fault":"restart_service","service":"bank"}}]}"#,
-            "scripted[0].fault",
-        ),
-        (
-            r#"{"scripted":[{"at":{"step":1},"fault":{"fault":"redrive_dead_letters","subscription":"x"}}]}"#,
+            r#"{"scripted":[{"at":{"step":1},"fault":{"redrive_dead_letters":{"subscription":"x","message":null}}}]}"#,
             "scripted[0].fault.subscription",
         ),
         (r#"{"scripted":[{},{}]}"#, "scripted[0]"),

@@ -90,7 +90,7 @@ struct PayloadIn {
     scenario: Value,
     seed: u64,
     #[serde(default)]
-    faults: FaultScript,
+    faults: Option<Value>,
     #[serde(default)]
     anti_patterns: Vec<AntiPattern>,
     #[serde(default)]
@@ -163,7 +163,10 @@ pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
         object @ Value::Object(_) => Scenario::from_value(object).map_err(|e| under("scenario", e))?,
         _ => return Err(error_at("scenario", "must be a built-in scenario's name or a scenario object")),
     };
-    payload.faults.validate_against(&scenario).map_err(|e| under("faults", e))?;
+    let faults = match payload.faults {
+        Some(v) => FaultScript::from_value(v, &scenario).map_err(|e| under("faults", e))?,
+        None => FaultScript::default(),
+    };
     if payload.step > scenario.steps_max {
         return Err(error_at(
             "step",
@@ -171,7 +174,7 @@ pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
         ));
     }
     let config =
-        RunConfig { scenario, seed: payload.seed, faults: payload.faults, anti_patterns: payload.anti_patterns };
+        RunConfig { scenario, seed: payload.seed, faults, anti_patterns: payload.anti_patterns };
     Ok(SharedRun { config, step: payload.step })
 }
 

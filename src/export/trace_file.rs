@@ -86,10 +86,13 @@ struct TraceDocument {
     _format: String,
     #[serde(rename = "format_version")]
     _format_version: u64,
-    scenario: Scenario,
+    // The scenario and faults are read as values and typed separately (see
+    // `sim::scenario::typed`), so their deserialisers are shared with every other
+    // document that embeds them.
+    scenario: serde_json::Value,
     seed: u64,
     #[serde(default)]
-    faults: FaultScript,
+    faults: Option<serde_json::Value>,
     #[serde(default)]
     anti_patterns: Vec<AntiPattern>,
     step: u64,
@@ -204,8 +207,11 @@ fn read(text: &str) -> Result<(RunConfig, u64, Vec<TraceColumns>, u64), Scenario
         let path = e.path().to_string();
         error_at(path, e.into_inner().to_string())
     })?;
-    doc.scenario.validate().map_err(|e| under("scenario", e))?;
-    doc.faults.validate_against(&doc.scenario).map_err(|e| under("faults", e))?;
+    let scenario = Scenario::from_value(doc.scenario).map_err(|e| under("scenario", e))?;
+    let faults = match doc.faults {
+        Some(v) => FaultScript::from_value(v, &scenario).map_err(|e| under("faults", e))?,
+        None => FaultScript::default(),
+    };
     if doc.steps.len() as u64 != doc.step {
         return Err(error_at(
             "steps",
@@ -216,10 +222,10 @@ fn read(text: &str) -> Result<(RunConfig, u64, Vec<TraceColumns>, u64), Scenario
             ),
         ));
     }
-    if doc.step > doc.scenario.steps_max {
+    if doc.step > scenario.steps_max {
         return Err(error_at(
             "step",
-            format!("is {}, beyond the scenario's steps_max of {}", doc.step, doc.scenario.steps_max),
+            format!("is {}, beyond the scenario's steps_max of {}", doc.step, scenario.steps_max),
         ));
     }
     if let Some((i, s)) = doc.steps.iter().enumerate().find(|(i, s)| s.step != *i as u64) {
@@ -237,7 +243,7 @@ fn read(text: &str) -> Result<(RunConfig, u64, Vec<TraceColumns>, u64), Scenario
         ));
     }
     let config =
-        RunConfig { scenario: doc.scenario, seed: doc.seed, faults: doc.faults, anti_patterns: doc.anti_patterns };
+        RunConfig { scenario, seed: doc.seed, faults, anti_patterns: doc.anti_patterns };
     Ok((config, doc.step, doc.steps, hash))
 }
 

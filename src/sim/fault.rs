@@ -46,9 +46,12 @@ pub enum Trigger {
 }
 
 /// A single intervention. Message faults name an event by its `id`; with a
-/// `subscription` they touch only that subscription's copy.
+/// `subscription` they touch only that subscription's copy. In JSON the variant is the
+/// key: `{"crash_service": {"service": "payment", "restart_after_ms": 200}}`. (An
+/// externally tagged enum deserialises without buffering, which keeps the browser
+/// bundle small.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "fault", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
     /// The service stops: in-flight work is lost (at-most-once) or redelivered later
     /// (at-least-once). It restarts by itself after `restart_after_ms`, if given.
@@ -189,7 +192,7 @@ pub struct Matcher {
 
 /// What a rule does to the delivery it fires on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Verdict {
     Pass,
     /// Lost between broker and consumer.
@@ -336,21 +339,13 @@ impl FaultScript {
 
     /// Parses a fault script document and validates it against a scenario.
     pub fn from_json(text: &str, scenario: &Scenario) -> Result<FaultScript, ScenarioErrors> {
-        if text.len() > super::scenario::SCENARIO_BYTES_MAX {
-            return Err(ScenarioErrors(vec![ScenarioError {
-                path: String::new(),
-                message: format!(
-                    "fault script is {} bytes; the limit is {}",
-                    text.len(),
-                    super::scenario::SCENARIO_BYTES_MAX
-                ),
-            }]));
-        }
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let script: FaultScript = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            ScenarioErrors(vec![ScenarioError { path, message: e.into_inner().to_string() }])
-        })?;
+        let value = super::scenario::parse_json(text, super::scenario::SCENARIO_BYTES_MAX, "fault script")?;
+        FaultScript::from_value(value, scenario)
+    }
+
+    /// Reads a fault script from a parsed JSON value and validates it against a scenario.
+    pub fn from_value(value: serde_json::Value, scenario: &Scenario) -> Result<FaultScript, ScenarioErrors> {
+        let script: FaultScript = super::scenario::typed(value)?;
         script.validate_against(scenario)?;
         Ok(script)
     }
