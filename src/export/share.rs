@@ -129,8 +129,7 @@ pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
     if link.len() > FRAGMENT_CHARS_MAX + 4096 {
         return Err(error_at("", too_long(link.len())));
     }
-    let fragment = link.split_once('#').map_or(link, |(_, f)| f).trim();
-    let Some(encoded) = fragment.split('&').find_map(|p| p.strip_prefix(PARAM)) else {
+    let Some(encoded) = share_param(link) else {
         return Err(error_at("", "not an Eventscope share link: expected a fragment 's=…'"));
     };
     if encoded.len() > FRAGMENT_CHARS_MAX {
@@ -173,6 +172,31 @@ pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
     let config =
         RunConfig { scenario, seed: payload.seed, faults: payload.faults, anti_patterns: payload.anti_patterns };
     Ok(SharedRun { config, step: payload.step })
+}
+
+/// The encoded payload of a share link (the text after `s=`), if the link has one.
+///
+/// Accepts a whole URL or its fragment, with or without `#`, in both forms the app
+/// writes: `#s=…` and, when the page uses routes in the fragment, `#/play?s=…`. Other
+/// parameters may stand before or after it (`#/play?x=1&s=…`). The route itself is the
+/// router's business; this only finds the payload, so the two coexist.
+pub fn share_param(link: &str) -> Option<&str> {
+    let fragment = link.split_once('#').map_or(link, |(_, f)| f).trim();
+    // `/play?s=…`: the parameters follow the route's `?`; a bare `s=…` has none.
+    let params = fragment.split_once('?').map_or(fragment, |(_, query)| query);
+    params.split('&').find_map(|p| p.strip_prefix(PARAM))
+}
+
+/// The fragment (without `#`) that carries `param` (`s=…`), in the form the page's
+/// current fragment uses: after the route when there is one (`/lessons/x` becomes
+/// `/play?s=…`, since a shared run opens in the player), bare otherwise.
+pub fn fragment_with(current_fragment: &str, param: &str) -> String {
+    let current = current_fragment.strip_prefix('#').unwrap_or(current_fragment);
+    if current.starts_with('/') {
+        format!("/play?{param}")
+    } else {
+        param.to_string()
+    }
 }
 
 fn too_long(chars: usize) -> String {
