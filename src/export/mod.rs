@@ -57,11 +57,3 @@ pub(crate) fn under(prefix: &str, errors: ScenarioErrors) -> ScenarioErrors {
 pub(crate) fn error_at(path: impl Into<String>, message: impl Into<String>) -> ScenarioErrors {
     ScenarioErrors(vec![ScenarioError { path: path.into(), message: message.into() }])
 }
-
-/// Parses JSON into a typed document, with the JSON path of the first problem.
-pub(crate) fn from_value_at<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ScenarioErrors> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        error_at(path, e.into_inner().to_string())
-    })
-}

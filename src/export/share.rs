@@ -25,7 +25,7 @@ use miniz_oxide::inflate::TINFLStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{error_at, from_value_at, under};
+use super::{error_at, under};
 use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::fault::FaultScript;
 use crate::sim::scenario::{self, Scenario, ScenarioErrors};
@@ -146,11 +146,20 @@ pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
         };
         error_at("", format!("the share link is damaged ({why})"))
     })?;
-    // serde_json refuses nesting deeper than 128 levels: the stack is safe.
-    let value: Value = serde_json::from_slice(&json)
-        .map_err(|e| error_at("", format!("the share link is damaged (not JSON: {e})")))?;
-    check_version(&value)?;
-    let payload: PayloadIn = from_value_at(value)?;
+    // Everything below reads the payload as text with `serde_json::Deserializer::from_str`,
+    // as `Scenario::from_json` and the trace importer do: deserialising the same types
+    // through `serde_json::Value` would compile a second copy of every scenario
+    // deserializer into the wasm (tens of kilobytes). serde_json refuses nesting deeper
+    // than 128 levels: the stack is safe.
+    let text = std::str::from_utf8(&json).map_err(|_| error_at("", "the share link is damaged (not UTF-8 text)"))?;
+    let header: Header = serde_json::from_str(text)
+        .map_err(|e| error_at("", format!("the share link is damaged (not a JSON object: {e})")))?;
+    check_version(&header)?;
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let payload: PayloadIn = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        error_at(path, e.into_inner().to_string())
+    })?;
     let scenario = match payload.scenario {
         Value::String(name) => scenario::builtin(&name).ok_or_else(|| {
             let names: Vec<&str> = scenario::builtin_names().collect();
@@ -159,7 +168,7 @@ pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
                 format!("no built-in scenario named '{}' (built-ins: {})", clip(&name), names.join(", ")),
             )
         })?,
-        object @ Value::Object(_) => Scenario::from_value(object).map_err(|e| under("scenario", e))?,
+        object @ Value::Object(_) => Scenario::from_json(&object.to_string()).map_err(|e| under("scenario", e))?,
         _ => return Err(error_at("scenario", "must be a built-in scenario's name or a scenario object")),
     };
     payload.faults.validate_against(&scenario).map_err(|e| under("faults", e))?;
@@ -203,11 +212,16 @@ fn too_long(chars: usize) -> String {
     format!("the share link is {chars} characters; the limit is {FRAGMENT_CHARS_MAX}")
 }
 
-fn check_version(value: &Value) -> Result<(), ScenarioErrors> {
-    let Some(object) = value.as_object() else {
-        return Err(error_at("", "the share link is damaged (expected a JSON object)"));
-    };
-    match object.get("v").map(Value::as_u64) {
+/// The version field alone, read before the rest so that a newer payload gets that
+/// message rather than a complaint about a field it added.
+#[derive(Deserialize)]
+struct Header {
+    #[serde(default)]
+    v: Option<Value>,
+}
+
+fn check_version(header: &Header) -> Result<(), ScenarioErrors> {
+    match header.v.as_ref().map(Value::as_u64) {
         Some(Some(SHARE_VERSION)) => Ok(()),
         Some(Some(v)) if v > SHARE_VERSION => Err(error_at(
             "",

@@ -212,6 +212,14 @@ fn find_index(b: &[u8], pos: usize, index: usize) -> Option<(usize, usize)> {
 /// "Copy of …", so it no longer claims to be the built-in. None if `text` is not a
 /// JSON object.
 pub fn copy_of(text: &str) -> Option<(String, String)> {
+    // A valid scenario keeps its field order (name and title first); other text is
+    // copied as JSON, whose keys then come out sorted.
+    if let Ok(mut scenario) = Scenario::from_json(text) {
+        let keep = NAME_CHARS_MAX.saturating_sub("-copy".len());
+        scenario.name = format!("{}-copy", scenario.name.chars().take(keep).collect::<String>());
+        scenario.title = format!("Copy of {}", scenario.title);
+        return Some((scenario.to_json_pretty(), scenario.name));
+    }
     let mut value: Value = serde_json::from_str(text).ok()?;
     let object = value.as_object_mut()?;
     let name = object.get("name").and_then(Value::as_str).unwrap_or("scenario");
@@ -222,6 +230,20 @@ pub fn copy_of(text: &str) -> Option<(String, String)> {
     object.insert("name".into(), Value::from(new_name.clone()));
     object.insert("title".into(), Value::from(format!("Copy of {title}")));
     Some((serde_json::to_string_pretty(&value).ok()?, new_name))
+}
+
+/// Puts the cursor at the start of `line` and scrolls it into view, a few lines down
+/// from the top so the lines before it give context.
+fn show_line(area: &NodeRef, text: &str, line: usize) {
+    let Some(area) = area.cast::<HtmlTextAreaElement>() else {
+        return;
+    };
+    let offset: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(|l| l.encode_utf16().count()).sum();
+    let _ = area.focus();
+    let _ = area.set_selection_range(offset as u32, offset as u32);
+    let lines = text.lines().count().max(1) as i32;
+    let line_px = area.scroll_height() / lines;
+    area.set_scroll_top((line as i32 - 6).max(0) * line_px);
 }
 
 #[derive(Properties, PartialEq)]
@@ -242,6 +264,7 @@ pub fn scenario_editor(props: &EditorProps) -> Html {
     let area = use_node_ref();
 
     let apply = {
+        let area = area.clone();
         let text = text.clone();
         let errors = errors.clone();
         let status = status.clone();
@@ -257,6 +280,9 @@ pub fn scenario_editor(props: &EditorProps) -> Html {
             }
             Err(found) => {
                 status.set(None);
+                if let Some(line) = found.iter().find_map(|e| e.line) {
+                    show_line(&area, &text, line);
+                }
                 errors.set(found);
             }
         })
@@ -322,14 +348,7 @@ pub fn scenario_editor(props: &EditorProps) -> Html {
     let go_to_line = {
         let area = area.clone();
         let text = text.clone();
-        Callback::from(move |line: usize| {
-            if let Some(area) = area.cast::<HtmlTextAreaElement>() {
-                let offset: usize =
-                    text.split_inclusive('\n').take(line.saturating_sub(1)).map(|l| l.encode_utf16().count()).sum();
-                let _ = area.focus();
-                let _ = area.set_selection_range(offset as u32, offset as u32);
-            }
-        })
+        Callback::from(move |line: usize| show_line(&area, &text, line))
     };
     let on_apply_click = {
         let apply = apply.clone();
