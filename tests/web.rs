@@ -226,3 +226,114 @@ fn panic_banner_shows_the_message_once() {
     assert!(text.contains("Reload the page"), "{text}");
     banner.remove();
 }
+
+// -------------------------------------------------------------------------------------
+// Export, import and share in the browser
+// -------------------------------------------------------------------------------------
+
+mod transfer {
+    use eventscope::sim::fault::Fault;
+    use eventscope::sim::scenario::builtin;
+    use eventscope::ui::editor::{check, copy_of, line_of_path};
+    use eventscope::ui::export_menu::{export, Format};
+    use eventscope::ui::import::import_text;
+    use eventscope::ui::share::{action_for_fragment, shell_for_fragment};
+    use eventscope::ui::state::{Notice, Shell, ShellAction};
+    use wasm_bindgen_test::*;
+
+    /// A run of `scenario` with `seed`, a fault injected at step 5, stopped at `step`.
+    fn run_with_fault(scenario: &str, seed: u64, fault: Fault, step: u64) -> Shell {
+        let mut shell = Shell::default().apply(ShellAction::PickScenario(scenario.into()));
+        shell = shell.apply(ShellAction::SetSeed(seed));
+        for _ in 0..5 {
+            shell = shell.apply(ShellAction::Step);
+        }
+        shell = shell.apply(ShellAction::Inject(fault));
+        assert!(!matches!(shell.notice, Some(Notice::Refused(_))), "{:?}", shell.notice);
+        while shell.step < step {
+            shell = shell.apply(ShellAction::Step);
+        }
+        shell
+    }
+
+    #[wasm_bindgen_test]
+    fn export_then_import_gives_the_same_run_for_two_scenarios() {
+        let runs = [
+            run_with_fault("checkout", 7, Fault::FailHandlers { service: "payment".into(), per_mille: 500 }, 40),
+            run_with_fault(
+                "poison-message",
+                3,
+                Fault::CrashService { service: builtin_service("poison-message"), restart_after_ms: Some(200) },
+                30,
+            ),
+        ];
+        for original in runs {
+            let (name, text) = export(&original.sim.borrow(), Format::Trace, None);
+            assert!(name.ends_with(".eventscope.json"), "{name}");
+            let action = import_text(&name, &text).expect("the exported file imports");
+            // Into a page showing some other run.
+            let restored = Shell::default().apply(action);
+            assert_eq!(restored.step, original.step, "{name}");
+            assert_eq!(restored.sim.borrow().trace_hash(), original.sim.borrow().trace_hash(), "{name}");
+            assert_eq!(restored.faults, original.faults, "{name}");
+            assert!(matches!(&restored.notice, Some(Notice::Rebuilt(text)) if text.starts_with("Imported")));
+            // And the share link of the same run lands on the same step and hash.
+            let fragment =
+                eventscope::export::encode_share(original.sim.borrow().config(), original.step).expect("short enough");
+            let shared = shell_for_fragment(&format!("#/play?{fragment}"));
+            assert_eq!(shared.step, original.step);
+            assert_eq!(shared.sim.borrow().trace_hash(), original.sim.borrow().trace_hash());
+        }
+    }
+
+    fn builtin_service(scenario: &str) -> String {
+        builtin(scenario).expect("built in").services.last().expect("a service").name.clone()
+    }
+
+    #[wasm_bindgen_test]
+    fn a_failed_import_leaves_no_action_and_names_the_path() {
+        let shell = Shell::default().apply(ShellAction::Step);
+        let (_, text) = export(&shell.sim.borrow(), Format::Trace, None);
+        let broken = text.replacen("\"seed\": 42", "\"seed\": \"forty-two\"", 1);
+        let problem = import_text("x.eventscope.json", &broken).expect_err("a wrong type fails");
+        assert_eq!(problem.errors[0].0, "seed");
+        let newer = text.replacen("\"format_version\": 1", "\"format_version\": 2", 1);
+        let problem = import_text("x.eventscope.json", &newer).expect_err("a newer version fails");
+        assert!(problem.errors[0].1.contains("newer Eventscope"), "{problem:?}");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_bad_share_link_opens_the_default_run_with_a_notice() {
+        let shell = shell_for_fragment("#s=not-a-link!!");
+        assert_eq!(shell.step, 0);
+        assert!(matches!(&shell.notice, Some(Notice::Refused(text)) if text.contains("could not be opened")));
+        assert_eq!(action_for_fragment("#/lessons/dlq"), None);
+        assert_eq!(shell_for_fragment("").notice, None);
+    }
+
+    #[wasm_bindgen_test]
+    fn editor_errors_carry_their_path_and_line() {
+        let text = builtin("checkout").expect("built in").to_json_pretty();
+        // The first subscription's topic, renamed to one that does not exist.
+        let at = text.find("\"subscriptions\": [").expect("subscriptions");
+        let (head, tail) = text.split_at(at);
+        let broken = format!("{head}{}", tail.replacen("\"topic\": \"", "\"topic\": \"nowhere-", 1));
+        let errors = check(&broken).expect_err("an unknown topic fails");
+        let first = &errors[0];
+        assert!(first.path.starts_with("subscriptions[0]"), "{first:?}");
+        let line = first.line.expect("the line is found");
+        assert!(broken.lines().nth(line - 1).is_some_and(|l| l.contains("nowhere-")), "line {line}: {first:?}");
+        // Syntax errors come with serde_json's own line.
+        let syntax = check("{\n  \"name\": \n}").expect_err("not JSON");
+        assert_eq!(syntax[0].line, Some(3));
+        assert_eq!(line_of_path("{\"a\": [1, {\"b\": 2}]}", "a[1].b"), Some(1));
+        assert_eq!(line_of_path("{\n\"a\": [\n1,\n{\"b\": 2}]}", "a[1].b"), Some(4));
+        let (copy, name) = copy_of(&text).expect("a copy");
+        assert_eq!(name, "checkout-copy");
+        let scenario = check(&copy).expect("the copy is valid");
+        assert!(scenario.title.starts_with("Copy of "));
+        let applied = Shell::default().apply(ShellAction::ApplyScenario(Box::new(scenario)));
+        assert_eq!(applied.scenario_name, "checkout-copy");
+        assert_eq!(applied.step, 0);
+    }
+}

@@ -57,8 +57,3 @@ pub(crate) fn under(prefix: &str, errors: ScenarioErrors) -> ScenarioErrors {
 pub(crate) fn error_at(path: impl Into<String>, message: impl Into<String>) -> ScenarioErrors {
     ScenarioErrors(vec![ScenarioError { path: path.into(), message: message.into() }])
 }
-
-/// Parses JSON into a typed document, with the JSON path of the first problem.
-pub(crate) fn from_value_at<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ScenarioErrors> {
-    crate::sim::scenario::typed(value)
-}

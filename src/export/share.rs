@@ -25,7 +25,7 @@ use miniz_oxide::inflate::TINFLStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{error_at, from_value_at, under};
+use super::{error_at, under};
 use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::fault::FaultScript;
 use crate::sim::scenario::{self, Scenario, ScenarioErrors};
@@ -90,7 +90,7 @@ struct PayloadIn {
     scenario: Value,
     seed: u64,
     #[serde(default)]
-    faults: Option<Value>,
+    faults: FaultScript,
     #[serde(default)]
     anti_patterns: Vec<AntiPattern>,
     #[serde(default)]
@@ -129,8 +129,7 @@ pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
     if link.len() > FRAGMENT_CHARS_MAX + 4096 {
         return Err(error_at("", too_long(link.len())));
     }
-    let fragment = link.split_once('#').map_or(link, |(_, f)| f).trim();
-    let Some(encoded) = fragment.split('&').find_map(|p| p.strip_prefix(PARAM)) else {
+    let Some(encoded) = share_param(link) else {
         return Err(error_at("", "not an Eventscope share link: expected a fragment 's=…'"));
     };
     if encoded.len() > FRAGMENT_CHARS_MAX {
@@ -147,11 +146,16 @@ pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
         };
         error_at("", format!("the share link is damaged ({why})"))
     })?;
-    // serde_json refuses nesting deeper than 128 levels: the stack is safe.
-    let value: Value = serde_json::from_slice(&json)
-        .map_err(|e| error_at("", format!("the share link is damaged (not JSON: {e})")))?;
-    check_version(&value)?;
-    let payload: PayloadIn = from_value_at(value)?;
+    // Everything below reads the payload as text with `serde_json::Deserializer::from_str`,
+    // as `Scenario::from_json` and the trace importer do: deserialising the same types
+    // through `serde_json::Value` would compile a second copy of every scenario
+    // deserializer into the wasm (tens of kilobytes). serde_json refuses nesting deeper
+    // than 128 levels: the stack is safe.
+    let text = std::str::from_utf8(&json).map_err(|_| error_at("", "the share link is damaged (not UTF-8 text)"))?;
+    let header: Header = serde_json::from_str(text)
+        .map_err(|e| error_at("", format!("the share link is damaged (not a JSON object: {e})")))?;
+    check_version(&header)?;
+    let payload: PayloadIn = crate::sim::scenario::typed_from_str(text)?;
     let scenario = match payload.scenario {
         Value::String(name) => scenario::builtin(&name).ok_or_else(|| {
             let names: Vec<&str> = scenario::builtin_names().collect();
@@ -160,33 +164,60 @@ pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
                 format!("no built-in scenario named '{}' (built-ins: {})", clip(&name), names.join(", ")),
             )
         })?,
-        object @ Value::Object(_) => Scenario::from_value(object).map_err(|e| under("scenario", e))?,
+        object @ Value::Object(_) => Scenario::from_json(&object.to_string()).map_err(|e| under("scenario", e))?,
         _ => return Err(error_at("scenario", "must be a built-in scenario's name or a scenario object")),
     };
-    let faults = match payload.faults {
-        Some(v) => FaultScript::from_value(v, &scenario).map_err(|e| under("faults", e))?,
-        None => FaultScript::default(),
-    };
+    let faults = payload.faults;
+    faults.validate_against(&scenario).map_err(|e| under("faults", e))?;
     if payload.step > scenario.steps_max {
         return Err(error_at(
             "step",
             format!("is {}, beyond the scenario's steps_max of {}", payload.step, scenario.steps_max),
         ));
     }
-    let config =
-        RunConfig { scenario, seed: payload.seed, faults, anti_patterns: payload.anti_patterns };
+    let config = RunConfig { scenario, seed: payload.seed, faults, anti_patterns: payload.anti_patterns };
     Ok(SharedRun { config, step: payload.step })
+}
+
+/// The encoded payload of a share link (the text after `s=`), if the link has one.
+///
+/// Accepts a whole URL or its fragment, with or without `#`, in both forms the app
+/// writes: `#s=…` and, when the page uses routes in the fragment, `#/play?s=…`. Other
+/// parameters may stand before or after it (`#/play?x=1&s=…`). The route itself is the
+/// router's business; this only finds the payload, so the two coexist.
+pub fn share_param(link: &str) -> Option<&str> {
+    let fragment = link.split_once('#').map_or(link, |(_, f)| f).trim();
+    // `/play?s=…`: the parameters follow the route's `?`; a bare `s=…` has none.
+    let params = fragment.split_once('?').map_or(fragment, |(_, query)| query);
+    params.split('&').find_map(|p| p.strip_prefix(PARAM))
+}
+
+/// The fragment (without `#`) that carries `param` (`s=…`), in the form the page's
+/// current fragment uses: after the route when there is one (`/lessons/x` becomes
+/// `/play?s=…`, since a shared run opens in the player), bare otherwise.
+pub fn fragment_with(current_fragment: &str, param: &str) -> String {
+    let current = current_fragment.strip_prefix('#').unwrap_or(current_fragment);
+    if current.starts_with('/') {
+        format!("/play?{param}")
+    } else {
+        param.to_string()
+    }
 }
 
 fn too_long(chars: usize) -> String {
     format!("the share link is {chars} characters; the limit is {FRAGMENT_CHARS_MAX}")
 }
 
-fn check_version(value: &Value) -> Result<(), ScenarioErrors> {
-    let Some(object) = value.as_object() else {
-        return Err(error_at("", "the share link is damaged (expected a JSON object)"));
-    };
-    match object.get("v").map(Value::as_u64) {
+/// The version field alone, read before the rest so that a newer payload gets that
+/// message rather than a complaint about a field it added.
+#[derive(Deserialize)]
+struct Header {
+    #[serde(default)]
+    v: Option<Value>,
+}
+
+fn check_version(header: &Header) -> Result<(), ScenarioErrors> {
+    match header.v.as_ref().map(Value::as_u64) {
         Some(Some(SHARE_VERSION)) => Ok(()),
         Some(Some(v)) if v > SHARE_VERSION => Err(error_at(
             "",

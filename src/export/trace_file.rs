@@ -86,13 +86,10 @@ struct TraceDocument {
     _format: String,
     #[serde(rename = "format_version")]
     _format_version: u64,
-    // The scenario and faults are read as values and typed separately (see
-    // `sim::scenario::typed`), so their deserialisers are shared with every other
-    // document that embeds them.
-    scenario: serde_json::Value,
+    scenario: Scenario,
     seed: u64,
     #[serde(default)]
-    faults: Option<serde_json::Value>,
+    faults: FaultScript,
     #[serde(default)]
     anti_patterns: Vec<AntiPattern>,
     step: u64,
@@ -202,16 +199,11 @@ fn read(text: &str) -> Result<(RunConfig, u64, Vec<TraceColumns>, u64), Scenario
         error_at("", message)
     })?;
     check_header(&header)?;
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let doc: TraceDocument = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        error_at(path, e.into_inner().to_string())
-    })?;
-    let scenario = Scenario::from_value(doc.scenario).map_err(|e| under("scenario", e))?;
-    let faults = match doc.faults {
-        Some(v) => FaultScript::from_value(v, &scenario).map_err(|e| under("faults", e))?,
-        None => FaultScript::default(),
-    };
+    let doc: TraceDocument = crate::sim::scenario::typed_from_str(text)?;
+    let scenario = doc.scenario;
+    scenario.validate().map_err(|e| under("scenario", e))?;
+    let faults = doc.faults;
+    faults.validate_against(&scenario).map_err(|e| under("faults", e))?;
     if doc.steps.len() as u64 != doc.step {
         return Err(error_at(
             "steps",
@@ -242,8 +234,7 @@ fn read(text: &str) -> Result<(RunConfig, u64, Vec<TraceColumns>, u64), Scenario
             ),
         ));
     }
-    let config =
-        RunConfig { scenario, seed: doc.seed, faults, anti_patterns: doc.anti_patterns };
+    let config = RunConfig { scenario, seed: doc.seed, faults, anti_patterns: doc.anti_patterns };
     Ok((config, doc.step, doc.steps, hash))
 }
 

@@ -339,14 +339,20 @@ impl FaultScript {
 
     /// Parses a fault script document and validates it against a scenario.
     pub fn from_json(text: &str, scenario: &Scenario) -> Result<FaultScript, ScenarioErrors> {
-        let value = super::scenario::parse_json(text, super::scenario::SCENARIO_BYTES_MAX, "fault script")?;
-        FaultScript::from_value(value, scenario)
+        let limit = super::scenario::SCENARIO_BYTES_MAX;
+        if text.len() > limit {
+            return Err(ScenarioErrors(vec![ScenarioError {
+                path: String::new(),
+                message: format!("fault script is {} bytes; the limit is {limit}", text.len()),
+            }]));
+        }
+        let script: FaultScript = super::scenario::typed_from_str(text)?;
+        script.validate_against(scenario)?;
+        Ok(script)
     }
 
     /// Reads a fault script from a parsed JSON value and validates it against a scenario.
     pub fn from_value(value: serde_json::Value, scenario: &Scenario) -> Result<FaultScript, ScenarioErrors> {
-        let script: FaultScript = super::scenario::typed(value)?;
-        script.validate_against(scenario)?;
-        Ok(script)
+        FaultScript::from_json(&value.to_string(), scenario)
     }
 }

@@ -649,14 +649,20 @@ impl ScenarioErrors {
 impl Scenario {
     /// Parses and validates a scenario document.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioErrors> {
-        Scenario::from_value(parse_json(text, SCENARIO_BYTES_MAX, "scenario")?)
+        if text.len() > SCENARIO_BYTES_MAX {
+            return Err(ScenarioErrors::one(
+                "",
+                format!("scenario is {} bytes; the limit is {SCENARIO_BYTES_MAX}", text.len()),
+            ));
+        }
+        let scenario: Scenario = typed_from_str(text)?;
+        scenario.validate()?;
+        Ok(scenario)
     }
 
     /// Parses and validates a scenario given as an already-parsed JSON value.
     pub fn from_value(value: Value) -> Result<Scenario, ScenarioErrors> {
-        let scenario: Scenario = typed(value)?;
-        scenario.validate()?;
-        Ok(scenario)
+        Scenario::from_json(&value.to_string())
     }
 
     pub fn to_json_pretty(&self) -> String {
@@ -675,27 +681,133 @@ impl Scenario {
     }
 }
 
-/// Parses JSON text of at most `limit` bytes into a value; `what` names the document
-/// in the error.
+/// Deserialises a typed document from JSON text, naming the JSON path of the first
+/// problem (`subscriptions[2].delivery: unknown variant ...`).
 ///
-/// Every typed document is read in two steps, text to [`Value`] and then [`typed`],
-/// rather than straight from the text: each type's path-tracking deserialiser is then
-/// generated once (for `Value`) instead of once per input kind, which keeps the
-/// browser bundle smaller. Syntax errors have a line and column; type errors a path.
-pub fn parse_json(text: &str, limit: usize, what: &str) -> Result<Value, ScenarioErrors> {
-    if text.len() > limit {
-        return Err(ScenarioErrors::one("", format!("{what} is {} bytes; the limit is {limit}", text.len())));
-    }
-    serde_json::from_str(text).map_err(|e| ScenarioErrors::one("", format!("not valid JSON: {e}")))
+/// serde_json reports where in the text it stopped; [`path_at`] turns that position
+/// into a path by re-reading the text up to it. Every document type is therefore read
+/// straight from text by one plain deserialiser: a path-tracking deserialiser would be
+/// generated again for every nested type, which costs the browser bundle well over a
+/// hundred kilobytes.
+pub fn typed_from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ScenarioErrors> {
+    serde_json::from_str(text).map_err(|e| {
+        let offset = byte_offset(text, e.line(), e.column());
+        let message = e.to_string();
+        // The position is already in the path; keep the message short.
+        let message = match message.rfind(" at line ") {
+            Some(i) => message[..i].to_string(),
+            None => message,
+        };
+        let message = if e.is_syntax() || e.is_eof() { format!("not valid JSON: {message}") } else { message };
+        ScenarioErrors::one(path_at(text, offset), message)
+    })
 }
 
-/// Converts a JSON value into a typed document, naming the JSON path of the first
-/// problem (`subscriptions[2].delivery: unknown variant ...`).
+/// Converts a JSON value into a typed document (through its text, so that the one
+/// text deserialiser serves both; see [`typed_from_str`]).
 pub fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ScenarioErrors> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        ScenarioErrors::one(path, e.into_inner().to_string())
-    })
+    typed_from_str(&value.to_string())
+}
+
+/// The byte offset of a 1-based line and a column counted in bytes, as serde_json
+/// reports them (the column is how many bytes of that line it had read).
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => break,
+        }
+    }
+    (start + column).min(text.len())
+}
+
+/// The JSON path (`workload[0].at_ms`) of the value being read at byte `offset` of
+/// `text`. It re-reads the text up to there, tracking object keys and array indices;
+/// a closing bracket just read belongs to the container it closes.
+pub fn path_at(text: &str, offset: usize) -> String {
+    enum Frame {
+        Object { key: Option<String>, expecting_key: bool },
+        Array { index: u64 },
+    }
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut prefix = &text[..end];
+    // The error concerns a container as a whole (a missing field, an early end).
+    let closing = prefix.ends_with('}') || prefix.ends_with(']');
+    if closing {
+        prefix = &prefix[..prefix.len() - 1];
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut chars = prefix.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' => stack.push(Frame::Object { key: None, expecting_key: true }),
+            '[' => stack.push(Frame::Array { index: 0 }),
+            '}' | ']' => {
+                stack.pop();
+            }
+            ',' => match stack.last_mut() {
+                Some(Frame::Object { key, expecting_key }) => {
+                    *key = None;
+                    *expecting_key = true;
+                }
+                Some(Frame::Array { index }) => *index += 1,
+                None => {}
+            },
+            '"' => {
+                let mut string = String::new();
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    match (escaped, c) {
+                        (true, c) => {
+                            string.push(c);
+                            escaped = false;
+                        }
+                        (false, '\\') => escaped = true,
+                        (false, '"') => break,
+                        (false, c) => string.push(c),
+                    }
+                }
+                if let Some(Frame::Object { key, expecting_key }) = stack.last_mut() {
+                    if *expecting_key {
+                        *key = Some(string);
+                        *expecting_key = false;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if closing {
+        match stack.last_mut() {
+            Some(Frame::Object { key, .. }) => *key = None,
+            Some(Frame::Array { .. }) => {
+                stack.pop();
+            }
+            None => {}
+        }
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object { key: Some(k), .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+            }
+            Frame::Object { key: None, .. } => {}
+            Frame::Array { index } => {
+                path.push('[');
+                path.push_str(&index.to_string());
+                path.push(']');
+            }
+        }
+    }
+    path
 }
 
 #[derive(Default)]
@@ -1218,6 +1330,18 @@ mod tests {
             r#"{"name":"x","title":"t","topics":[],"services":[],"subscriptions":[],"workload":[{"at_ms":"soon"}]}"#;
         let errors = Scenario::from_json(text).unwrap_err();
         assert!(errors.0[0].path.starts_with("workload[0]"), "{errors}");
+    }
+
+    #[test]
+    fn paths_point_at_the_value_being_read() {
+        let text = "{\"a\": [1, {\"b\": \"x\"}], \"c\": {\"d\": \"q\\\"uoted\", \"e\": 3}}";
+        let at = |needle: &str| path_at(text, text.find(needle).unwrap() + needle.len());
+        assert_eq!(at("\"x\""), "a[1].b");
+        assert_eq!(at("1"), "a[0]");
+        assert_eq!(at("uoted\""), "c.d");
+        assert_eq!(at("3"), "c.e");
+        assert_eq!(at("3}"), "c", "a closing brace concerns its whole object");
+        assert_eq!(path_at("{\"multi\":\n [true,\n  5]}", 19), "multi[1]");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::log::EventLog;
 use super::regions::{Canvas, Header, Timeline};
 use super::state::{action_for_key, Shell, ShellAction};
 use super::toolbar::Toolbar;
+use super::transfer::FileActions;
 
 /// Whether a key event comes from a control that needs the keys for itself (typing a
 /// seed or a filter, choosing from a list), in which case the shortcuts stay out of the
@@ -47,7 +48,8 @@ fn is_button_target(event: &KeyboardEvent) -> bool {
 /// The whole app.
 #[function_component(App)]
 pub fn app() -> Html {
-    let shell = use_reducer(Shell::default);
+    // A share link in the address opens its run from the first frame.
+    let shell = use_reducer(super::share::startup_shell);
     // One callback for the app's lifetime: children whose other props did not change
     // then skip rendering, which matters at every step of playback.
     let dispatch = {
@@ -117,7 +119,10 @@ pub fn app() -> Html {
     let state: Shell = (*shell).clone();
     html! {
         <div class="shell">
-            <Header scenario={state.scenario_name.clone()} dispatch={dispatch.clone()} />
+            <div class="top-bar">
+                <Header scenario={state.scenario_name.clone()} dispatch={dispatch.clone()} />
+                <FileActions shell={state.clone()} dispatch={dispatch.clone()} />
+            </div>
             <Toolbar shell={state.clone()} dispatch={dispatch.clone()} />
             <main class="workspace">
                 <Canvas shell={state.clone()} dispatch={dispatch.clone()} />

@@ -7,15 +7,22 @@
 
 pub mod app;
 pub mod details;
+pub mod download;
+pub mod editor;
+pub mod export_menu;
 pub mod help;
 pub mod icons;
+pub mod import;
 pub mod layout;
 pub mod log;
 pub mod panic;
+pub mod perfetto_open;
 pub mod regions;
+pub mod share;
 pub mod state;
 pub mod toolbar;
 pub mod topology;
+pub mod transfer;
 
 /// Id of the element the app mounts into (see `index.html`).
 pub const ROOT_ID: &str = "app";

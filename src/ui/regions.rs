@@ -75,9 +75,13 @@ pub fn header(props: &HeaderProps) -> Html {
                 <select id="scenario-select" onchange={on_pick}
                     title="The system to simulate: its services, topics and workload">
                     { for scenarios.iter().map(|s| scenario_option(s, &props.scenario)) }
+                    // A scenario from the editor, a trace file or a link has no entry of its own.
+                    if current.is_none() {
+                        <option value="" selected=true disabled=true>{ format!("{} (your own)", props.scenario) }</option>
+                    }
                 </select>
                 <p class="scenario-summary">
-                    { current.map(|s| s.summary).unwrap_or("Pick a scenario to simulate.") }
+                    { current.map(|s| s.summary).unwrap_or("Your own scenario: change it with Edit scenario, or pick a built-in.") }
                 </p>
             </div>
             <button type="button" class="control help-button" onclick={on_help}

@@ -90,6 +90,16 @@ pub enum Notice {
     Rebuilt(String),
 }
 
+/// A whole run to switch to, from a trace file or a share link, and what to say about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Restored {
+    pub config: RunConfig,
+    /// Where the viewer stood: the run is replayed to this step.
+    pub step: u64,
+    /// The notice shown once the run is restored ("Imported … at step 12").
+    pub message: String,
+}
+
 /// The log filters; empty strings mean "any".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogFilters {
@@ -448,6 +458,9 @@ impl Shell {
                     }
                 }
             }
+            ShellAction::Restore(restored) => next.restore(*restored),
+            ShellAction::ApplyScenario(scenario) => next.apply_edited_scenario(*scenario),
+            ShellAction::Notify(notice) => next.notice = Some(notice),
             ShellAction::ToggleAntiPattern(anti_pattern) => {
                 if let Some(i) = next.anti_patterns.iter().position(|a| *a == anti_pattern) {
                     next.anti_patterns.remove(i);
@@ -501,6 +514,58 @@ impl Shell {
         }
         if scenario != *self.scenario {
             self.apply_scenario(scenario);
+        }
+    }
+
+    /// Replaces the whole configuration and replays it to the restored step. The
+    /// importers validated it already; should it still not build, the current run stays
+    /// and the notice says why.
+    fn restore(&mut self, restored: Restored) {
+        let previous = self.clone();
+        let Restored { config, step, message } = restored;
+        self.scenario_name = config.scenario.name.clone();
+        self.scenario = Rc::new(config.scenario);
+        self.seed = config.seed;
+        self.faults = config.faults;
+        self.anti_patterns = config.anti_patterns;
+        self.selected = None;
+        self.filters = LogFilters::default();
+        if self.rebuild(step) {
+            self.notice = Some(Notice::Rebuilt(message));
+        } else {
+            let notice = self.notice.take();
+            *self = previous;
+            self.notice = notice;
+        }
+    }
+
+    /// Switches to a scenario from the editor: a new run from step 0 with the same seed.
+    /// The user's faults stay unless they name something the edited scenario lacks.
+    fn apply_edited_scenario(&mut self, scenario: Scenario) {
+        let previous = self.clone();
+        let dropped_faults = !self.faults.scripted.is_empty() && self.faults.validate_against(&scenario).is_err();
+        if dropped_faults {
+            self.faults = FaultScript::default();
+        }
+        self.scenario_name = scenario.name.clone();
+        self.scenario = Rc::new(scenario);
+        self.selected = None;
+        self.filters = LogFilters::default();
+        if self.rebuild(0) {
+            self.notice = Some(Notice::Rebuilt(format!(
+                "Scenario \u{201c}{}\u{201d} applied: the run restarted from step 0 with seed {}{}.",
+                self.scenario_name,
+                self.seed,
+                if dropped_faults {
+                    " and without your faults, which named something the edited scenario no longer has"
+                } else {
+                    ""
+                }
+            )));
+        } else {
+            let notice = self.notice.take();
+            *self = previous;
+            self.notice = notice;
         }
     }
 
@@ -569,6 +634,12 @@ pub enum ShellAction {
     /// Change how many times a workload item repeats: the run restarts from step 0.
     SetWorkloadCount(usize, u32),
     ToggleAntiPattern(AntiPattern),
+    /// Switch to a whole run from a trace file or a share link, at its step.
+    Restore(Box<Restored>),
+    /// Run a scenario from the editor (already validated): the run restarts at step 0.
+    ApplyScenario(Box<Scenario>),
+    /// Show a notice (a share link that could not be opened, say).
+    Notify(Notice),
 }
 
 impl Reducible for Shell {
