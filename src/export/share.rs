@@ -113,7 +113,9 @@ pub fn encode_share(config: &RunConfig, step: u64) -> Result<String, ShareTooLon
         anti_patterns: &config.anti_patterns,
         step,
     };
-    let json = serde_json::to_vec(&payload).unwrap_or_default();
+    // Through a `Value`, so the payload's types share their serialisers with the
+    // other exports (one copy of each in the browser bundle).
+    let json = serde_json::to_value(&payload).map(|v| v.to_string().into_bytes()).unwrap_or_default();
     let deflated = miniz_oxide::deflate::compress_to_vec(&json, 9);
     let fragment = format!("{PARAM}{}", URL_SAFE_NO_PAD.encode(deflated));
     if fragment.len() > FRAGMENT_CHARS_MAX {

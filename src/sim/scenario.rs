@@ -666,7 +666,10 @@ impl Scenario {
     }
 
     pub fn to_json_pretty(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a scenario always serialises")
+        // Through a `Value`, like every other document: each type then has one
+        // serialiser in the browser bundle, shared by compact and pretty output.
+        let value = serde_json::to_value(self).expect("a scenario always serialises");
+        serde_json::to_string_pretty(&value).expect("a value always serialises")
     }
 
     /// Checks references and limits; on success the scenario compiles without errors.
