@@ -6,13 +6,19 @@
 //! web_sys, gloo, js_sys or wasm_bindgen.
 
 pub mod app;
+pub mod checklist;
 pub mod details;
+pub mod guide;
 pub mod help;
 pub mod icons;
 pub mod layout;
+pub mod lesson_player;
+pub mod lessons_index;
 pub mod log;
 pub mod panic;
+pub mod progress;
 pub mod regions;
+pub mod route;
 pub mod state;
 pub mod toolbar;
 pub mod topology;

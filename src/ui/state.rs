@@ -27,6 +27,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use super::guide::{Guide, GuideAction};
 use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::envelope::MessageId;
 use crate::sim::fault::{Fault, FaultScript};
@@ -150,6 +151,8 @@ pub struct Shell {
     pub notice: Option<Notice>,
     pub filters: LogFilters,
     pub tab: Tab,
+    /// The page, the open lesson and the learner's progress (see `ui::guide`).
+    pub guide: Guide,
 }
 
 impl PartialEq for Shell {
@@ -169,6 +172,7 @@ impl PartialEq for Shell {
             && self.filters == other.filters
             && self.tab == other.tab
             && self.anti_patterns == other.anti_patterns
+            && self.guide == other.guide
     }
 }
 
@@ -240,6 +244,7 @@ impl Shell {
             notice: None,
             filters: LogFilters::default(),
             tab: Tab::Inspector,
+            guide: Guide::default(),
         };
         shell.sync();
         shell
@@ -256,7 +261,7 @@ impl Shell {
     }
 
     /// Reads the mirrors back from the run after it changed.
-    fn sync(&mut self) {
+    pub(super) fn sync(&mut self) {
         let sim = self.sim.borrow();
         self.step = sim.step_index();
         self.horizon = sim.horizon();
@@ -464,7 +469,9 @@ impl Shell {
                     next.anti_patterns = self.anti_patterns.clone();
                 }
             }
+            ShellAction::Guide(action) => next = self.apply_guide(action),
         }
+        next.follow_guide(self);
         next
     }
 
@@ -569,6 +576,8 @@ pub enum ShellAction {
     /// Change how many times a workload item repeats: the run restarts from step 0.
     SetWorkloadCount(usize, u32),
     ToggleAntiPattern(AntiPattern),
+    /// Pages, lessons and progress (see `ui::guide`).
+    Guide(GuideAction),
 }
 
 impl Reducible for Shell {
