@@ -166,10 +166,13 @@ fn lesson_column(props: &ColumnProps) -> Html {
             let proven = l.checklist.and_then(|item| statuses.iter().find(|s| s.item == item));
             html! {
                 <div class="lesson-scroll" aria-label={format!("Lesson {}: {}", l.number, l.title)}>
-                    <header class="lesson-head">
-                        <p class="lesson-kicker">{ format!("Lesson {} \u{b7} the idea", l.number) }</p>
-                        <h2 class="lesson-idea">{ l.idea }</h2>
-                    </header>
+                    // While the question is open it gets the room; the idea returns after.
+                    if !run.asking {
+                        <header class="lesson-head">
+                            <p class="lesson-kicker">{ format!("Lesson {} \u{b7} the idea", l.number) }</p>
+                            <h2 class="lesson-idea">{ l.idea }</h2>
+                        </header>
+                    }
                     if run.asking {
                         <Prediction run={run.clone()} dispatch={dispatch.clone()} />
                     }
@@ -194,7 +197,7 @@ fn lesson_column(props: &ColumnProps) -> Html {
                     }
                     <section class="lesson-section" aria-labelledby="told-title">
                         <h3 id="told-title">{ "What is happening" }</h3>
-                        { narration(&told, shell.step) }
+                        { narration(&told, shell.step, dispatch) }
                         { prediction_summary(&run, l) }
                     </section>
                     <section class="lesson-section" aria-labelledby="try-title">
@@ -206,7 +209,7 @@ fn lesson_column(props: &ColumnProps) -> Html {
                     <section class="lesson-section meter" aria-labelledby="meter-title">
                         <h3 id="meter-title">{ format!("Expected vs actual: {}", l.meter.title) }</h3>
                         <p class="section-explain">{ l.meter.explain }</p>
-                        { meter_table(&readings) }
+                        { meter_table(&readings, at_end) }
                     </section>
                     <section class="lesson-section" aria-labelledby="proves-title">
                         <h3 id="proves-title">{ "The checklist" }</h3>
@@ -236,7 +239,9 @@ fn lesson_column(props: &ColumnProps) -> Html {
     }
 }
 
-fn narration(told: &[Told], step: u64) -> Html {
+/// Newest first, so what just happened is always at the top of the column; each entry
+/// names the step (numbered as in the event log) and jumps there when pressed.
+fn narration(told: &[Told], step: u64, dispatch: &Callback<ShellAction>) -> Html {
     if told.is_empty() {
         let text = if step == 0 {
             "Press Play (Space) or Step (\u{2192}) to start the run. Each time something important happens, it is explained here."
@@ -247,13 +252,21 @@ fn narration(told: &[Told], step: u64) -> Html {
     }
     let latest = told.len() - 1;
     html! {
-        <ol class="narration">
-            { for told.iter().enumerate().map(|(i, t)| html! {
-                <li class={classes!("told", (i == latest).then_some("latest"), t.after_try.then_some("after-try"))}
-                    aria-current={(i == latest).then_some("step")}>
-                    <span class="told-step">{ format!("step {}", t.step + 1) }</span>
-                    <span class="told-text">{ t.text }</span>
-                </li>
+        <ol class="narration" reversed=true>
+            { for told.iter().enumerate().rev().map(|(i, t)| {
+                let jump = {
+                    let dispatch = dispatch.clone();
+                    let target = t.step + 1;
+                    Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(target)))
+                };
+                html! {
+                    <li class={classes!("told", (i == latest).then_some("latest"), t.after_try.then_some("after-try"))}
+                        aria-current={(i == latest).then_some("step")}>
+                        <button type="button" class="told-step" onclick={jump}
+                            title="Show the run right after this step">{ format!("step {}", t.step) }</button>
+                        <span class="told-text">{ t.text }</span>
+                    </li>
+                }
             }) }
         </ol>
     }
@@ -320,21 +333,38 @@ fn expected_text(r: &Reading) -> String {
     }
 }
 
-fn meter_table(readings: &[Reading]) -> Html {
+/// How a reading looks: met, broken, for context, or not there yet. Before the end of
+/// the run a count below its promise is only "so far" (it may still get there), while
+/// going over a promise cannot be undone (these counts only grow), so it is red at once.
+fn reading_class(r: &Reading, at_end: bool) -> &'static str {
+    match r.expect {
+        Expect::Info => "info",
+        _ if r.ok() => "ok",
+        _ if at_end || r.actual > r.expected => "bad",
+        _ => "pending",
+    }
+}
+
+fn meter_table(readings: &[Reading], at_end: bool) -> Html {
     html! {
         <table class="meter-table">
             <thead><tr><th scope="col">{ "reading" }</th><th scope="col">{ "expected" }</th><th scope="col">{ "actual" }</th></tr></thead>
             <tbody>
                 { for readings.iter().map(|r| {
-                    let class = match r.expect { Expect::Info => "info", _ if r.ok() => "ok", _ => "bad" };
-                    let word = match class { "ok" => "as expected", "bad" => "not as expected", _ => "for context" };
+                    let class = reading_class(r, at_end);
+                    let word = match class {
+                        "ok" => "as expected",
+                        "bad" => "not as expected",
+                        "pending" => "so far",
+                        _ => "for context",
+                    };
                     html! {
                         <tr class={classes!("reading", class)} data-label={r.label.clone()} data-actual={r.actual.to_string()}>
                             <th scope="row">{ r.label.clone() }</th>
                             <td class="expected">{ expected_text(r) }</td>
                             <td class="actual">
                                 { r.actual }
-                                <span class="reading-mark" aria-hidden="true">{ match class { "ok" => " \u{2713}", "bad" => " \u{2717}", _ => "" } }</span>
+                                <span class="reading-mark" aria-hidden="true">{ match class { "ok" => " \u{2713}", "bad" => " \u{2717}", "pending" => " so far", _ => "" } }</span>
                                 <span class="visually-hidden">{ format!(" ({word})") }</span>
                             </td>
                         </tr>
