@@ -121,7 +121,7 @@ describe('lessons', () => {
     m = await meter(page);
     assert.equal(m['warehouse-orders'].ok, false, 'the crashed warehouse handled fewer orders');
     assert.equal(m['email-orders'].ok, true, 'the others carried on');
-    assert.match(await page.locator('.told.latest').innerText(), /loose coupling/);
+    assert.match(await page.locator('.narration').innerText(), /loose coupling/);
     assert.deepEqual(problems, []);
     await close();
   });
