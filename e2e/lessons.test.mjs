@@ -204,6 +204,14 @@ describe('lessons', () => {
     m = await meter(page);
     assert.equal(m['paid orders shipped'].ok, false);
     assert.equal(m['unshipped paid orders refunded'].ok, true);
+    // The other design, same seed and faults: the orchestrator compensates too.
+    await page.getByRole('button', { name: /^Switch to: / }).click();
+    assert.equal(await page.getByLabel('Scenario', { exact: true }).inputValue(), 'checkout-orchestration');
+    await runToEnd(page);
+    m = await meter(page);
+    assert.equal(m['paid orders shipped'].ok, false);
+    assert.equal(m['unshipped paid orders refunded'].ok, true);
+    assert.match(page.url(), /#\/lessons\/choreography-vs-orchestration$/);
     assert.deepEqual(problems, []);
     await close();
   });

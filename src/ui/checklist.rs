@@ -17,10 +17,10 @@ use crate::lessons::lesson;
 /// A short name for the strip; the full wording is in the tooltip and the list.
 pub fn short_name(item: Item) -> &'static str {
     match item {
-        Item::EventsImmutableAndVersioned => "Versioned events",
-        Item::ConsumersIdempotent => "Idempotent consumers",
-        Item::DlqForEveryConsumer => "DLQ for every consumer",
-        Item::CorrelationIdsFlow => "Correlation ids flow",
+        Item::EventsImmutableAndVersioned => "Versioned",
+        Item::ConsumersIdempotent => "Idempotent",
+        Item::DlqForEveryConsumer => "DLQs",
+        Item::CorrelationIdsFlow => "Correlation ids",
         Item::CompensationsDefined => "Compensations",
         Item::SchemaEvolution => "Schema evolution",
         Item::Monitoring => "Monitoring",

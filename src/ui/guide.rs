@@ -94,6 +94,9 @@ pub enum GuideAction {
     /// Press the lesson's "try this" action with this index.
     Try(usize),
     ShowPane(Pane),
+    /// In a lesson that compares two designs: run the other one with the same seed and
+    /// fault script, from step 0.
+    SwitchDesign,
     /// Forget all progress (the index's "Start over").
     ResetProgress,
 }
@@ -136,6 +139,15 @@ impl Shell {
                         next.playing = run.resume_playing && next.can_advance();
                     }
                 }
+            }
+            GuideAction::SwitchDesign => {
+                let Some(l) = self.guide.lesson.as_ref().and_then(LessonRun::lesson) else { return next };
+                let Some(other) = l.compare_with else { return next };
+                let target = if self.scenario_name == l.scenario { other } else { l.scenario };
+                next = self.apply(ShellAction::PickScenario(target.to_string()));
+                // Picking a scenario starts without faults; this comparison keeps them.
+                next.faults = self.faults.clone();
+                next = next.apply(ShellAction::Reset);
             }
             GuideAction::ShowPane(pane) => {
                 if let Some(run) = next.guide.lesson.as_mut() {
@@ -194,7 +206,10 @@ impl Shell {
         let in_lesson_scenario = lesson_scenarios
             .is_some_and(|(main, other)| self.scenario_name == main || Some(self.scenario_name.as_str()) == other);
         let left = match self.guide.route {
-            Route::Lesson(_) => !in_lesson_scenario || (run_changed && self.guide.lesson == before.guide.lesson),
+            // Within a lesson, its own scenarios (a comparing lesson has two) stay in it.
+            Route::Lesson(_) => {
+                !in_lesson_scenario || (self.seed != before.seed && self.guide.lesson == before.guide.lesson)
+            }
             Route::Index | Route::NotFound(_) => run_changed && self.guide.route == before.guide.route,
             Route::Play => false,
         };

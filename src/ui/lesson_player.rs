@@ -18,6 +18,7 @@ use super::guide::{GuideAction, LessonRun, Pane};
 use super::route::{format, Route};
 use super::state::{Shell, ShellAction};
 use crate::lessons::{lessons, Expect, Lesson, Reading, TryAction};
+use crate::sim::scenario::catalog;
 
 #[derive(Properties, PartialEq)]
 pub struct BarProps {
@@ -200,6 +201,7 @@ fn lesson_column(props: &ColumnProps) -> Html {
                         { narration(&told, shell.step, dispatch) }
                         { prediction_summary(&run, l) }
                     </section>
+                    { compare(l, shell, dispatch) }
                     <section class="lesson-section" aria-labelledby="try-title">
                         <h3 id="try-title">{ "Try this" }</h3>
                         <ul class="try-list">
@@ -269,6 +271,27 @@ fn narration(told: &[Told], step: u64, dispatch: &Callback<ShellAction>) -> Html
                 }
             }) }
         </ol>
+    }
+}
+
+/// The switch between the two designs of a comparing lesson.
+fn compare(l: &Lesson, shell: &Shell, dispatch: &Callback<ShellAction>) -> Html {
+    let Some(other) = l.compare_with else { return Html::default() };
+    let title =
+        |name: &str| catalog().iter().find(|s| s.name == name).map_or(name.to_string(), |s| s.title.to_string());
+    let (showing, switch_to) = if shell.scenario_name == l.scenario {
+        (title(l.scenario), title(other))
+    } else {
+        (title(other), title(l.scenario))
+    };
+    html! {
+        <section class="lesson-section compare" aria-labelledby="compare-title">
+            <h3 id="compare-title">{ "Two designs" }</h3>
+            <p class="section-explain">{ format!("Showing: {showing}. Switch to run the other design with the same seed and faults, from step 0.") }</p>
+            <button type="button" class="control compare-button" onclick={guide(dispatch, GuideAction::SwitchDesign)}>
+                { format!("Switch to: {switch_to}") }
+            </button>
+        </section>
     }
 }
 

@@ -8,7 +8,6 @@
 
 use yew::prelude::*;
 
-use super::checklist::short_name;
 use super::guide::GuideAction;
 use super::route::{format, Route};
 use super::state::{Shell, ShellAction};
@@ -47,7 +46,7 @@ fn card(l: &'static Lesson, shell: &Shell) -> Html {
                             </span>
                         }
                         if let Some(item) = l.checklist {
-                            <span class="lesson-proves" title={format!("The checklist item this lesson proves: {}", item.text())}>{ format!("checklist: {}", short_name(item)) }</span>
+                            <span class="lesson-proves" title={format!("The checklist item this lesson proves: {}", item.text())}>{ format!("checklist: {}", item.text()) }</span>
                         }
                     </span>
                 </span>

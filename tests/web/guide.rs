@@ -113,3 +113,16 @@ fn a_toggle_restarts_with_the_anti_pattern_and_leaving_keeps_the_run() {
     let picked = lesson_shell("outbox").apply(ShellAction::PickScenario("checkout".into()));
     assert_eq!(picked.guide.route, Route::Play);
 }
+
+#[wasm_bindgen_test]
+fn the_comparing_lesson_switches_designs_and_keeps_the_faults() {
+    let l = lesson("choreography-vs-orchestration").unwrap();
+    let mut shell = lesson_shell(l.slug).apply(ShellAction::Guide(GuideAction::Try(0)));
+    assert_eq!(shell.faults.scripted.len(), 1);
+    shell = shell.apply(ShellAction::Guide(GuideAction::SwitchDesign));
+    assert_eq!(Some(shell.scenario_name.as_str()), l.compare_with);
+    assert_eq!((shell.faults.scripted.len(), shell.step), (1, 0));
+    assert_eq!(shell.guide.route, Route::Lesson(l.slug), "still in the lesson");
+    shell = shell.apply(ShellAction::Guide(GuideAction::SwitchDesign));
+    assert_eq!(shell.scenario_name, l.scenario);
+}
