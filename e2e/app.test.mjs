@@ -55,7 +55,7 @@ describe('the app', () => {
   });
 
   test('plays, pauses, steps and rewinds with the keyboard', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await waitForCounter(page, 'step 0 of 0');
     // Playing computes new steps: the horizon grows with the cursor.
     const speed = page.getByLabel('Speed in steps per second');
@@ -95,7 +95,7 @@ describe('the app', () => {
   });
 
   test('a crashed service is drawn down and its messages pile up', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout');
     await page.locator('g.service[data-service="payment"]').click();
     const menu = page.getByRole('menu', { name: 'Service payment' });
@@ -124,7 +124,7 @@ describe('the app', () => {
   });
 
   test('a duplicated message is skipped by the idempotent consumer', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout');
     await press(page, 'ArrowRight'); // order.placed reaches the bus: queued in payment-orders
     await waitForCounter(page, 'step 1 of 1');
@@ -144,7 +144,7 @@ describe('the app', () => {
   });
 
   test('a poisoned message is retried with backoff, then reaches the DLQ', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout');
     await press(page, 'ArrowRight');
     await injectOnQueued(page, 'payment-orders', 'Mark as poison');
@@ -169,7 +169,7 @@ describe('the app', () => {
   });
 
   test('clicking a log row selects the message everywhere; the log filters by correlation id', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout');
     await press(page, 'End');
     await page.locator('.run-status', { hasText: 'finished' }).waitFor();
@@ -203,7 +203,7 @@ describe('the app', () => {
   });
 
   test('injecting while rewound forks the run; removing the fault rebuilds it', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout');
     await press(page, 'ArrowRight', 20);
     await waitForCounter(page, 'step 20 of 20');
@@ -229,7 +229,7 @@ describe('the app', () => {
   });
 
   test('a broken invariant turns red and links to the step that broke it', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'delivery-guarantees');
     await press(page, 'End');
     await page.locator('.run-status', { hasText: 'finished' }).waitFor();
@@ -249,7 +249,7 @@ describe('the app', () => {
   });
 
   test('delivery settings are editable and restart the run', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'poison-message');
     await press(page, 'ArrowRight', 5);
     await page.getByRole('tab', { name: /^Delivery/ }).click();
@@ -285,7 +285,7 @@ describe('the app', () => {
     const output = execFileSync(cli, ['run', '--scenario', 'checkout', '--seed', '7'], { encoding: 'utf8' });
     const native = output.match(/trace hash ([0-9a-f]{16})/)[1];
 
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout');
     const seed = page.getByLabel('Seed', { exact: true });
     await seed.fill('7');

@@ -55,7 +55,7 @@ describe('sub-path build', () => {
 
   test('works when served under /eventscope/', async () => {
     assert.match(server.url, /\/eventscope\/$/);
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     assert.ok(await page.getByRole('button', { name: 'Play', exact: true }).isVisible());
     await screenshot(page, 'subpath');
     assert.deepEqual(problems, []);

@@ -25,7 +25,7 @@ describe('app shell', () => {
   });
 
   test('shows header, toolbar and an explained empty state in every region', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await screenshot(page, 'shell');
 
     const picker = page.getByLabel('Scenario', { exact: true });
@@ -64,7 +64,7 @@ describe('app shell', () => {
   });
 
   test('fits a 1280x800 screen without scrolling', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     const size = await page.evaluate(() => ({
       width: document.documentElement.scrollWidth,
       height: document.documentElement.scrollHeight,
@@ -78,7 +78,7 @@ describe('app shell', () => {
   });
 
   test('the ? key opens the keyboard help and Escape closes it', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await page.keyboard.press('?');
     const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
     await dialog.waitFor();
@@ -98,7 +98,7 @@ describe('app shell', () => {
   });
 
   test('picking a scenario shows its summary; a bad seed is explained', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     const picker = page.getByLabel('Scenario', { exact: true });
     const options = await picker.locator('option').evaluateAll((all) =>
       all.map((o) => ({ value: o.value, title: o.textContent })),

@@ -22,6 +22,10 @@ use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// The guided path: router, progress and the lesson rules of the reducer.
+#[path = "web/guide.rs"]
+mod guide;
+
 /// A fresh element in the page for one test to render into.
 fn fresh_root() -> Element {
     let document = gloo::utils::document();

@@ -12,9 +12,13 @@ use web_sys::{Element, KeyboardEvent};
 use yew::prelude::*;
 
 use super::details::Details;
+use super::guide::GuideAction;
 use super::help::HelpOverlay;
+use super::lesson_player::{LessonBar, LessonPanel, PlayBar};
+use super::lessons_index::LessonsIndex;
 use super::log::EventLog;
 use super::regions::{Canvas, Header, Timeline};
+use super::route::{use_route_sync, Route};
 use super::state::{action_for_key, Shell, ShellAction};
 use super::toolbar::Toolbar;
 use super::transfer::FileActions;
@@ -45,11 +49,34 @@ fn is_button_target(event: &KeyboardEvent) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a key event comes from inside an element marked `data-own-space` (the
+/// prediction's choices), where Space presses the focused button as usual instead of
+/// playing: the run cannot move until the question is answered anyway.
+fn owns_space(event: &KeyboardEvent) -> bool {
+    event
+        .target()
+        .and_then(|target| target.dyn_into::<Element>().ok())
+        .and_then(|element| element.closest("[data-own-space]").ok().flatten())
+        .is_some()
+}
+
+/// The first state: the page the address names and the progress stored in this
+/// browser, both read here at the edge and handed to the reducer as actions.
+/// The first state: a share link in the address opens its run from the first frame,
+/// then stored progress and the page the address names.
+fn initial_shell() -> Shell {
+    super::share::startup_shell()
+        .apply(ShellAction::Guide(GuideAction::LoadProgress(super::progress::load())))
+        .apply(ShellAction::Guide(GuideAction::Navigate(super::route::current().route)))
+}
+
 /// The whole app.
 #[function_component(App)]
 pub fn app() -> Html {
-    // A share link in the address opens its run from the first frame.
-    let shell = use_reducer(super::share::startup_shell);
+    let shell = use_reducer(initial_shell);
+    use_route_sync(&shell);
+    // Progress is written whenever the reducer changed it; never from the reducer.
+    use_effect_with(shell.guide.progress.clone(), super::progress::save);
     // One callback for the app's lifetime: children whose other props did not change
     // then skip rendering, which matters at every step of playback.
     let dispatch = {
@@ -75,6 +102,9 @@ pub fn app() -> Html {
                     if is_typing_target(event) && event.key() != "Escape" {
                         return;
                     }
+                    if event.key() == " " && owns_space(event) {
+                        return;
+                    }
                     if let Some(action) = action_for_key(&event.key()) {
                         event.prevent_default();
                         dispatcher.dispatch(action);
@@ -85,7 +115,7 @@ pub fn app() -> Html {
             // play/pause, so cancel that second meaning.
             let keyup = EventListener::new_with_options(&window, "keyup", options, |event| {
                 if let Some(event) = event.dyn_ref::<KeyboardEvent>() {
-                    if event.key() == " " && is_button_target(event) {
+                    if event.key() == " " && is_button_target(event) && !owns_space(event) {
                         event.prevent_default();
                     }
                 }
@@ -117,16 +147,40 @@ pub fn app() -> Html {
     }
 
     let state: Shell = (*shell).clone();
+    // The index replaces the simulator; a lesson takes the details column; free play is
+    // the simulator with the checklist bar.
+    let route = state.guide.route.clone();
+    if matches!(route, Route::Index | Route::NotFound(_)) {
+        return html! {
+            <div class="shell index-page">
+                <Header scenario={state.scenario_name.clone()} dispatch={dispatch.clone()} />
+                <LessonsIndex shell={state.clone()} dispatch={dispatch.clone()} />
+                if state.help_open {
+                    <HelpOverlay {dispatch} />
+                }
+            </div>
+        };
+    }
+    let in_lesson = state.guide.lesson.is_some();
     html! {
-        <div class="shell">
+        <div class={classes!("shell", "with-bar", in_lesson.then_some("lesson-mode"))}>
             <div class="top-bar">
                 <Header scenario={state.scenario_name.clone()} dispatch={dispatch.clone()} />
                 <FileActions shell={state.clone()} dispatch={dispatch.clone()} />
             </div>
             <Toolbar shell={state.clone()} dispatch={dispatch.clone()} />
+            if in_lesson {
+                <LessonBar shell={state.clone()} />
+            } else {
+                <PlayBar shell={state.clone()} />
+            }
             <main class="workspace">
                 <Canvas shell={state.clone()} dispatch={dispatch.clone()} />
-                <Details shell={state.clone()} dispatch={dispatch.clone()} />
+                if in_lesson {
+                    <LessonPanel shell={state.clone()} dispatch={dispatch.clone()} />
+                } else {
+                    <Details shell={state.clone()} dispatch={dispatch.clone()} />
+                }
                 <EventLog shell={state.clone()} dispatch={dispatch.clone()} />
             </main>
             <Timeline shell={state.clone()} dispatch={dispatch.clone()} />

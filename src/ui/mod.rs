@@ -6,18 +6,24 @@
 //! web_sys, gloo, js_sys or wasm_bindgen.
 
 pub mod app;
+pub mod checklist;
 pub mod details;
 pub mod download;
 pub mod editor;
 pub mod export_menu;
+pub mod guide;
 pub mod help;
 pub mod icons;
 pub mod import;
 pub mod layout;
+pub mod lesson_player;
+pub mod lessons_index;
 pub mod log;
 pub mod panic;
 pub mod perfetto_open;
+pub mod progress;
 pub mod regions;
+pub mod route;
 pub mod share;
 pub mod state;
 pub mod toolbar;

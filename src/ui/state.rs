@@ -27,6 +27,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use super::guide::{Guide, GuideAction};
 use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::envelope::MessageId;
 use crate::sim::fault::{Fault, FaultScript};
@@ -160,6 +161,8 @@ pub struct Shell {
     pub notice: Option<Notice>,
     pub filters: LogFilters,
     pub tab: Tab,
+    /// The page, the open lesson and the learner's progress (see `ui::guide`).
+    pub guide: Guide,
 }
 
 impl PartialEq for Shell {
@@ -179,6 +182,7 @@ impl PartialEq for Shell {
             && self.filters == other.filters
             && self.tab == other.tab
             && self.anti_patterns == other.anti_patterns
+            && self.guide == other.guide
     }
 }
 
@@ -250,6 +254,7 @@ impl Shell {
             notice: None,
             filters: LogFilters::default(),
             tab: Tab::Inspector,
+            guide: Guide::default(),
         };
         shell.sync();
         shell
@@ -266,7 +271,7 @@ impl Shell {
     }
 
     /// Reads the mirrors back from the run after it changed.
-    fn sync(&mut self) {
+    pub(super) fn sync(&mut self) {
         let sim = self.sim.borrow();
         self.step = sim.step_index();
         self.horizon = sim.horizon();
@@ -477,7 +482,9 @@ impl Shell {
                     next.anti_patterns = self.anti_patterns.clone();
                 }
             }
+            ShellAction::Guide(action) => next = self.apply_guide(action),
         }
+        next.follow_guide(self);
         next
     }
 
@@ -640,6 +647,8 @@ pub enum ShellAction {
     ApplyScenario(Box<Scenario>),
     /// Show a notice (a share link that could not be opened, say).
     Notify(Notice),
+    /// Pages, lessons and progress (see `ui::guide`).
+    Guide(GuideAction),
 }
 
 impl Reducible for Shell {
