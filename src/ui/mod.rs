@@ -5,15 +5,23 @@
 //! key listeners and the DOM stay in the components. Only this module may name yew,
 //! web_sys, gloo, js_sys or wasm_bindgen.
 
+pub mod antipatterns;
 pub mod app;
+pub mod compare;
 pub mod details;
+pub mod dlq;
 pub mod help;
 pub mod icons;
 pub mod layout;
 pub mod log;
+pub mod metrics;
 pub mod panic;
+pub mod projections;
 pub mod regions;
+pub mod sagas;
+pub mod sequence;
 pub mod state;
+pub mod store;
 pub mod toolbar;
 pub mod topology;
 

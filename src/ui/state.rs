@@ -66,6 +66,36 @@ pub enum Tab {
     Invariants,
     Faults,
     Delivery,
+    /// Saga instances: steps, pivot, remaining path, armed compensations (`sagas.rs`).
+    Sagas,
+    /// Event store browser: streams, events, state as of a version (`store.rs`).
+    Store,
+    /// Read models: checkpoint, lag, query, rebuild (`projections.rs`).
+    ReadModels,
+    /// Dead-letter queues: inspect, redrive, discard (`dlq.rs`).
+    Dlq,
+    /// Lag, DLQ depth and latency over simulated time (`metrics.rs`).
+    Metrics,
+    /// Anti-pattern switches with their expected-vs-actual meters (`antipatterns.rs`).
+    AntiPatterns,
+}
+
+impl Tab {
+    /// Tabs whose own buttons inject operator actions (redrive, rebuild, set state):
+    /// the result shows in the same tab, so injecting from them does not switch to
+    /// the fault script.
+    pub fn keeps_focus_on_inject(self) -> bool {
+        matches!(self, Tab::Sagas | Tab::Store | Tab::ReadModels | Tab::Dlq | Tab::Metrics | Tab::AntiPatterns)
+    }
+}
+
+/// What the main canvas shows: the topology, the sequence diagram of the run, or the
+/// side-by-side comparison of choreography and orchestration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CanvasView {
+    Topology,
+    Sequence,
+    Compare,
 }
 
 /// What a click on the topology opened a menu for.
@@ -150,6 +180,7 @@ pub struct Shell {
     pub notice: Option<Notice>,
     pub filters: LogFilters,
     pub tab: Tab,
+    pub canvas: CanvasView,
 }
 
 impl PartialEq for Shell {
@@ -168,6 +199,7 @@ impl PartialEq for Shell {
             && self.notice == other.notice
             && self.filters == other.filters
             && self.tab == other.tab
+            && self.canvas == other.canvas
             && self.anti_patterns == other.anti_patterns
     }
 }
@@ -240,6 +272,7 @@ impl Shell {
             notice: None,
             filters: LogFilters::default(),
             tab: Tab::Inspector,
+            canvas: CanvasView::Topology,
         };
         shell.sync();
         shell
@@ -322,7 +355,9 @@ impl Shell {
                     discarded_steps: injected.discarded_steps,
                     discarded_faults: injected.discarded_faults,
                 });
-                self.tab = Tab::Faults;
+                if !self.tab.keeps_focus_on_inject() {
+                    self.tab = Tab::Faults;
+                }
             }
             Err(errors) => self.notice = Some(Notice::Refused(format!("The fault was not injected: {errors}"))),
         }
@@ -438,6 +473,7 @@ impl Shell {
             ShellAction::DismissNotice => next.notice = None,
             ShellAction::SetFilters(filters) => next.filters = filters,
             ShellAction::ShowTab(tab) => next.tab = tab,
+            ShellAction::ShowCanvas(view) => next.canvas = view,
             ShellAction::EditSubscription(index, edit) => next.edit_subscription(index, edit),
             ShellAction::SetWorkloadCount(index, count) => {
                 let mut scenario = (*self.scenario).clone();
@@ -564,6 +600,8 @@ pub enum ShellAction {
     DismissNotice,
     SetFilters(LogFilters),
     ShowTab(Tab),
+    /// Switch the main canvas between topology, sequence diagram and side by side.
+    ShowCanvas(CanvasView),
     /// Change a subscription's delivery settings: the run restarts from step 0.
     EditSubscription(usize, SubscriptionEdit),
     /// Change how many times a workload item repeats: the run restarts from step 0.
