@@ -13,10 +13,9 @@
 //! Cost per render: a few counters and one pass over the messages; the reference runs
 //! are memoized by run and fault script and exist only while their switch is on.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use yew::prelude::*;
 
+use super::markup::{esc, raw, table};
 use super::sagas::PanelProps;
 use super::state::ShellAction;
 use crate::lessons::{Expect, Reading};
@@ -41,8 +40,7 @@ impl Reference {
     }
 
     fn bytes_per_event_by(&self, t: Millis) -> i64 {
-        let (n, bytes) =
-            self.messages.iter().take_while(|m| m.0 <= t).fold((0u64, 0u64), |(n, b), m| (n + 1, b + m.1));
+        let (n, bytes) = self.messages.iter().take_while(|m| m.0 <= t).fold((0u64, 0u64), |(n, b), m| (n + 1, b + m.1));
         bytes.checked_div(n).unwrap_or(0) as i64
     }
 
@@ -77,17 +75,19 @@ fn slowest_flow(sim: &Simulation) -> i64 {
 
 /// The most consumers one publisher addresses by name (events-as-commands).
 fn consumers_addressed(sim: &Simulation) -> i64 {
-    let mut by_publisher: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
+    // Distinct (publisher, addressed subscription) pairs: few, so a linear search.
+    let mut pairs: Vec<(String, u32)> = Vec::new();
     for m in sim.messages() {
-        if let Some(target) = m.target {
-            let publisher = m
-                .emitted_by
-                .and_then(|s| sim.scenario().services.get(s.0 as usize))
-                .map_or_else(|| m.envelope.source.clone(), |s| s.name.clone());
-            by_publisher.entry(publisher).or_default().insert(target.0);
+        let Some(target) = m.target else { continue };
+        let publisher = m
+            .emitted_by
+            .and_then(|s| sim.scenario().services.get(s.0 as usize))
+            .map_or_else(|| m.envelope.source.clone(), |s| s.name.clone());
+        if !pairs.iter().any(|(p, t)| *p == publisher && *t == target.0) {
+            pairs.push((publisher, target.0));
         }
     }
-    by_publisher.values().map(|s| s.len() as i64).max().unwrap_or(0)
+    pairs.iter().map(|(p, _)| pairs.iter().filter(|(q, _)| q == p).count() as i64).max().unwrap_or(0)
 }
 
 /// The meter of one anti-pattern for this run.
@@ -98,7 +98,11 @@ fn meter(a: AntiPattern, sim: &Simulation, reference: Option<&Reference>) -> Vec
         AntiPattern::NoDlq => {
             let parked: i64 = sim.subscription_views().iter().map(|s| i64::from(s.dlq_depth)).sum();
             vec![
-                Reading::at_most("attempts beyond attempts_max (redeliveries that should have stopped)", 0, count(Invariant::BoundedRedelivery)),
+                Reading::at_most(
+                    "attempts beyond attempts_max (redeliveries that should have stopped)",
+                    0,
+                    count(Invariant::BoundedRedelivery),
+                ),
                 Reading::info("messages parked in a DLQ", parked),
             ]
         }
@@ -112,9 +116,15 @@ fn meter(a: AntiPattern, sim: &Simulation, reference: Option<&Reference>) -> Vec
         }
         AntiPattern::FatEvents => {
             let actual = bytes_per_event(sim);
-            vec![Reading::at_most("payload bytes per event (lean: the same run with lean events)", reference.map_or(actual, |r| r.bytes_per_event_by(now)), actual)]
+            vec![Reading::at_most(
+                "payload bytes per event (lean: the same run with lean events)",
+                reference.map_or(actual, |r| r.bytes_per_event_by(now)),
+                actual,
+            )]
         }
-        AntiPattern::UnorderedRetries => vec![Reading::new("events handled out of key order", 0, count(Invariant::PerKeyOrder))],
+        AntiPattern::UnorderedRetries => {
+            vec![Reading::new("events handled out of key order", 0, count(Invariant::PerKeyOrder))]
+        }
         AntiPattern::NoOutbox => {
             let unpublished: i64 = sim
                 .trace()
@@ -132,13 +142,21 @@ fn meter(a: AntiPattern, sim: &Simulation, reference: Option<&Reference>) -> Vec
         AntiPattern::EventsAsCommands => {
             let actual = sim.messages().len() as i64;
             vec![
-                Reading::at_most("messages sent (one fact vs one command per consumer)", reference.map_or(actual, |r| r.messages_by(now)), actual),
+                Reading::at_most(
+                    "messages sent (one fact vs one command per consumer)",
+                    reference.map_or(actual, |r| r.messages_by(now)),
+                    actual,
+                ),
                 Reading::new("consumers one publisher must address by name", 0, consumers_addressed(sim)),
             ]
         }
         AntiPattern::SynchronousProcessing => {
             let actual = slowest_flow(sim);
-            vec![Reading::at_most("slowest flow end to end (ms)", reference.map_or(actual, |r| r.slowest_by(now)), actual)]
+            vec![Reading::at_most(
+                "slowest flow end to end (ms)",
+                reference.map_or(actual, |r| r.slowest_by(now)),
+                actual,
+            )]
         }
     }
 }
@@ -149,9 +167,11 @@ pub fn anti_patterns_panel(props: &PanelProps) -> Html {
     let references = {
         let sim = shell.sim.clone();
         let active: Vec<AntiPattern> = shell.anti_patterns.iter().copied().filter(|a| needs_reference(*a)).collect();
-        use_memo((shell.run_id, shell.faults.clone(), active), move |(_, _, active)| {
+        // Keyed by the run and the number of injected faults: comparing whole fault
+        // scripts would cost more code than it saves work.
+        use_memo((shell.run_id, shell.faults.scripted.len(), active), move |(_, _, active)| {
             let config = sim.borrow().config().clone();
-            active.iter().filter_map(|a| Some((*a, reference(&config, *a)?))).collect::<BTreeMap<AntiPattern, Reference>>()
+            active.iter().filter_map(|a| Some((*a, reference(&config, *a)?))).collect::<Vec<(AntiPattern, Reference)>>()
         })
     };
     let sim = shell.sim.borrow();
@@ -160,7 +180,7 @@ pub fn anti_patterns_panel(props: &PanelProps) -> Html {
         .map(|a| {
             let a = *a;
             let on = shell.anti_patterns.contains(&a);
-            let readings = meter(a, &sim, references.get(&a));
+            let readings = meter(a, &sim, references.iter().find(|(x, _)| *x == a).map(|(_, r)| r));
             let damaged = readings.iter().any(|r| !r.ok());
             let dispatch = props.dispatch.clone();
             let onchange = Callback::from(move |_: Event| dispatch.emit(ShellAction::ToggleAntiPattern(a)));
@@ -171,18 +191,14 @@ pub fn anti_patterns_panel(props: &PanelProps) -> Html {
                         <strong>{ format!(" {}", a.name().replace('_', " ")) }</strong>
                     </label>
                     <p class="panel-note">{ format!("Risk: {}. Fix: {}.", a.risk(), a.fix()) }</p>
-                    <table class="meter" aria-label={format!("Meter of {}", a.name())}>
-                        <thead><tr><th></th><th>{ "expected" }</th><th>{ "actual" }</th></tr></thead>
-                        <tbody>
-                            { for readings.iter().map(|r| html! {
-                                <tr class={classes!(if r.ok() { "ok" } else { "bad" })}>
-                                    <td>{ &r.label }</td>
-                                    <td class="num">{ match r.expect { Expect::Exactly => r.expected.to_string(), Expect::AtMost => format!("\u{2264} {}", r.expected), Expect::Info => "\u{2014}".into() } }</td>
-                                    <td class="num meter-actual">{ r.actual }{ if r.ok() { " \u{2713}" } else { " \u{2717}" } }</td>
-                                </tr>
-                            }) }
-                        </tbody>
-                    </table>
+                    { raw(table("meter", &format!("Meter of {}", a.name()), &["", "expected", "actual"], &readings.iter().map(|r| (
+                        if r.ok() { "ok" } else { "bad" }.to_string(),
+                        vec![
+                            esc(&r.label),
+                            match r.expect { Expect::Exactly => r.expected.to_string(), Expect::AtMost => format!("\u{2264} {}", r.expected), Expect::Info => "\u{2014}".into() },
+                            format!("{}{}", r.actual, if r.ok() { " \u{2713}" } else { " \u{2717}" }),
+                        ],
+                    )).collect::<Vec<_>>())) }
                 </li>
             }
         })

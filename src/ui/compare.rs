@@ -20,6 +20,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use super::markup::{esc, put, raw};
 use super::sequence::SequenceDiagram;
 use super::state::{Shell, ShellAction};
 use super::topology::short_type;
@@ -32,8 +33,7 @@ use crate::sim::time::Millis;
 use crate::sim::trace::{Happened, SubId};
 
 /// The two sides: (scenario name, title).
-pub const SIDES: [(&str, &str); 2] =
-    [("checkout", "Choreography"), ("checkout-orchestration", "Orchestration")];
+pub const SIDES: [(&str, &str); 2] = [("checkout", "Choreography"), ("checkout-orchestration", "Orchestration")];
 
 /// One side of the comparison.
 pub struct Side {
@@ -178,13 +178,11 @@ fn first_failure(sim: &Simulation) -> Option<(u64, Millis, String, Vec<String>)>
     };
     let record = sim.trace().iter().find(|r| {
         matches!(r.happened, Happened::Published { message, .. }
-            if sim.message(message).is_some_and(|m| is_failure(&m.envelope.event_type)
-                && !m.envelope.data.get("customer").and_then(|c| c.as_str()).is_some_and(|c| c == "c-5")))
+            if sim.message(message).is_some_and(|m| is_failure(&m.envelope.event_type)))
     })?;
     let Happened::Published { message, .. } = record.happened else { return None };
     let m = sim.message(message)?;
-    let from =
-        m.emitted_by.and_then(|s| sim.scenario().services.get(s.0 as usize)).map_or("?", |s| s.name.as_str());
+    let from = m.emitted_by.and_then(|s| sim.scenario().services.get(s.0 as usize)).map_or("?", |s| s.name.as_str());
     let heard: Vec<String> = sim
         .trace()
         .iter()
@@ -266,55 +264,85 @@ pub fn compare_view(props: &CompareProps) -> Html {
             }
         })
         .collect();
-    // The comparison table, one column per side.
-    let column = |f: &dyn Fn(&Simulation, &'static str) -> Html| -> Vec<Html> {
-        p.sides.iter().map(|s| f(&s.sim.borrow(), s.scenario)).collect()
-    };
-    let messages = column(&|sim, _| {
+    // The comparison table, one column per side, as markup (see `markup`).
+    let column =
+        |f: &dyn Fn(&Simulation) -> String| -> Vec<String> { p.sides.iter().map(|s| f(&s.sim.borrow())).collect() };
+    let messages = column(&|sim| {
         let commands = sim.messages().iter().filter(|m| m.envelope.kind == EventKind::Command).count();
-        html! { <>{ format!("{} ", sim.messages().len()) }<span class="muted">{ format!("({commands} commands)") }</span></> }
+        format!("{} <span class=\"muted\">({commands} commands)</span>", sim.messages().len())
     });
-    let knows = column(&|sim, _| {
-        let rows = coupling(sim.scenario());
-        html! {
-            <ul class="knows">
-                { for rows.iter().filter(|(_, k)| !k.is_empty()).map(|(s, k)| html! {
-                    <li><strong>{ s }</strong>{ format!(" knows {}", k.len()) }<span class="muted">{ format!(": {}", k.join(", ")) }</span></li>
-                }) }
-            </ul>
+    let knows = column(&|sim| {
+        let mut out = String::from("<ul class=\"knows\">");
+        for (service, known) in coupling(sim.scenario()).iter().filter(|(_, k)| !k.is_empty()) {
+            put(
+                &mut out,
+                format_args!(
+                    "<li><strong>{}</strong> knows {}<span class=\"muted\">: {}</span></li>",
+                    esc(service),
+                    known.len(),
+                    esc(&known.join(", "))
+                ),
+            );
         }
+        out + "</ul>"
     });
-    let failure = column(&|sim, _| match first_failure(sim) {
-        Some((step, t, what, heard)) => html! {
-            <>{ format!("{what} at {t} ms (step {step})") }<br/><span class="muted">{ format!("handled by: {}", if heard.is_empty() { "nobody yet".to_string() } else { heard.join(", ") }) }</span></>
-        },
-        None => html! { <span class="muted">{ "no failure yet (apart from c-5, who cannot pay)" }</span> },
+    let failure = column(&|sim| match first_failure(sim) {
+        Some((step, t, what, heard)) => format!(
+            "{} at {t} ms (step {step})<br><span class=\"muted\">handled by: {}</span>",
+            esc(&what),
+            if heard.is_empty() { "nobody yet".to_string() } else { esc(&heard.join(", ")) }
+        ),
+        None => "<span class=\"muted\">no failure yet</span>".into(),
     });
-    let compensated = column(&|sim, _| {
+    let compensated = column(&|sim| {
         let c = compensations(sim);
         if c.is_empty() {
-            html! { <span class="muted">{ "nothing compensated yet" }</span> }
+            "<span class=\"muted\">nothing compensated yet</span>".into()
         } else {
-            html! { <span class="compensation-text">{ c.join(" \u{2192} ") }</span> }
+            format!("<span class=\"compensation-text\">{}</span>", esc(&c.join(" \u{2192} ")))
         }
     });
     let outcomes: Vec<Outcome> = p.sides.iter().map(|s| outcome(&s.sim.borrow())).collect();
-    let outcome_cells: Vec<Html> = outcomes
+    let outcome_cells: Vec<String> = outcomes
         .iter()
         .map(|o| {
-            html! { <>{ format!("{} shipped, {} cancelled", o.shipped, o.cancelled) }<br/><span class="muted">{ format!("customer balances {} \u{b7} widgets in stock {}", o.balances, o.stock) }</span></> }
+            format!(
+                "{} shipped, {} cancelled<br><span class=\"muted\">customer balances {} \u{b7} widgets in stock {}</span>",
+                o.shipped, o.cancelled, o.balances, o.stock
+            )
         })
         .collect();
     let same = outcomes.windows(2).all(|w| w[0] == w[1]);
     let applied = p.applied.clone();
     drop(p);
-    let row = |label: &str, cells: Vec<Html>, note: &str| {
-        html! {
-            <tr>
-                <th scope="row">{ label.to_string() }<span class="row-note">{ note.to_string() }</span></th>
-                { for cells.into_iter().map(|c| html! { <td>{ c }</td> }) }
-            </tr>
+    let mut table = String::from(
+        "<table class=\"compare-table\" aria-label=\"Choreography and orchestration compared\"><thead><tr><th></th>",
+    );
+    for (_, title) in SIDES {
+        put(&mut table, format_args!("<th scope=\"col\">{title}</th>"));
+    }
+    table.push_str("</tr></thead><tbody>");
+    for (label, note, cells) in [
+        ("Messages sent", "so far", messages),
+        ("Who knows whom", "from the scenario's design", knows),
+        ("Where the failure shows", "", failure),
+        ("How it was compensated", "first flow undone, in order", compensated),
+        ("Outcome", "at this moment", outcome_cells),
+    ] {
+        put(&mut table, format_args!("<tr><th scope=\"row\">{label}<span class=\"row-note\">{note}</span></th>"));
+        for cell in cells {
+            put(&mut table, format_args!("<td>{cell}</td>"));
         }
+        table.push_str("</tr>");
+    }
+    table.push_str("</tbody></table>");
+    let verdict_html = html! {
+            <p class={classes!("compare-verdict", if same { "same" } else { "differs" })} role="status">
+                { if same && finished { "Both reach the same outcome: the same orders shipped and cancelled, every customer's money where it should be." }
+                  else if same { "Same outcome so far." }
+                  else if finished { "The outcomes differ." }
+                  else { "The outcomes differ at this moment: one style is further along; step on." } }
+            </p>
     };
     html! {
         <div class="compare">
@@ -338,23 +366,9 @@ pub fn compare_view(props: &CompareProps) -> Html {
                 <p class="panel-note">{ format!("Applied to both: {}", applied.iter().map(|(t, f)| format!("{f} at {t} ms")).collect::<Vec<_>>().join("; ")) }</p>
             }
             <p class="panel-note">{ "Stepped together by simulated time: each Step moves both runs to the next moment either has something to do, so both clocks always agree. The same five orders, the same seed, the same faults." }</p>
+            { verdict_html }
+            { raw(table) }
             <div class="compare-sides">{ for rows }</div>
-            <table class="compare-table" aria-label="Choreography and orchestration compared">
-                <thead><tr><th></th>{ for SIDES.iter().map(|(_, title)| html! { <th scope="col">{ *title }</th> }) }</tr></thead>
-                <tbody>
-                    { row("Messages sent", messages, "so far") }
-                    { row("Who knows whom", knows, "from the scenario's design") }
-                    { row("Where the failure shows", failure, "") }
-                    { row("How it was compensated", compensated, "first flow undone, in order") }
-                    { row("Outcome", outcome_cells, "at this moment") }
-                </tbody>
-            </table>
-            <p class={classes!("compare-verdict", if same { "same" } else { "differs" })} role="status">
-                { if same && finished { "Both reach the same outcome: the same orders shipped and cancelled, every customer's money where it should be." }
-                  else if same { "Same outcome so far." }
-                  else if finished { "The outcomes differ." }
-                  else { "The outcomes differ at this moment: one style is further along; step on." } }
-            </p>
         </div>
     }
 }

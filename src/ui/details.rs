@@ -34,9 +34,8 @@ pub fn details(props: &DetailsProps) -> Html {
     let broken = sim.checkers().counts.iter().filter(|c| **c > 0).count();
     let scenario_faults = sim.scenario().faults.scripted.len();
     // Badges of the saga and DLQ tabs: cheap counters, so a change in a hidden tab shows.
-    let dead_letters: usize = (0..sim.compiled().subs.len())
-        .map(|i| sim.sub_state(crate::sim::trace::SubId(i as u32)).dlq.len())
-        .sum();
+    let dead_letters: usize =
+        (0..sim.compiled().subs.len()).map(|i| sim.sub_state(crate::sim::trace::SubId(i as u32)).dlq.len()).sum();
     let compensating = if sim.compiled().sagas.is_empty() {
         0
     } else {
@@ -78,11 +77,11 @@ pub fn details(props: &DetailsProps) -> Html {
                     Tab::Invariants => html! { <Invariants shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
                     Tab::Faults => html! { <FaultScriptPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
                     Tab::Delivery => html! { <DeliveryPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::Sagas => html! { <super::sagas::SagaPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                    Tab::Sagas => super::sagas::saga_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
                     Tab::Store => html! { <super::store::StorePanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
                     Tab::ReadModels => html! { <super::projections::ReadModelsPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::Dlq => html! { <super::dlq::DlqPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::Metrics => html! { <super::metrics::MetricsPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                    Tab::Dlq => super::dlq::dlq_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
+                    Tab::Metrics => super::metrics::metrics_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
                     Tab::AntiPatterns => html! { <super::antipatterns::AntiPatternsPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
                 } }
             </div>
@@ -448,9 +447,8 @@ fn number_field(props: &NumberFieldProps) -> Html {
 fn delivery_panel(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
-    let dead_letters: usize = (0..sim.compiled().subs.len())
-        .map(|i| sim.sub_state(crate::sim::trace::SubId(i as u32)).dlq.len())
-        .sum();
+    let dead_letters: usize =
+        (0..sim.compiled().subs.len()).map(|i| sim.sub_state(crate::sim::trace::SubId(i as u32)).dlq.len()).sum();
     drop(sim);
     let show = |tab: Tab| {
         let dispatch = props.dispatch.clone();

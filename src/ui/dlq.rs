@@ -13,6 +13,7 @@
 
 use yew::prelude::*;
 
+use super::markup::{esc, inject_on_click, raw, table};
 use super::regions::EmptyState;
 use super::sagas::PanelProps;
 use super::state::{LogFilters, ShellAction};
@@ -25,7 +26,7 @@ const LETTERS_SHOWN: usize = 50;
 /// Past redrives listed, newest first.
 const REDRIVES_SHOWN: usize = 12;
 
-#[function_component(DlqPanel)]
+/// A plain function rather than a component (no hooks; see `sagas::saga_panel`).
 pub fn dlq_panel(props: &PanelProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
@@ -62,10 +63,7 @@ pub fn dlq_panel(props: &PanelProps) -> Html {
         })
     };
     let total: usize = queues.iter().map(|(_, l)| l.len()).sum();
-    let inject = |fault: Fault| {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Inject(fault.clone())))
-    };
+    let inject = |fault: Fault| inject_on_click(&props.dispatch, fault);
     let follow = |correlation: Option<String>, event_id: String| {
         let dispatch = props.dispatch.clone();
         let message = sim.message_by_event_id(&event_id);
@@ -106,14 +104,8 @@ pub fn dlq_panel(props: &PanelProps) -> Html {
                                                 <span class="dead-reason">{ l.reason.name() }</span>
                                                 <span class="muted">{ format!(" at {} ms \u{b7} {} attempt(s)", l.at_ms, attempts_of(&l.event_id)) }</span>
                                             </div>
-                                            <table class="x-death" aria-label="Death history (x-death)">
-                                                <thead><tr><th>{ "x-death: queue" }</th><th>{ "reason" }</th><th>{ "count" }</th><th>{ "first \u{2013} last" }</th></tr></thead>
-                                                <tbody>
-                                                    { for l.history.iter().map(|(queue, reason, count, first, last)| html! {
-                                                        <tr><td>{ queue }</td><td>{ reason.name() }</td><td>{ count }</td><td>{ format!("{first}\u{2013}{last} ms") }</td></tr>
-                                                    }) }
-                                                </tbody>
-                                            </table>
+                                            { raw(table("x-death", "Death history (x-death)", &["x-death: queue", "reason", "count", "first \u{2013} last"],
+                                                &l.history.iter().map(|(queue, reason, count, first, last)| (String::new(), vec![esc(queue), reason.name().to_string(), count.to_string(), format!("{first}\u{2013}{last} ms")])).collect::<Vec<_>>())) }
                                             <div class="dead-actions">
                                                 <button type="button" class="control small primary" title="Send it back to its queue for a new delivery; its death history is kept"
                                                     onclick={inject(Fault::RedriveDeadLetters { subscription: name.clone(), message: Some(l.event_id.clone()) })}>{ "Redrive" }</button>

@@ -12,19 +12,18 @@
 //! points (the maximum of each bucket, so a spike never disappears), and the flows
 //! chart shows at most [`FLOWS_SHOWN`] bars (the most recent).
 
-use std::collections::BTreeMap;
-
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 use yew::prelude::*;
 
+use super::markup::{esc, on_goto, put, raw};
 use super::regions::EmptyState;
 use super::sagas::PanelProps;
 use super::state::ShellAction;
 use crate::sim::envelope::MessageId;
 use crate::sim::simulation::{correlation_key, Simulation};
 use crate::sim::time::Millis;
-use crate::sim::trace::{Happened, SubId};
+use crate::sim::trace::Happened;
 
 /// Points per series at most.
 const BUCKETS: usize = 120;
@@ -74,11 +73,15 @@ fn figures(sim: &Simulation) -> Figures {
     let subs = sim.subscription_views();
     let t_max = sim.now_ms().max(1);
     // Lag per subscription and total DLQ depth, as step functions.
-    let mut lag: BTreeMap<u32, Vec<(Millis, i64)>> = BTreeMap::new();
+    // Plain vectors indexed by subscription rather than maps: fewer generic
+    // instantiations in the wasm binary, and subscriptions are dense indices anyway.
+    let mut lag: Vec<Vec<(Millis, i64)>> = vec![Vec::new(); subs.len()];
     let mut dlq_now: Vec<i64> = vec![0; subs.len()];
     let mut dlq = Vec::new();
     for s in sim.metric_samples() {
-        lag.entry(s.sub.0).or_default().push((s.time_ms, i64::from(s.lag)));
+        if let Some(series) = lag.get_mut(s.sub.0 as usize) {
+            series.push((s.time_ms, i64::from(s.lag)));
+        }
         if let Some(d) = dlq_now.get_mut(s.sub.0 as usize) {
             if *d != i64::from(s.dlq) {
                 *d = i64::from(s.dlq);
@@ -86,51 +89,70 @@ fn figures(sim: &Simulation) -> Figures {
             }
         }
     }
-    let mut lag: Vec<Series> = lag
+    let lag: Vec<Series> = lag
         .into_iter()
+        .enumerate()
         .filter(|(_, p)| p.iter().any(|(_, v)| *v > 0))
         .map(|(sub, points)| Series {
-            name: subs.get(sub as usize).map_or_else(String::new, |s| s.name.clone()),
+            name: subs.get(sub).map_or_else(String::new, |s| s.name.clone()),
             points: bucketed(&points, t_max),
         })
         .collect();
-    lag.sort_by_key(|s| std::cmp::Reverse(s.points.iter().map(|p| p.1).max().unwrap_or(0)));
+    // The busiest subscriptions, in scenario order (a threshold instead of a sort).
+    let peak = |s: &Series| s.points.iter().map(|p| p.1).max().unwrap_or(0);
+    let mut peaks: Vec<i64> = lag.iter().map(peak).collect();
+    peaks.sort_unstable();
+    let cut = peaks.len().checked_sub(LAG_SERIES_MAX).and_then(|i| peaks.get(i)).copied().unwrap_or(0);
+    let mut lag: Vec<Series> = lag.into_iter().filter(|s| peak(s) >= cut).collect();
     lag.truncate(LAG_SERIES_MAX);
-    // Processing latency: from a delivery to its handling, per (message, subscription).
-    let mut delivered: BTreeMap<(MessageId, SubId), Millis> = BTreeMap::new();
+    // Processing latency: from a delivery to its handling. A subscription handles one
+    // message at a time, so the open delivery per subscription is enough.
+    let mut delivered: Vec<Option<(MessageId, Millis)>> = vec![None; subs.len()];
     let mut processing = Vec::new();
-    let mut last_step: BTreeMap<u64, u64> = BTreeMap::new();
+    // End-to-end latency per correlation id: the core's flows, ordered by key.
+    let mut flows: Vec<(u64, String, Millis, Millis, u64)> = sim
+        .flows()
+        .map(|(key, f)| (*key, String::new(), f.started_ms, f.last_ms.saturating_sub(f.started_ms), 0))
+        .collect();
+    let flow_of = |flows: &[(u64, String, Millis, Millis, u64)], correlation: &str| {
+        flows.binary_search_by_key(&correlation_key(correlation), |f| f.0).ok()
+    };
     for r in sim.trace() {
         match r.happened {
             Happened::Delivered { message, sub, .. } => {
-                delivered.insert((message, sub), r.time_ms);
+                if let Some(open) = delivered.get_mut(sub.0 as usize) {
+                    *open = Some((message, r.time_ms));
+                }
             }
             Happened::Handled { message, sub, .. } => {
-                if let Some(t) = delivered.remove(&(message, sub)) {
-                    processing.push((r.time_ms, (r.time_ms - t) as i64));
+                if let Some(Some((m, t))) = delivered.get(sub.0 as usize) {
+                    if *m == message {
+                        processing.push((r.time_ms, (r.time_ms - t) as i64));
+                    }
                 }
                 if let Some(c) = sim.message(message).and_then(|m| m.envelope.correlation_id.as_deref()) {
-                    last_step.insert(correlation_key(c), r.step);
+                    if let Some(i) = flow_of(&flows, c) {
+                        flows[i].4 = r.step;
+                    }
                 }
             }
             _ => {}
         }
     }
-    // End-to-end latency per correlation id, named by the flow's first message.
-    let mut names: BTreeMap<u64, String> = BTreeMap::new();
+    // Name each flow by its correlation id (the fingerprint is only the key), in the
+    // order flows started: the order their first messages were created.
+    let mut started: Vec<(String, Millis, Millis, u64)> = Vec::new();
     for m in sim.messages() {
         if let Some(c) = &m.envelope.correlation_id {
-            names.entry(correlation_key(c)).or_insert_with(|| c.clone());
+            if let Some(i) = flow_of(&flows, c) {
+                if flows[i].1.is_empty() {
+                    flows[i].1 = c.clone();
+                    started.push((c.clone(), flows[i].2, flows[i].3, flows[i].4));
+                }
+            }
         }
     }
-    let mut flows: Vec<(String, Millis, Millis, u64)> = sim
-        .flows()
-        .filter_map(|(key, f)| {
-            let name = names.get(key)?.clone();
-            Some((name, f.started_ms, f.last_ms.saturating_sub(f.started_ms), last_step.get(key).copied().unwrap_or(0)))
-        })
-        .collect();
-    flows.sort_by_key(|f| f.1);
+    let mut flows = started;
     let skip = flows.len().saturating_sub(FLOWS_SHOWN);
     flows.drain(..skip);
     Figures {
@@ -150,7 +172,6 @@ fn step_at(sim: &Simulation, t: Millis) -> u64 {
     trace.get(i).map_or(sim.horizon(), |r| r.step + 1)
 }
 
-#[derive(Properties, PartialEq)]
 struct ChartProps {
     title: AttrValue,
     unit: AttrValue,
@@ -163,7 +184,6 @@ struct ChartProps {
 }
 
 /// A line chart over simulated time; a click rewinds to that time.
-#[function_component(Chart)]
 fn chart(props: &ChartProps) -> Html {
     let v_max = props.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).max().unwrap_or(0).max(1);
     let x = |t: Millis| t as f64 / props.t_max.max(1) as f64 * CHART_W;
@@ -172,7 +192,8 @@ fn chart(props: &ChartProps) -> Html {
         let on_time = props.on_time.clone();
         let t_max = props.t_max;
         Callback::from(move |e: MouseEvent| {
-            let width = e.current_target().and_then(|t| t.dyn_into::<Element>().ok()).map_or(0, |el| el.client_width());
+            // The plot's children ignore the pointer (CSS), so the target is the <svg>.
+            let width = e.target().and_then(|t| t.dyn_into::<Element>().ok()).map_or(0, |el| el.client_width());
             if width > 0 {
                 let fraction = (f64::from(e.offset_x()) / f64::from(width)).clamp(0.0, 1.0);
                 on_time.emit((fraction * t_max as f64) as Millis);
@@ -180,38 +201,47 @@ fn chart(props: &ChartProps) -> Html {
         })
     };
     let empty = props.series.iter().all(|s| s.points.is_empty());
+    let mut plot = String::with_capacity(2048);
+    put(
+        &mut plot,
+        format_args!(
+            "<svg class=\"chart-plot line-chart\" viewBox=\"0 0 {CHART_W} {CHART_H}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}: click to go to that time\">\
+             <title>Click to go to this simulated time</title><line class=\"chart-axis\" x1=\"0\" y1=\"{CHART_H}\" x2=\"{CHART_W}\" y2=\"{CHART_H}\"/>",
+            esc(&props.title)
+        ),
+    );
+    for (i, s) in props.series.iter().enumerate() {
+        let mut last_y = CHART_H;
+        put(&mut plot, format_args!("<path class=\"chart-line series-{}\" d=\"", i % 6));
+        for (k, (t, v)) in s.points.iter().enumerate() {
+            let (px, py) = (x(*t), y(*v));
+            if k == 0 {
+                put(&mut plot, format_args!("M{px:.1} {:.1}", if props.stepped { CHART_H } else { py }));
+            }
+            if props.stepped {
+                put(&mut plot, format_args!("L{px:.1} {last_y:.1}L{px:.1} {py:.1}"));
+            } else {
+                put(&mut plot, format_args!("L{px:.1} {py:.1}"));
+            }
+            last_y = py;
+        }
+        if props.stepped && !s.points.is_empty() {
+            put(&mut plot, format_args!("L{:.1} {last_y:.1}", x(props.now_ms)));
+        }
+        plot.push_str("\"/>");
+    }
+    let now_x = x(props.now_ms);
+    put(
+        &mut plot,
+        format_args!("<line class=\"chart-now\" x1=\"{now_x:.1}\" y1=\"0\" x2=\"{now_x:.1}\" y2=\"{CHART_H}\"/></svg>"),
+    );
     html! {
         <figure class="chart" aria-label={props.title.clone()}>
             <figcaption>
                 <strong>{ props.title.clone() }</strong>
                 <span class="muted">{ format!(" (max {v_max} {})", props.unit) }</span>
             </figcaption>
-            <svg class="chart-plot" viewBox={format!("0 0 {CHART_W} {CHART_H}")} preserveAspectRatio="none" {onclick}
-                role="img" aria-label={format!("{}: click to go to that time", props.title)}>
-                <title>{ "Click to go to this simulated time" }</title>
-                <line class="chart-axis" x1="0" y1={CHART_H.to_string()} x2={CHART_W.to_string()} y2={CHART_H.to_string()} />
-                { for props.series.iter().enumerate().map(|(i, s)| {
-                    let mut d = String::new();
-                    let mut last_y = CHART_H;
-                    for (k, (t, v)) in s.points.iter().enumerate() {
-                        let (px, py) = (x(*t), y(*v));
-                        if k == 0 {
-                            d.push_str(&format!("M{px:.1} {:.1}", if props.stepped { CHART_H } else { py }));
-                        }
-                        if props.stepped {
-                            d.push_str(&format!("L{px:.1} {last_y:.1}L{px:.1} {py:.1}"));
-                        } else {
-                            d.push_str(&format!("L{px:.1} {py:.1}"));
-                        }
-                        last_y = py;
-                    }
-                    if props.stepped && !s.points.is_empty() {
-                        d.push_str(&format!("L{:.1} {last_y:.1}", x(props.now_ms)));
-                    }
-                    html! { <path class={classes!("chart-line", format!("series-{}", i % 6))} d={d} /> }
-                }) }
-                <line class="chart-now" x1={format!("{:.1}", x(props.now_ms))} y1="0" x2={format!("{:.1}", x(props.now_ms))} y2={CHART_H.to_string()} />
-            </svg>
+            <div class="chart-click" {onclick}>{ raw(plot) }</div>
             if empty {
                 <p class="chart-empty muted">{ "nothing yet" }</p>
             }
@@ -224,7 +254,7 @@ fn chart(props: &ChartProps) -> Html {
     }
 }
 
-#[function_component(MetricsPanel)]
+/// A plain function rather than a component (no hooks; see `sagas::saga_panel`).
 pub fn metrics_panel(props: &PanelProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
@@ -249,10 +279,35 @@ pub fn metrics_panel(props: &PanelProps) -> Html {
     }
     let flow_max = f.flows.iter().map(|x| x.2).max().unwrap_or(0).max(1);
     let bar_w = CHART_W / f.flows.len().max(1) as f64;
+    let mut bars = String::with_capacity(4096);
+    put(
+        &mut bars,
+        format_args!(
+            "<svg class=\"chart-plot\" viewBox=\"0 0 {CHART_W} {CHART_H}\" preserveAspectRatio=\"none\" role=\"img\" \
+             aria-label=\"One bar per flow, in start order; click a bar to go to its last handling\">"
+        ),
+    );
+    for (i, (name, _, duration, step)) in f.flows.iter().enumerate() {
+        let h = (*duration as f64 / flow_max as f64) * (CHART_H - 6.0);
+        put(
+            &mut bars,
+            format_args!(
+                "<rect class=\"flow-bar\" data-goto=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}: {duration} ms end to end (click: go to step {})</title></rect>",
+                step + 1,
+                i as f64 * bar_w + bar_w * 0.1,
+                CHART_H - h,
+                bar_w * 0.8,
+                h.max(1.0),
+                esc(name),
+                step + 1
+            ),
+        );
+    }
+    bars.push_str("</svg>");
     html! {
         <div class="metrics">
             <p class="panel-note">{ "Computed from the run over simulated time. Click a chart to go to that moment; the blue line is the current step." }</p>
-            <Chart title="Consumer lag" unit="messages" series={f.lag.clone()} t_max={f.t_max} {now_ms} stepped={true} on_time={on_time.clone()} />
+            { chart(&ChartProps { title: "Consumer lag".into(), unit: "messages".into(), series: f.lag.clone(), t_max: f.t_max, now_ms, stepped: true, on_time: on_time.clone() }) }
             <table class="state-table lag-time" aria-label="Consumer lag in time">
                 <thead><tr><th>{ "subscription" }</th><th>{ "lag now (age of oldest)" }</th><th>{ "slowest handling so far" }</th></tr></thead>
                 <tbody>
@@ -261,8 +316,8 @@ pub fn metrics_panel(props: &PanelProps) -> Html {
                     }) }
                 </tbody>
             </table>
-            <Chart title="DLQ depth" unit="messages" series={vec![f.dlq.clone()]} t_max={f.t_max} {now_ms} stepped={true} on_time={on_time.clone()} />
-            <Chart title="Processing latency, deliver \u{2192} handled" unit="ms" series={vec![f.processing.clone()]} t_max={f.t_max} {now_ms} stepped={false} on_time={on_time.clone()} />
+            { chart(&ChartProps { title: "DLQ depth".into(), unit: "messages".into(), series: vec![f.dlq.clone()], t_max: f.t_max, now_ms, stepped: true, on_time: on_time.clone() }) }
+            { chart(&ChartProps { title: "Processing latency, deliver \u{2192} handled".into(), unit: "ms".into(), series: vec![f.processing.clone()], t_max: f.t_max, now_ms, stepped: false, on_time: on_time.clone() }) }
             <figure class="chart" aria-label="End-to-end latency per correlation id">
                 <figcaption>
                     <strong>{ "End-to-end latency per correlation id" }</strong>
@@ -271,21 +326,7 @@ pub fn metrics_panel(props: &PanelProps) -> Html {
                 if f.flows.is_empty() {
                     <p class="chart-empty muted">{ "no flow handled yet" }</p>
                 } else {
-                    <svg class="chart-plot" viewBox={format!("0 0 {CHART_W} {CHART_H}")} preserveAspectRatio="none" role="img"
-                        aria-label="One bar per flow, in start order; click a bar to go to its last handling">
-                        { for f.flows.iter().enumerate().map(|(i, (name, _, duration, step))| {
-                            let h = (*duration as f64 / flow_max as f64) * (CHART_H - 6.0);
-                            let step = *step;
-                            let dispatch = props.dispatch.clone();
-                            let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
-                            html! {
-                                <rect class="flow-bar" x={format!("{:.1}", i as f64 * bar_w + bar_w * 0.1)} y={format!("{:.1}", CHART_H - h)}
-                                    width={format!("{:.1}", bar_w * 0.8)} height={format!("{:.1}", h.max(1.0))} {onclick}>
-                                    <title>{ format!("{name}: {duration} ms end to end (click: go to step {})", step + 1) }</title>
-                                </rect>
-                            }
-                        }) }
-                    </svg>
+                    <div onclick={on_goto(&props.dispatch)}>{ raw(bars) }</div>
                     <p class="panel-note">{ format!("Slowest: {}", f.flows.iter().max_by_key(|x| x.2).map(|x| format!("{} at {} ms", x.0, x.2)).unwrap_or_default()) }</p>
                 }
             </figure>

@@ -14,6 +14,7 @@ pub mod help;
 pub mod icons;
 pub mod layout;
 pub mod log;
+pub mod markup;
 pub mod metrics;
 pub mod panic;
 pub mod projections;

@@ -14,9 +14,9 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::markup::inject_on_click;
 use super::regions::EmptyState;
 use super::sagas::PanelProps;
-use super::state::ShellAction;
 use crate::sim::fault::Fault;
 
 /// Keys of a read model listed at most.
@@ -64,18 +64,20 @@ pub fn read_models_panel(props: &PanelProps) -> Html {
             </label>
             { for views.iter().zip(caught_up).zip(store_names).map(|((v, truth), store)| {
                 let truth = truth.and_then(Result::ok).unwrap_or_default();
-                let rebuild = {
-                    let dispatch = props.dispatch.clone();
-                    let fault = Fault::RebuildProjection { projection: v.name.clone() };
-                    Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Inject(fault.clone())))
-                };
-                let percent = if v.head == 0 { 100 } else { v.checkpoint * 100 / v.head };
-                let mut keys: Vec<&String> = v.state.iter().map(|(k, _)| k).chain(truth.keys()).collect();
-                keys.sort();
-                keys.dedup();
+                let rebuild = inject_on_click(&props.dispatch, Fault::RebuildProjection { projection: v.name.clone() });
+                let percent = (v.checkpoint * 100).checked_div(v.head).unwrap_or(100);
+                // The write side's keys are a superset of the read model's (it has applied
+                // every event), and both are in key order.
+                let mut keys: Vec<&String> = truth.keys().collect();
+                for (k, _) in &v.state {
+                    if !truth.contains_key(k) {
+                        keys.push(k);
+                    }
+                }
                 let matching: Vec<&String> = keys.into_iter().filter(|k| needle.is_empty() || k.contains(&needle)).collect();
-                let read = |k: &str| v.state.iter().find(|(key, _)| key == k).map(|(_, x)| *x);
-                let stale = matching.iter().filter(|k| read(k) != truth.get(k.as_str()).copied()).count();
+                // A counter the read model has not seen yet reads as 0, as a query would answer.
+                let read = |k: &str| v.state.iter().find(|(key, _)| key == k).map_or(0, |(_, x)| *x);
+                let stale = matching.iter().filter(|k| read(k) != truth.get(k.as_str()).copied().unwrap_or(0)).count();
                 html! {
                     <section class="sub-settings projection" data-projection={v.name.clone()} aria-label={format!("Read model {}", v.name)}>
                         <h3>{ &v.name }<span class="muted">{ format!(" from the {store} store") }</span></h3>
@@ -105,13 +107,13 @@ pub fn read_models_panel(props: &PanelProps) -> Html {
                                 <tbody>
                                     { for matching.iter().take(KEYS_SHOWN).map(|k| {
                                         let r = read(k);
-                                        let t = truth.get(k.as_str()).copied();
+                                        let t = truth.get(k.as_str()).copied().unwrap_or(0);
                                         let fresh = r == t;
                                         html! {
                                             <tr class={classes!((!fresh).then_some("stale"))} data-key={(*k).clone()}>
                                                 <td class="mono">{ k }</td>
-                                                <td class="num">{ r.map_or("\u{2014}".to_string(), |x| x.to_string()) }</td>
-                                                <td class="num">{ t.map_or("\u{2014}".to_string(), |x| x.to_string()) }</td>
+                                                <td class="num">{ r }</td>
+                                                <td class="num">{ t }</td>
                                                 <td>{ if fresh { "up to date" } else { "stale read" } }</td>
                                             </tr>
                                         }

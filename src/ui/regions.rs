@@ -145,7 +145,7 @@ pub fn canvas(props: &RegionProps) -> Html {
             { for notice }
             { match shell.canvas {
                 CanvasView::Topology => html! { <Topology shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                CanvasView::Sequence => html! { <super::sequence::SequenceView shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                CanvasView::Sequence => super::sequence::sequence_view(&super::sequence::SequenceViewProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
                 CanvasView::Compare => html! { <super::compare::CompareView shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
             } }
         </section>

@@ -14,15 +14,13 @@
 //! Cost: one pass over the trace per render (failed attempts of compensation
 //! messages), and at most [`INSTANCES_SHOWN`] instance cards.
 
-use std::collections::BTreeMap;
-
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::markup::{esc, inject_on_click, put, raw};
 use super::regions::EmptyState;
 use super::state::{Shell, ShellAction, Tab};
 use super::topology::short_type;
-use crate::sim::envelope::MessageId;
 use crate::sim::fault::Fault;
 use crate::sim::simulation::Simulation;
 use crate::sim::trace::{Happened, SubId};
@@ -59,40 +57,44 @@ struct CompensationWhereabouts {
     event_type: String,
 }
 
-/// Per saga instance (subject), what its compensation messages went through.
-fn compensation_trouble(sim: &Simulation) -> BTreeMap<String, CompensationWhereabouts> {
-    let mut failures: BTreeMap<MessageId, u32> = BTreeMap::new();
-    for record in sim.trace() {
-        if let Happened::HandlingFailed { message, .. } = record.happened {
-            if sim.message(message).is_some_and(|m| m.compensation) {
-                *failures.entry(message).or_default() += 1;
+/// Per saga instance (subject), what its compensation messages went through. A few
+/// instances at most are in trouble, so a vector with a linear search does.
+fn compensation_trouble(sim: &Simulation) -> Vec<(String, CompensationWhereabouts)> {
+    let mut out: Vec<(String, CompensationWhereabouts)> = Vec::new();
+    fn entry(out: &mut Vec<(String, CompensationWhereabouts)>, subject: &str) -> usize {
+        match out.iter().position(|(s, _)| s == subject) {
+            Some(i) => i,
+            None => {
+                out.push((subject.to_string(), CompensationWhereabouts::default()));
+                out.len() - 1
             }
         }
     }
-    let mut out: BTreeMap<String, CompensationWhereabouts> = BTreeMap::new();
-    for (message, count) in &failures {
-        let Some(m) = sim.message(*message) else { continue };
-        let subject = m.envelope.subject.clone();
-        let entry = out.entry(subject).or_default();
-        entry.failures += count;
-        entry.event_type = m.envelope.event_type.clone();
+    let mut touched: Vec<(usize, String)> = Vec::new();
+    for record in sim.trace() {
+        if let Happened::HandlingFailed { message, .. } = record.happened {
+            let Some(m) = sim.message(message).filter(|m| m.compensation) else { continue };
+            let i = entry(&mut out, &m.envelope.subject);
+            touched.push((i, m.envelope.event_type.clone()));
+        }
     }
     for (i, sub) in sim.compiled().subs.iter().enumerate() {
         for letter in &sim.sub_state(SubId(i as u32)).dlq {
-            let Some(m) = sim.message(letter.delivery.message) else { continue };
-            if !m.compensation {
-                continue;
-            }
-            let subject = m.envelope.subject.clone();
-            let entry = out.entry(subject).or_default();
-            entry.dead_in.push((sub.name.clone(), m.envelope.id.clone()));
-            entry.event_type = m.envelope.event_type.clone();
+            let Some(m) = sim.message(letter.delivery.message).filter(|m| m.compensation) else { continue };
+            let k = entry(&mut out, &m.envelope.subject);
+            out[k].1.dead_in.push((sub.name.clone(), m.envelope.id.clone()));
+            out[k].1.event_type = m.envelope.event_type.clone();
         }
+    }
+    for (i, event_type) in touched {
+        out[i].1.failures += 1;
+        out[i].1.event_type = event_type;
     }
     out
 }
 
-#[function_component(SagaPanel)]
+/// A plain function rather than a component: it has no hooks, and each component
+/// type costs its own lifecycle code in the wasm binary.
 pub fn saga_panel(props: &PanelProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
@@ -113,12 +115,7 @@ pub fn saga_panel(props: &PanelProps) -> Html {
                             .emitted_by
                             .and_then(|s| sim.scenario().services.get(s.0 as usize))
                             .map_or_else(|| m.envelope.source.clone(), |s| s.name.clone());
-                        (
-                            r.step,
-                            short_type(&m.envelope.event_type).to_string(),
-                            from,
-                            m.envelope.subject.clone(),
-                        )
+                        (r.step, short_type(&m.envelope.event_type).to_string(), from, m.envelope.subject.clone())
                     })
                 }
                 _ => None,
@@ -156,14 +153,12 @@ pub fn saga_panel(props: &PanelProps) -> Html {
     let trouble = compensation_trouble(&sim);
     drop(sim);
     let count = |status: &str| views.iter().filter(|v| v.status == status).count();
-    let mut ordered: Vec<&SagaView> = views.iter().collect();
-    // Instances in trouble first: compensating, then running, then the finished ones.
-    ordered.sort_by_key(|v| match v.status {
-        "compensating" => 0,
-        "running" => 1,
-        "aborted" => 2,
-        _ => 3,
-    });
+    // Instances in trouble first: compensating, then running, then the finished ones
+    // (a pass per status keeps instance order within each and needs no sort).
+    let ordered: Vec<&SagaView> = ["compensating", "running", "aborted", "completed"]
+        .iter()
+        .flat_map(|status| views.iter().filter(move |v| v.status == *status))
+        .collect();
     let open_dlq = {
         let dispatch = props.dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowTab(Tab::Dlq)))
@@ -182,7 +177,7 @@ pub fn saga_panel(props: &PanelProps) -> Html {
                     <span class="saga-status aborted">{ format!("{} aborted (undone)", count("aborted")) }</span>
                 </p>
                 <ul class="saga-list">
-                    { for ordered.iter().take(INSTANCES_SHOWN).map(|v| saga_card(v, trouble.get(&v.instance), &open_dlq)) }
+                    { for ordered.iter().take(INSTANCES_SHOWN).map(|v| saga_card(v, trouble.iter().find(|(s, _)| *s == v.instance).map(|(_, t)| t), &open_dlq)) }
                 </ul>
                 if views.len() > INSTANCES_SHOWN {
                     <p class="panel-note">{ format!("{} more instances not shown.", views.len() - INSTANCES_SHOWN) }</p>
@@ -191,6 +186,28 @@ pub fn saga_panel(props: &PanelProps) -> Html {
             { actions }
         </div>
     }
+}
+
+/// The steps of one instance as a row of chips (markup, see `markup`).
+fn steps_markup(v: &SagaView) -> String {
+    let mut out = String::new();
+    put(&mut out, format_args!("<ol class=\"saga-steps\" aria-label=\"Steps of {}\">", esc(&v.instance)));
+    for s in &v.steps {
+        let state = step_label(s.state);
+        put(
+            &mut out,
+            format_args!(
+                "<li class=\"saga-step step-{state}{}\" data-step=\"{}\" data-state=\"{state}\"{}><span class=\"step-name\">{}</span><span class=\"step-state\">{state}</span>{}{}</li>",
+                if s.is_pivot { " pivot" } else { "" },
+                esc(&s.name),
+                if s.is_pivot { " title=\"The pivot: once it succeeds the saga can only go forward\"" } else { "" },
+                esc(&s.name),
+                if s.is_pivot { "<span class=\"step-flag\">\u{2691} pivot</span>" } else { "" },
+                if s.compensation_armed { "<span class=\"step-flag armed\">\u{21b6} armed</span>" } else { "" },
+            ),
+        );
+    }
+    out + "</ol>"
 }
 
 fn saga_card(v: &SagaView, trouble: Option<&CompensationWhereabouts>, open_dlq: &Callback<MouseEvent>) -> Html {
@@ -231,18 +248,7 @@ fn saga_card(v: &SagaView, trouble: Option<&CompensationWhereabouts>, open_dlq: 
                     }
                 </p>
             }
-            <ol class="saga-steps" aria-label={format!("Steps of {}", v.instance)}>
-                { for v.steps.iter().map(|s| html! {
-                    <li class={classes!("saga-step", format!("step-{}", step_label(s.state)), s.is_pivot.then_some("pivot"))}
-                        data-step={s.name.clone()} data-state={step_label(s.state)}
-                        title={if s.is_pivot { "The pivot: once it succeeds the saga can only go forward" } else { "" }}>
-                        <span class="step-name">{ &s.name }</span>
-                        <span class="step-state">{ step_label(s.state) }</span>
-                        if s.is_pivot { <span class="step-flag">{ "\u{2691} pivot" }</span> }
-                        if s.compensation_armed { <span class="step-flag armed">{ "\u{21b6} armed" }</span> }
-                    </li>
-                }) }
-            </ol>
+            { raw(steps_markup(v)) }
             <p class="saga-paths">
                 if !v.remaining.is_empty() {
                     <span>{ "Remaining: " }<strong>{ v.remaining.join(" \u{2192} ") }</strong></span>
@@ -300,15 +306,11 @@ pub fn operator_actions(props: &PanelProps) -> Html {
         })
     };
     let set_state = keys.get(*chosen_key).map(|(service, key, _)| {
-        let fault = Fault::SetState { service: service.clone(), key: key.clone(), value: *value };
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Inject(fault.clone())))
+        inject_on_click(&props.dispatch, Fault::SetState { service: service.clone(), key: key.clone(), value: *value })
     });
     let fail = |per_mille: u32| {
         services.get(*chosen_service).map(|service| {
-            let fault = Fault::FailHandlers { service: service.clone(), per_mille };
-            let dispatch = props.dispatch.clone();
-            Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Inject(fault.clone())))
+            inject_on_click(&props.dispatch, Fault::FailHandlers { service: service.clone(), per_mille })
         })
     };
     if keys.is_empty() && services.is_empty() {

@@ -12,12 +12,12 @@
 //! trace, memoized per run position and filter.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+use super::markup::{esc, picked, put, raw};
 use super::state::{LogFilters, ShellAction};
 use super::topology::short_type;
 use crate::sim::envelope::MessageId;
@@ -26,9 +26,12 @@ use crate::sim::trace::{AfterFailure, Happened};
 
 /// Rows drawn at a time.
 pub const ROWS_SHOWN: usize = 26;
+const ROWS_SHOWN_COMPACT: usize = 14;
 const ROW_H: f64 = 24.0;
 const HEAD_H: f64 = 34.0;
 const WIDTH: f64 = 1000.0;
+/// Half-width diagrams (side by side) use a narrower drawing so text stays readable.
+const WIDTH_COMPACT: f64 = 620.0;
 /// Flows offered in the flow picker.
 const FLOWS_OFFERED: usize = 60;
 
@@ -83,7 +86,8 @@ fn rows(sim: &Simulation, correlation: &str, lanes: &[String]) -> Vec<Row> {
                 .is_some_and(|c| c.contains(correlation))
     };
     let label = |message: MessageId| {
-        sim.message(message).map_or_else(String::new, |m| format!("{} {}", short_type(&m.envelope.event_type), m.envelope.id))
+        sim.message(message)
+            .map_or_else(String::new, |m| format!("{} {}", short_type(&m.envelope.event_type), m.envelope.id))
     };
     sim.trace()
         .iter()
@@ -120,9 +124,118 @@ fn rows(sim: &Simulation, correlation: &str, lanes: &[String]) -> Vec<Row> {
                     return None;
                 }
             }
-            Some(Row { step: r.step, time_ms: r.time_ms, from, to, label: message.map(label).unwrap_or_default(), message, kind })
+            Some(Row {
+                step: r.step,
+                time_ms: r.time_ms,
+                from,
+                to,
+                label: message.map(label).unwrap_or_default(),
+                message,
+                kind,
+            })
         })
         .collect()
+}
+
+/// The diagram's SVG as markup: lifelines, then one row per shown step.
+fn diagram_markup(lanes: &[String], shown: &[Row], selected: Option<MessageId>, compact: bool, height: f64) -> String {
+    let width = if compact { WIDTH_COMPACT } else { WIDTH };
+    let lane_w = width / lanes.len().max(1) as f64;
+    let x = |i: usize| lane_w * (i as f64 + 0.5);
+    let marker = if compact { "seq-arrow-c" } else { "seq-arrow" };
+    let mut out = String::with_capacity(4096);
+    put(
+        &mut out,
+        format_args!(
+            "<svg class=\"sequence-svg\" viewBox=\"0 0 {width} {height:.0}\" preserveAspectRatio=\"xMidYMin meet\" role=\"img\" \
+             aria-label=\"Sequence diagram: time flows down, one lifeline per service\"><defs><marker id=\"{marker}\" viewBox=\"0 0 10 10\" \
+             refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0 0L10 5L0 10z\" class=\"seq-arrow-head\"/></marker></defs>"
+        ),
+    );
+    for (i, name) in lanes.iter().enumerate() {
+        let (cx, w) = (x(i), lane_w * 0.9);
+        put(
+            &mut out,
+            format_args!(
+                "<g class=\"lifeline\"><rect class=\"lifeline-head\" x=\"{:.1}\" y=\"2\" width=\"{w:.1}\" height=\"24\" rx=\"5\"/>\
+                 <text class=\"lifeline-name\" x=\"{cx:.1}\" y=\"19\">{}</text><line class=\"lifeline-line\" x1=\"{cx:.1}\" y1=\"26\" x2=\"{cx:.1}\" y2=\"{height:.0}\"/></g>",
+                cx - w / 2.0,
+                esc(name)
+            ),
+        );
+    }
+    for (k, row) in shown.iter().enumerate() {
+        let y = HEAD_H + ROW_H * k as f64 + ROW_H * 0.6;
+        let (x1, x2) = (x(row.from), x(row.to));
+        let class = match &row.kind {
+            RowKind::Handled { compensation: true } => "seq-compensation",
+            RowKind::Handled { .. } => "seq-handled",
+            RowKind::Failed { .. } => "seq-failed",
+            RowKind::Skipped => "seq-skipped",
+            RowKind::Note(_) => "seq-note",
+        };
+        let selected = row.message.is_some() && row.message == selected;
+        put(
+            &mut out,
+            format_args!(
+                "<g class=\"seq-row {class}{}\" data-goto=\"{}\"{}><title>step {} at {} ms: {} \u{2014} click to go there</title>\
+                 <rect class=\"seq-hit\" x=\"0\" y=\"{:.1}\" width=\"{width}\" height=\"{ROW_H}\"/><text class=\"seq-time\" x=\"4\" y=\"{:.1}\">{} ms</text>",
+                if selected { " selected" } else { "" },
+                row.step + 1,
+                row.message.map(|m| format!(" data-message=\"{}\"", m.0)).unwrap_or_default(),
+                row.step,
+                row.time_ms,
+                esc(&row.label),
+                y - ROW_H * 0.6,
+                y + 4.0,
+                row.time_ms
+            ),
+        );
+        match &row.kind {
+            RowKind::Note(text) => put(
+                &mut out,
+                format_args!(
+                    "<rect class=\"seq-note-box\" x=\"{:.1}\" y=\"{:.1}\" width=\"100\" height=\"16\" rx=\"3\"/><text class=\"seq-label\" x=\"{x1:.1}\" y=\"{:.1}\">{}</text>",
+                    x1 - 50.0,
+                    y - 9.0,
+                    y + 3.0,
+                    esc(text)
+                ),
+            ),
+            kind => {
+                let self_call = row.from == row.to;
+                let failed = matches!(kind, RowKind::Failed { .. });
+                let label = match kind {
+                    RowKind::Failed { then } => format!("\u{2717} {} \u{2014} {then}", row.label),
+                    RowKind::Skipped => format!("{} (duplicate skipped)", row.label),
+                    RowKind::Handled { compensation: true } => format!("\u{21b6} {}", row.label),
+                    _ => row.label.clone(),
+                };
+                if self_call {
+                    put(&mut out, format_args!("<path class=\"seq-line\" d=\"M{x1:.1} {:.1} h30 v10 h-28\"", y - 6.0));
+                } else {
+                    put(&mut out, format_args!("<path class=\"seq-line\" d=\"M{x1:.1} {y:.1} L{x2:.1} {y:.1}\""));
+                }
+                if failed {
+                    put(&mut out, format_args!("/><text class=\"seq-cross\" x=\"{x2:.1}\" y=\"{:.1}\">\u{2717}</text>", y + 5.0));
+                } else {
+                    put(&mut out, format_args!(" marker-end=\"url(#{marker})\"/>"));
+                }
+                put(
+                    &mut out,
+                    format_args!(
+                        "<text class=\"seq-label\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                        if self_call { x1 + 36.0 } else { (x1 + x2) / 2.0 },
+                        y - 4.0,
+                        esc(&label)
+                    ),
+                );
+            }
+        }
+        out.push_str("</g>");
+    }
+    out.push_str("</svg>");
+    out
 }
 
 #[derive(Properties)]
@@ -170,17 +283,25 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
     let (lanes, rows) = &*data;
     let total = rows.len();
     let end = total.saturating_sub(*back);
-    let start = end.saturating_sub(ROWS_SHOWN);
+    let rows_shown = if props.compact { ROWS_SHOWN_COMPACT } else { ROWS_SHOWN };
+    let start = end.saturating_sub(rows_shown);
     let shown = &rows[start..end];
-    let lane_w = WIDTH / lanes.len().max(1) as f64;
-    let x = |i: usize| lane_w * (i as f64 + 0.5);
-    let height = HEAD_H + ROW_H * ROWS_SHOWN as f64 + 8.0;
+    let height = HEAD_H + ROW_H * rows_shown as f64 + 8.0;
     let page = |delta: isize| {
         let back = back.clone();
         let current = *back;
         Callback::from(move |_: MouseEvent| {
-            let next = if delta < 0 { current + ROWS_SHOWN } else { current.saturating_sub(ROWS_SHOWN) };
+            let next = if delta < 0 { current + rows_shown } else { current.saturating_sub(rows_shown) };
             back.set(next.min(total.saturating_sub(1)));
+        })
+    };
+    let svg = diagram_markup(lanes, shown, props.selected, props.compact, height);
+    let on_click = {
+        let on_pick = props.on_pick.clone();
+        Callback::from(move |event: MouseEvent| {
+            if let Some(picked) = picked(&event) {
+                on_pick.emit(picked);
+            }
         })
     };
     html! {
@@ -190,79 +311,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
                 <button type="button" class="control small" disabled={start == 0} onclick={page(-1)} title="Page back in time">{ "\u{2191} earlier" }</button>
                 <button type="button" class="control small" disabled={*back == 0} onclick={page(1)} title="Page forward; the last page follows the current step">{ "\u{2193} later" }</button>
             </div>
-            <svg class="sequence-svg" viewBox={format!("0 0 {WIDTH} {height:.0}")} preserveAspectRatio="xMidYMin meet"
-                role="img" aria-label="Sequence diagram: time flows down, one lifeline per service">
-                <defs>
-                    <marker id={if props.compact { "seq-arrow-c" } else { "seq-arrow" }} viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto">
-                        <path d="M0 0L10 5L0 10z" class="seq-arrow-head" />
-                    </marker>
-                </defs>
-                { for lanes.iter().enumerate().map(|(i, name)| html! {
-                    <g class="lifeline">
-                        <rect class="lifeline-head" x={format!("{:.1}", x(i) - lane_w * 0.45)} y="2" width={format!("{:.1}", lane_w * 0.9)} height="24" rx="5" />
-                        <text class="lifeline-name" x={format!("{:.1}", x(i))} y="19">{ name }</text>
-                        <line class="lifeline-line" x1={format!("{:.1}", x(i))} y1="26" x2={format!("{:.1}", x(i))} y2={format!("{height:.0}")} />
-                    </g>
-                }) }
-                { for shown.iter().enumerate().map(|(k, row)| {
-                    let y = HEAD_H + ROW_H * k as f64 + ROW_H * 0.6;
-                    let (x1, x2) = (x(row.from), x(row.to));
-                    let class = match &row.kind {
-                        RowKind::Handled { compensation: true } => "seq-compensation",
-                        RowKind::Handled { .. } => "seq-handled",
-                        RowKind::Failed { .. } => "seq-failed",
-                        RowKind::Skipped => "seq-skipped",
-                        RowKind::Note(_) => "seq-note",
-                    };
-                    let pick = {
-                        let on_pick = props.on_pick.clone();
-                        let (step, message) = (row.step, row.message);
-                        Callback::from(move |_: MouseEvent| on_pick.emit((step + 1, message)))
-                    };
-                    let selected = row.message.is_some() && row.message == props.selected;
-                    let text_x = (x1 + x2) / 2.0;
-                    let marker = format!("url(#{})", if props.compact { "seq-arrow-c" } else { "seq-arrow" });
-                    html! {
-                        <g class={classes!("seq-row", class, selected.then_some("selected"))} onclick={pick} data-step={row.step.to_string()}>
-                            <title>{ format!("step {} at {} ms: {} \u{2014} click to go there", row.step, row.time_ms, row.label) }</title>
-                            <rect class="seq-hit" x="0" y={format!("{:.1}", y - ROW_H * 0.6)} width={WIDTH.to_string()} height={ROW_H.to_string()} />
-                            <text class="seq-time" x="4" y={format!("{:.1}", y + 4.0)}>{ format!("{} ms", row.time_ms) }</text>
-                            { match &row.kind {
-                                RowKind::Note(text) => html! {
-                                    <>
-                                        <rect class="seq-note-box" x={format!("{:.1}", x1 - 50.0)} y={format!("{:.1}", y - 9.0)} width="100" height="16" rx="3" />
-                                        <text class="seq-label" x={format!("{x1:.1}")} y={format!("{:.1}", y + 3.0)}>{ text }</text>
-                                    </>
-                                },
-                                kind => {
-                                    let self_call = row.from == row.to;
-                                    let path = if self_call {
-                                        format!("M{x1:.1} {:.1} h30 v10 h-28", y - 6.0)
-                                    } else {
-                                        format!("M{x1:.1} {y:.1} L{x2:.1} {y:.1}")
-                                    };
-                                    let failed = matches!(kind, RowKind::Failed { .. });
-                                    let label = match kind {
-                                        RowKind::Failed { then } => format!("\u{2717} {} \u{2014} {then}", row.label),
-                                        RowKind::Skipped => format!("{} (duplicate skipped)", row.label),
-                                        RowKind::Handled { compensation: true } => format!("\u{21b6} {}", row.label),
-                                        _ => row.label.clone(),
-                                    };
-                                    html! {
-                                        <>
-                                            <path class="seq-line" d={path} marker-end={(!failed).then_some(marker)} />
-                                            if failed {
-                                                <text class="seq-cross" x={format!("{x2:.1}")} y={format!("{:.1}", y + 5.0)}>{ "\u{2717}" }</text>
-                                            }
-                                            <text class="seq-label" x={format!("{:.1}", if self_call { x1 + 36.0 } else { text_x })} y={format!("{:.1}", y - 4.0)}>{ label }</text>
-                                        </>
-                                    }
-                                }
-                            } }
-                        </g>
-                    }
-                }) }
-            </svg>
+            <div class="sequence-body" onclick={on_click}>{ raw(svg) }</div>
         </div>
     }
 }
@@ -275,19 +324,22 @@ pub struct SequenceViewProps {
 
 /// The sequence view of the main canvas: the diagram plus the flow picker, which
 /// shares the event log's correlation filter.
-#[function_component(SequenceView)]
+/// A plain function rather than a component (no hooks; see `sagas::saga_panel`).
 pub fn sequence_view(props: &SequenceViewProps) -> Html {
     let shell = &props.shell;
     let flows: Vec<String> = {
         let sim = shell.sim.borrow();
-        let mut seen = BTreeSet::new();
-        sim.messages()
-            .iter()
-            .filter(|m| m.cause.is_none())
-            .filter_map(|m| m.envelope.correlation_id.clone())
-            .filter(|c| seen.insert(c.clone()))
-            .take(FLOWS_OFFERED)
-            .collect()
+        let mut flows: Vec<String> = Vec::new();
+        for c in sim.messages().iter().filter(|m| m.cause.is_none()).filter_map(|m| m.envelope.correlation_id.as_ref())
+        {
+            if flows.len() >= FLOWS_OFFERED {
+                break;
+            }
+            if !flows.contains(c) {
+                flows.push(c.clone());
+            }
+        }
+        flows
     };
     let on_flow = {
         let dispatch = props.dispatch.clone();

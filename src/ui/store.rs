@@ -16,6 +16,7 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::markup::{esc, raw, table};
 use super::regions::EmptyState;
 use super::sagas::PanelProps;
 use super::state::ShellAction;
@@ -139,6 +140,31 @@ pub fn store_panel(props: &PanelProps) -> Html {
                 as_of.set(input.value().parse().ok());
             })
         };
+        let event_rows: Vec<(String, Vec<String>)> = events
+            .iter()
+            .skip(skip)
+            .map(|e| {
+                let snap = snapshots.contains(&e.version);
+                let class = match (e.version > as_of_version, snap) {
+                    (true, true) => "after snap",
+                    (true, false) => "after",
+                    (false, true) => "snap",
+                    (false, false) => "",
+                };
+                (
+                    class.to_string(),
+                    vec![
+                        e.version.to_string(),
+                        e.position.to_string(),
+                        esc(short_type(&e.event_type)),
+                        format!("v{}", e.schema_version),
+                        format!("{} ms", e.time_ms),
+                        if snap { "\u{25a3} snapshot".into() } else { String::new() },
+                    ],
+                )
+            })
+            .collect();
+        let event_table = table("event-table", &format!("Events of {name}"), &["v", "pos", "type", "schema", "time", ""], &event_rows);
         let stream_conflicts: Vec<&ConflictRow> = conflicts.iter().filter(|c| &c.1 == name).collect();
         html! {
             <section class="stream-detail" aria-label={format!("Stream {name}")}>
@@ -175,24 +201,7 @@ pub fn store_panel(props: &PanelProps) -> Html {
                         }) }
                     </ul>
                 }
-                <table class="event-table" aria-label={format!("Events of {name}")}>
-                    <thead><tr><th>{ "v" }</th><th>{ "pos" }</th><th>{ "type" }</th><th>{ "schema" }</th><th>{ "time" }</th><th></th></tr></thead>
-                    <tbody>
-                        { for events.iter().skip(skip).map(|e| {
-                            let snap = snapshots.contains(&e.version);
-                            html! {
-                                <tr class={classes!((e.version > as_of_version).then_some("after"), snap.then_some("snap"))} data-version={e.version.to_string()}>
-                                    <td class="num">{ e.version }</td>
-                                    <td class="num">{ e.position }</td>
-                                    <td>{ short_type(&e.event_type) }</td>
-                                    <td>{ format!("v{}", e.schema_version) }</td>
-                                    <td class="num">{ format!("{} ms", e.time_ms) }</td>
-                                    <td>{ if snap { "\u{25a3} snapshot" } else { "" } }</td>
-                                </tr>
-                            }
-                        }) }
-                    </tbody>
-                </table>
+                { raw(event_table) }
                 if skip > 0 { <p class="panel-note">{ format!("The first {skip} events are not listed.") }</p> }
             </section>
         }

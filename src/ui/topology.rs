@@ -116,7 +116,7 @@ pub fn topology(props: &TopologyProps) -> Html {
     let tokens = sim.token_views();
     // Compensation messages in flight: their tokens and the route they travel are drawn
     // in the compensation colour, so the undo path stands out against the forward flow.
-    let compensating: std::collections::BTreeSet<u32> =
+    let compensating: Vec<u32> =
         tokens.iter().filter(|t| sim.message(t.message).is_some_and(|m| m.compensation)).map(|t| t.message.0).collect();
     let compensation_routes: Vec<(Option<usize>, usize, Option<usize>)> = tokens
         .iter()
