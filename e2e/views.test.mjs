@@ -125,6 +125,7 @@ describe('the views', () => {
     assert.equal(await card.getAttribute('data-status'), 'compensating');
     assert.match(await card.locator('.saga-stuck').innerText(), /Stuck compensating: undoing “pay” failed \d+ time\(s\) and its payment.refund is parked in the DLQ of payment-commands/);
     assert.match(await page.getByRole('tab', { name: /^Sagas/ }).innerText(), /1/);
+    await card.scrollIntoViewIfNeeded();
     await screenshot(page, 'views-saga-stuck');
 
     // The operator heals payment and redrives the refund from the DLQ panel.

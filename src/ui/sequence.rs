@@ -85,10 +85,6 @@ fn rows(sim: &Simulation, correlation: &str, lanes: &[String]) -> Vec<Row> {
                 .and_then(|m| m.envelope.correlation_id.as_deref())
                 .is_some_and(|c| c.contains(correlation))
     };
-    let label = |message: MessageId| {
-        sim.message(message)
-            .map_or_else(String::new, |m| format!("{} {}", short_type(&m.envelope.event_type), m.envelope.id))
-    };
     sim.trace()
         .iter()
         .filter_map(|r| {
@@ -129,7 +125,9 @@ fn rows(sim: &Simulation, correlation: &str, lanes: &[String]) -> Vec<Row> {
                 time_ms: r.time_ms,
                 from,
                 to,
-                label: message.map(label).unwrap_or_default(),
+                // Filled in for the shown rows only: formatting every row of a long
+                // run at every step would dominate the cost of a step.
+                label: String::new(),
                 message,
                 kind,
             })
@@ -285,7 +283,19 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
     let end = total.saturating_sub(*back);
     let rows_shown = if props.compact { ROWS_SHOWN_COMPACT } else { ROWS_SHOWN };
     let start = end.saturating_sub(rows_shown);
-    let shown = &rows[start..end];
+    let shown: Vec<Row> = {
+        let sim = props.sim.borrow();
+        rows[start..end]
+            .iter()
+            .map(|row| {
+                let mut row = row.clone();
+                if let Some(m) = row.message.and_then(|id| sim.message(id)) {
+                    row.label = format!("{} {}", short_type(&m.envelope.event_type), m.envelope.id);
+                }
+                row
+            })
+            .collect()
+    };
     let height = HEAD_H + ROW_H * rows_shown as f64 + 8.0;
     let page = |delta: isize| {
         let back = back.clone();
@@ -295,7 +305,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
             back.set(next.min(total.saturating_sub(1)));
         })
     };
-    let svg = diagram_markup(lanes, shown, props.selected, props.compact, height);
+    let svg = diagram_markup(lanes, &shown, props.selected, props.compact, height);
     let on_click = {
         let on_pick = props.on_pick.clone();
         Callback::from(move |event: MouseEvent| {
