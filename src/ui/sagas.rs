@@ -166,6 +166,7 @@ pub fn saga_panel(props: &PanelProps) -> Html {
     html! {
         <div class="sagas">
             { intro }
+            { actions }
             if views.is_empty() {
                 <EmptyState what="No saga has started yet: step the run until the first order arrives."
                     concept="The coordinator stores each saga instance as a stream of events in its own event store, so its state survives a crash." />
@@ -183,7 +184,6 @@ pub fn saga_panel(props: &PanelProps) -> Html {
                     <p class="panel-note">{ format!("{} more instances not shown.", views.len() - INSTANCES_SHOWN) }</p>
                 }
             }
-            { actions }
         </div>
     }
 }
@@ -281,14 +281,21 @@ pub fn operator_actions(props: &PanelProps) -> Html {
         .collect();
     let services: Vec<String> = sim.scenario().services.iter().map(|s| s.name.clone()).collect();
     drop(sim);
-    let chosen_key = use_state(|| 0usize);
+    // By name, not position: counters appear as the run goes (a charge adds `captured`).
+    let chosen_key = use_state(|| None::<(String, String)>);
     let value = use_state(|| 0i64);
     let chosen_service = use_state(|| 0usize);
+    let chosen = (*chosen_key)
+        .as_ref()
+        .and_then(|(service, key)| keys.iter().position(|(s, k, _)| s == service && k == key))
+        .unwrap_or(0);
     let on_key = {
         let chosen_key = chosen_key.clone();
+        let names: Vec<(String, String)> = keys.iter().map(|(s, k, _)| (s.clone(), k.clone())).collect();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            chosen_key.set(select.value().parse().unwrap_or(0));
+            let index: usize = select.value().parse().unwrap_or(0);
+            chosen_key.set(names.get(index).cloned());
         })
     };
     let on_value = {
@@ -305,7 +312,7 @@ pub fn operator_actions(props: &PanelProps) -> Html {
             chosen_service.set(select.value().parse().unwrap_or(0));
         })
     };
-    let set_state = keys.get(*chosen_key).map(|(service, key, _)| {
+    let set_state = keys.get(chosen).map(|(service, key, _)| {
         inject_on_click(&props.dispatch, Fault::SetState { service: service.clone(), key: key.clone(), value: *value })
     });
     let fail = |per_mille: u32| {
@@ -324,7 +331,7 @@ pub fn operator_actions(props: &PanelProps) -> Html {
                 <div class="operator-row">
                     <select aria-label="State counter to set" onchange={on_key}>
                         { for keys.iter().enumerate().map(|(i, (service, key, v))| html! {
-                            <option value={i.to_string()} selected={i == *chosen_key}>{ format!("{service}: {key} (now {v})") }</option>
+                            <option value={i.to_string()} selected={i == chosen}>{ format!("{service}: {key} (now {v})") }</option>
                         }) }
                     </select>
                     <input type="text" inputmode="numeric" class="operator-value" aria-label="New value" value={value.to_string()} onchange={on_value} />

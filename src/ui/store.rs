@@ -25,6 +25,7 @@ use crate::sim::trace::{FailureCause, Happened, ServiceId};
 
 const STREAMS_SHOWN: usize = 60;
 const EVENTS_SHOWN: usize = 80;
+const CONFLICTS_SHOWN: usize = 5;
 
 /// A concurrency conflict seen in the trace: (step, stream, expected, actual).
 type ConflictRow = (u64, String, u64, u64);
@@ -189,7 +190,7 @@ pub fn store_panel(props: &PanelProps) -> Html {
                 } }
                 if !stream_conflicts.is_empty() {
                     <ul class="conflicts" aria-label="Concurrency conflicts">
-                        { for stream_conflicts.iter().map(|(step, _, expected, actual)| {
+                        { for stream_conflicts.iter().take(CONFLICTS_SHOWN).map(|(step, _, expected, actual)| {
                             let step = *step;
                             let dispatch = props.dispatch.clone();
                             let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
@@ -200,6 +201,9 @@ pub fn store_panel(props: &PanelProps) -> Html {
                             }
                         }) }
                     </ul>
+                    if stream_conflicts.len() > CONFLICTS_SHOWN {
+                        <p class="panel-note">{ format!("{} more conflict(s) on this stream.", stream_conflicts.len() - CONFLICTS_SHOWN) }</p>
+                    }
                 }
                 { raw(event_table) }
                 if skip > 0 { <p class="panel-note">{ format!("The first {skip} events are not listed.") }</p> }
