@@ -161,8 +161,8 @@ describe('the app', () => {
     const inspector = page.getByRole('tabpanel');
     assert.match(await inspector.innerText(), /Delivery attempts \(\d+\)/);
     await screenshot(page, 'app-poison-dlq');
-    // The Delivery tab lists the dead letter with its death history.
-    await page.getByRole('tab', { name: /^Delivery/ }).click();
+    // The DLQ tab lists the dead letter with its death history.
+    await page.getByRole('tab', { name: /^DLQ/ }).click();
     assert.match(await inspector.locator('.dead-letters').innerText(), /delivery_limit[\s\S]*x-death/);
     assert.deepEqual(problems, []);
     await close();

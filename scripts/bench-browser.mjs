@@ -9,7 +9,8 @@
 //! performance.now(): from dispatching the key press (or the scrubber's input event)
 //! until the step counter shows the new step, plus a forced layout
 //! (getBoundingClientRect), so it covers the reducer, the simulation, Yew's render
-//! and the browser's style and layout, but not painting.
+//! and the browser's style and layout, but not painting. The views (sequence diagram,
+//! each details tab, side by side) are measured the same way at the same history.
 
 import { join } from 'node:path';
 import { launch, open, REPO, serve } from '../e2e/helpers.mjs';
@@ -121,6 +122,26 @@ try {
     rows.push(['→ one step + re-render at a 10,000-step history', `median ${fmt(forward.median)}`, `p95 ${fmt(forward.p95)}, max ${fmt(forward.max)} (60 presses)`]);
     const back = stats(await timeKeys(page, 'ArrowLeft', 60));
     rows.push(['← one step back + re-render at a 10,000-step history', `median ${fmt(back.median)}`, `p95 ${fmt(back.p95)}, max ${fmt(back.max)} (60 presses)`]);
+    await close();
+  }
+  {
+    // The views: one step at a 10,000-step history with the sequence diagram on the
+    // canvas and each details tab open in turn (only the open tab is rendered, so this
+    // is "all panels open" one at a time), plus the side-by-side canvas.
+    const { page, close } = await open(browser, server.url);
+    await longRun(page, 1100);
+    await page.getByRole('tab', { name: 'Sequence' }).click();
+    for (const name of ['Metrics', 'Sagas', 'Store', 'Read models', 'DLQ', 'Anti-patterns', 'Invariants']) {
+      await page.getByRole('tab', { name: new RegExp(`^${name}`) }).click();
+      await timeScrubs(page, [10000]);
+      const t = stats(await timeKeys(page, 'ArrowRight', 40));
+      rows.push([`→ one step + re-render at a 10,000-step history, sequence diagram + ${name} tab`, `median ${fmt(t.median)}`, `p95 ${fmt(t.p95)}, max ${fmt(t.max)} (40 presses)`]);
+    }
+    await page.getByRole('tab', { name: 'Side by side' }).click();
+    await page.getByRole('tab', { name: /^Metrics/ }).click();
+    await timeScrubs(page, [10000]);
+    const t = stats(await timeKeys(page, 'ArrowRight', 40));
+    rows.push(['→ one step + re-render at a 10,000-step history, side by side + Metrics tab', `median ${fmt(t.median)}`, `p95 ${fmt(t.p95)}, max ${fmt(t.max)} (40 presses)`]);
     await close();
   }
   {

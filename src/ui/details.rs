@@ -1,7 +1,9 @@
 //! The details column: envelope inspector, invariants, fault script and delivery
-//! settings, as tabs.
+//! settings, as tabs, plus the tabs of the other views (sagas, event store, read
+//! models, DLQ, metrics, anti-patterns), each in its own module.
 //!
-//! Tabs keep four dense panels readable at 1280×800 next to the topology; each tab
+//! Only the open tab's panel is rendered, so a hidden view costs nothing per step.
+//! Tabs keep dense panels readable at 1280×800 next to the topology; each tab
 //! button carries a live summary (a red count of broken invariants, the number of
 //! faults) so a change in a hidden tab is still noticed. Every panel opens with a
 //! short explanation of its concept, and shows an empty state until it has content.
@@ -13,7 +15,6 @@ use yew::prelude::*;
 
 use super::state::{MenuTarget, Shell, ShellAction, SubscriptionEdit, Tab};
 use super::topology::{delivery_label, kind_class, kind_shape, short_type};
-use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::envelope::MessageId;
 use crate::sim::fault::{Fault, ScriptedFault, Trigger};
 use crate::sim::scenario::{Delivery, Scenario, ATTEMPTS_MAX_LIMIT, DURATION_MS_MAX, WORKLOAD_MESSAGES_MAX};
@@ -32,6 +33,14 @@ pub fn details(props: &DetailsProps) -> Html {
     let sim = shell.sim.borrow();
     let broken = sim.checkers().counts.iter().filter(|c| **c > 0).count();
     let scenario_faults = sim.scenario().faults.scripted.len();
+    // Badges of the saga and DLQ tabs: cheap counters, so a change in a hidden tab shows.
+    let dead_letters: usize =
+        (0..sim.compiled().subs.len()).map(|i| sim.sub_state(crate::sim::trace::SubId(i as u32)).dlq.len()).sum();
+    let compensating = if sim.compiled().sagas.is_empty() {
+        0
+    } else {
+        sim.saga_instances().iter().filter(|(_, _, i)| i.status.name() == "compensating").count()
+    };
     drop(sim);
     let tab = |tab: Tab, label: String, badge: Option<(String, &'static str)>| {
         let dispatch = props.dispatch.clone();
@@ -55,6 +64,12 @@ pub fn details(props: &DetailsProps) -> Html {
                 { tab(Tab::Invariants, "Invariants".into(), Some(if broken > 0 { (format!("{broken} \u{2717}"), "bad") } else { ("\u{2713}".into(), "good") })) }
                 { tab(Tab::Faults, "Faults".into(), (fault_count > 0).then(|| (fault_count.to_string(), "count"))) }
                 { tab(Tab::Delivery, "Delivery".into(), None) }
+                { tab(Tab::Sagas, "Sagas".into(), (compensating > 0).then(|| (format!("{compensating} \u{21b6}"), "bad"))) }
+                { tab(Tab::Store, "Store".into(), None) }
+                { tab(Tab::ReadModels, "Read models".into(), None) }
+                { tab(Tab::Dlq, "DLQ".into(), (dead_letters > 0).then(|| (dead_letters.to_string(), "bad"))) }
+                { tab(Tab::Metrics, "Metrics".into(), None) }
+                { tab(Tab::AntiPatterns, "Anti-patterns".into(), (!shell.anti_patterns.is_empty()).then(|| (shell.anti_patterns.len().to_string(), "count"))) }
             </div>
             <div class="tab-panel" role="tabpanel">
                 { match shell.tab {
@@ -62,6 +77,12 @@ pub fn details(props: &DetailsProps) -> Html {
                     Tab::Invariants => html! { <Invariants shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
                     Tab::Faults => html! { <FaultScriptPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
                     Tab::Delivery => html! { <DeliveryPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                    Tab::Sagas => super::sagas::saga_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
+                    Tab::Store => html! { <super::store::StorePanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                    Tab::ReadModels => html! { <super::projections::ReadModelsPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                    Tab::Dlq => super::dlq::dlq_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
+                    Tab::Metrics => super::metrics::metrics_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
+                    Tab::AntiPatterns => html! { <super::antipatterns::AntiPatternsPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
                 } }
             </div>
         </aside>
@@ -426,44 +447,24 @@ fn number_field(props: &NumberFieldProps) -> Html {
 fn delivery_panel(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
-    let dead_letters: Vec<(String, Vec<crate::sim::view::DeadLetterView>)> = sim
-        .subscription_views()
-        .iter()
-        .map(|v| (v.name.clone(), sim.dead_letter_views(v.id)))
-        .filter(|(_, letters)| !letters.is_empty())
-        .collect();
+    let dead_letters: usize =
+        (0..sim.compiled().subs.len()).map(|i| sim.sub_state(crate::sim::trace::SubId(i as u32)).dlq.len()).sum();
     drop(sim);
-    let inject = |fault: Fault| {
+    let show = |tab: Tab| {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Inject(fault.clone())))
+        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowTab(tab)))
     };
     html! {
         <div class="delivery">
             <p class="panel-note">{ "Delivery guarantees, retries and dead-letter queues of each subscription. Changing one restarts the run from step 0 with the same seed and fault script, so you can compare." }</p>
-            if !dead_letters.is_empty() {
-                <section class="sub-settings dead-letter-queues">
-                    <h3>{ "Dead letters at this step" }</h3>
-                    { for dead_letters.iter().map(|(sub, letters)| html! {
-                        <ul class="dead-letters" aria-label={format!("Dead letters of {sub}")}>
-                            { for letters.iter().map(|l| html! {
-                                <li>
-                                    <span class="mono">{ &l.event_id }</span>{ format!(" {} in {sub} \u{2014} {} at {} ms", short_type(&l.event_type), l.reason.name(), l.at_ms) }
-                                    { for l.history.iter().map(|(queue, reason, count, first, last)| html! {
-                                        <span class="muted">{ format!(" · x-death: {queue} {} ×{count} ({first}–{last} ms)", reason.name()) }</span>
-                                    }) }
-                                    <button type="button" class="control small" title="Send it back to its queue for a new delivery; its death history is kept"
-                                        onclick={inject(Fault::RedriveDeadLetters { subscription: sub.clone(), message: Some(l.event_id.clone()) })}>{ "Redrive" }</button>
-                                    <button type="button" class="control small" title="Delete it for good"
-                                        onclick={inject(Fault::DiscardDeadLetters { subscription: sub.clone(), message: Some(l.event_id.clone()) })}>{ "Discard" }</button>
-                                </li>
-                            }) }
-                        </ul>
-                    }) }
-                </section>
+            if dead_letters > 0 {
+                <p class="panel-note dlq-pointer">{ format!("{dead_letters} dead letter(s) at this step: inspect, redrive or discard them in the ") }
+                    <button type="button" class="control small" onclick={show(Tab::Dlq)}>{ "DLQ tab" }</button></p>
             }
             <SubscriptionSettings scenario={shell.scenario.clone()} dispatch={props.dispatch.clone()} />
             <WorkloadSettings scenario={shell.scenario.clone()} steps_max={shell.steps_max} dispatch={props.dispatch.clone()} />
-            <AntiPatterns anti_patterns={shell.anti_patterns.clone()} dispatch={props.dispatch.clone()} />
+            <p class="panel-note">{ "Anti-pattern switches, with a meter of the damage each does, are in the " }
+                <button type="button" class="control small" onclick={show(Tab::AntiPatterns)}>{ "Anti-patterns tab" }</button></p>
         </div>
     }
 }
@@ -572,34 +573,6 @@ fn workload_settings(props: &SettingsProps) -> Html {
             <h3>{ "Workload" }</h3>
             <p class="panel-note">{ format!("How many messages the clients send. The run stops at its step limit of {} steps.", props.steps_max) }</p>
             { for items }
-        </section>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct AntiPatternsProps {
-    anti_patterns: Vec<AntiPattern>,
-    dispatch: Callback<ShellAction>,
-}
-
-#[function_component(AntiPatterns)]
-fn anti_patterns(props: &AntiPatternsProps) -> Html {
-    html! {
-        <section class="sub-settings">
-            <h3>{ "Anti-patterns" }</h3>
-            <p class="panel-note">{ "Switch on a known mistake and watch which invariant catches it. The run restarts from step 0." }</p>
-            { for AntiPattern::ALL.iter().map(|a| {
-                let a = *a;
-                let dispatch = props.dispatch.clone();
-                let onchange = Callback::from(move |_: Event| dispatch.emit(ShellAction::ToggleAntiPattern(a)));
-                html! {
-                    <label class="check-field" title={format!("Fix: {}", a.fix())}>
-                        <input type="checkbox" checked={props.anti_patterns.contains(&a)} {onchange} />
-                        { format!(" {}", a.name().replace('_', " ")) }
-                        <span class="muted">{ format!(" \u{2014} {}", a.risk()) }</span>
-                    </label>
-                }
-            }) }
         </section>
     }
 }

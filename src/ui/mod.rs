@@ -5,9 +5,12 @@
 //! key listeners and the DOM stay in the components. Only this module may name yew,
 //! web_sys, gloo, js_sys or wasm_bindgen.
 
+pub mod antipatterns;
 pub mod app;
 pub mod checklist;
+pub mod compare;
 pub mod details;
+pub mod dlq;
 pub mod download;
 pub mod editor;
 pub mod export_menu;
@@ -19,13 +22,19 @@ pub mod layout;
 pub mod lesson_player;
 pub mod lessons_index;
 pub mod log;
+pub mod markup;
+pub mod metrics;
 pub mod panic;
 pub mod perfetto_open;
 pub mod progress;
+pub mod projections;
 pub mod regions;
 pub mod route;
+pub mod sagas;
+pub mod sequence;
 pub mod share;
 pub mod state;
+pub mod store;
 pub mod toolbar;
 pub mod topology;
 pub mod transfer;

@@ -10,7 +10,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::icons::{Icon, IconView};
-use super::state::{Notice, Shell, ShellAction};
+use super::state::{CanvasView, Notice, Shell, ShellAction};
 use super::topology::Topology;
 use crate::sim::scenario::{catalog, ScenarioSummary};
 use crate::sim::simulation::Finish;
@@ -140,12 +140,41 @@ pub fn canvas(props: &RegionProps) -> Html {
     html! {
         <section class="region canvas" aria-labelledby="topology-title">
             <div class="region-head">
-                <h2 id="topology-title">{ "Topology" }</h2>
-                <span class="region-note">{ title }</span>
+                <h2 id="topology-title">{ match shell.canvas { CanvasView::Topology => "Topology", CanvasView::Sequence => "Sequence", CanvasView::Compare => "Side by side" } }</h2>
+                if shell.canvas != CanvasView::Compare {
+                    <span class="region-note">{ title }</span>
+                }
+                { canvas_switch(shell.canvas, &props.dispatch) }
             </div>
             { for notice }
-            <Topology shell={shell.clone()} dispatch={props.dispatch.clone()} />
+            { match shell.canvas {
+                CanvasView::Topology => html! { <Topology shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                CanvasView::Sequence => super::sequence::sequence_view(&super::sequence::SequenceViewProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
+                CanvasView::Compare => html! { <super::compare::CompareView shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+            } }
         </section>
+    }
+}
+
+/// The buttons that switch the canvas between its three views.
+fn canvas_switch(current: CanvasView, dispatch: &Callback<ShellAction>) -> Html {
+    let views = [
+        (CanvasView::Topology, "Topology", "Services, topics and queues, with every message where it is now"),
+        (CanvasView::Sequence, "Sequence", "Time flows down: who sent what to whom, failures and compensations"),
+        (CanvasView::Compare, "Side by side", "The checkout as choreography and as orchestration, stepped together"),
+    ];
+    html! {
+        <div class="canvas-switch" role="tablist" aria-label="Canvas view">
+            { for views.iter().map(|(view, label, explain)| {
+                let view = *view;
+                let dispatch = dispatch.clone();
+                let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowCanvas(view)));
+                html! {
+                    <button type="button" role="tab" class={classes!("canvas-tab", (view == current).then_some("active"))}
+                        aria-selected={(view == current).to_string()} title={*explain} {onclick}>{ *label }</button>
+                }
+            }) }
+        </div>
     }
 }
 

@@ -67,6 +67,36 @@ pub enum Tab {
     Invariants,
     Faults,
     Delivery,
+    /// Saga instances: steps, pivot, remaining path, armed compensations (`sagas.rs`).
+    Sagas,
+    /// Event store browser: streams, events, state as of a version (`store.rs`).
+    Store,
+    /// Read models: checkpoint, lag, query, rebuild (`projections.rs`).
+    ReadModels,
+    /// Dead-letter queues: inspect, redrive, discard (`dlq.rs`).
+    Dlq,
+    /// Lag, DLQ depth and latency over simulated time (`metrics.rs`).
+    Metrics,
+    /// Anti-pattern switches with their expected-vs-actual meters (`antipatterns.rs`).
+    AntiPatterns,
+}
+
+impl Tab {
+    /// Tabs whose own buttons inject operator actions (redrive, rebuild, set state):
+    /// the result shows in the same tab, so injecting from them does not switch to
+    /// the fault script.
+    pub fn keeps_focus_on_inject(self) -> bool {
+        matches!(self, Tab::Sagas | Tab::Store | Tab::ReadModels | Tab::Dlq | Tab::Metrics | Tab::AntiPatterns)
+    }
+}
+
+/// What the main canvas shows: the topology, the sequence diagram of the run, or the
+/// side-by-side comparison of choreography and orchestration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CanvasView {
+    Topology,
+    Sequence,
+    Compare,
 }
 
 /// What a click on the topology opened a menu for.
@@ -163,6 +193,7 @@ pub struct Shell {
     pub tab: Tab,
     /// The page, the open lesson and the learner's progress (see `ui::guide`).
     pub guide: Guide,
+    pub canvas: CanvasView,
 }
 
 impl PartialEq for Shell {
@@ -181,6 +212,7 @@ impl PartialEq for Shell {
             && self.notice == other.notice
             && self.filters == other.filters
             && self.tab == other.tab
+            && self.canvas == other.canvas
             && self.anti_patterns == other.anti_patterns
             && self.guide == other.guide
     }
@@ -255,6 +287,7 @@ impl Shell {
             filters: LogFilters::default(),
             tab: Tab::Inspector,
             guide: Guide::default(),
+            canvas: CanvasView::Topology,
         };
         shell.sync();
         shell
@@ -337,7 +370,9 @@ impl Shell {
                     discarded_steps: injected.discarded_steps,
                     discarded_faults: injected.discarded_faults,
                 });
-                self.tab = Tab::Faults;
+                if !self.tab.keeps_focus_on_inject() {
+                    self.tab = Tab::Faults;
+                }
             }
             Err(errors) => self.notice = Some(Notice::Refused(format!("The fault was not injected: {errors}"))),
         }
@@ -453,6 +488,7 @@ impl Shell {
             ShellAction::DismissNotice => next.notice = None,
             ShellAction::SetFilters(filters) => next.filters = filters,
             ShellAction::ShowTab(tab) => next.tab = tab,
+            ShellAction::ShowCanvas(view) => next.canvas = view,
             ShellAction::EditSubscription(index, edit) => next.edit_subscription(index, edit),
             ShellAction::SetWorkloadCount(index, count) => {
                 let mut scenario = (*self.scenario).clone();
@@ -636,6 +672,8 @@ pub enum ShellAction {
     DismissNotice,
     SetFilters(LogFilters),
     ShowTab(Tab),
+    /// Switch the main canvas between topology, sequence diagram and side by side.
+    ShowCanvas(CanvasView),
     /// Change a subscription's delivery settings: the run restarts from step 0.
     EditSubscription(usize, SubscriptionEdit),
     /// Change how many times a workload item repeats: the run restarts from step 0.

@@ -114,6 +114,24 @@ pub fn topology(props: &TopologyProps) -> Html {
     let services = sim.service_views();
     let subs = sim.subscription_views();
     let tokens = sim.token_views();
+    // Compensation messages in flight: their tokens and the route they travel are drawn
+    // in the compensation colour, so the undo path stands out against the forward flow.
+    let compensating: Vec<u32> =
+        tokens.iter().filter(|t| sim.message(t.message).is_some_and(|m| m.compensation)).map(|t| t.message.0).collect();
+    let compensation_routes: Vec<(Option<usize>, usize, Option<usize>)> = tokens
+        .iter()
+        .filter(|t| compensating.contains(&t.message.0))
+        .filter_map(|t| {
+            let m = sim.message(t.message)?;
+            let sub = match t.place {
+                TokenPlace::Publishing { .. } => None,
+                TokenPlace::Queued { sub, .. } | TokenPlace::Handling { sub, .. } | TokenPlace::Waiting { sub, .. } => {
+                    Some(sub.0 as usize)
+                }
+            };
+            Some((m.emitted_by.map(|s| s.0 as usize), m.topic.0 as usize, sub))
+        })
+        .collect();
     drop(sim);
 
     let glide = match (shell.motion, shell.playing, shell.speed_steps_per_second) {
@@ -147,6 +165,21 @@ pub fn topology(props: &TopologyProps) -> Html {
                     <>
                         <path class="edge" d={format!("M{:.1} {:.1} L{:.1} {:.1}", t.right(), t.y, b.left(), b.y)} marker-end="url(#arrow)" />
                         <path class="edge" d={format!("M{:.1} {:.1} L{:.1} {:.1}", b.right(), b.y, c.left(), c.y)} marker-end="url(#arrow)" />
+                    </>
+                }
+            }) }
+            { for compensation_routes.iter().map(|(service, topic, sub)| {
+                let publish = service.and_then(|s| layout.publish_edges.iter().find(|e| e.service == s && e.topic == *topic)).map(|e| layout.publish_path(e));
+                let delivery = sub.and_then(|i| subs.get(i)).map(|s| {
+                    let t = layout.topics[s.topic.0 as usize];
+                    let b = layout.subs[s.id.0 as usize];
+                    let c = layout.services[s.service.0 as usize];
+                    format!("M{:.1} {:.1} L{:.1} {:.1} M{:.1} {:.1} L{:.1} {:.1}", t.right(), t.y, b.left(), b.y, b.right(), b.y, c.left(), c.y)
+                });
+                html! {
+                    <>
+                        if let Some(d) = publish { <path class="edge edge-compensation" d={d} /> }
+                        if let Some(d) = delivery { <path class="edge edge-compensation" d={d} /> }
                     </>
                 }
             }) }
@@ -239,7 +272,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                 let selected = shell.selected == Some(t.message);
                 let state_class = match t.place { TokenPlace::Handling { .. } => "handling", TokenPlace::Waiting { .. } => "waiting", TokenPlace::Queued { .. } => "queued", TokenPlace::Publishing { .. } => "publishing" };
                 Some(html! {
-                    <g key={key} class={classes!("token", kind_class(t.kind), state_class, selected.then_some("selected"))}
+                    <g key={key} class={classes!("token", kind_class(t.kind), state_class, selected.then_some("selected"), compensating.contains(&t.message.0).then_some("compensation"))}
                         transform={format!("translate({x:.1} {y:.1})")}
                         role="button" tabindex="0"
                         aria-label={format!("Message {} ({})", t.event_id, short_type(&t.event_type))}
@@ -349,6 +382,7 @@ fn legend() -> Html {
             }) }
             <li title="How many messages wait in the subscription's queue"><span class="legend-badge">{ "3" }</span>{ "queued" }</li>
             <li title="A crashed service handles nothing until it restarts"><span class="legend-down" />{ "crashed" }</li>
+            <li title="A compensation undoes an earlier saga step; its route is drawn dashed purple"><span class="legend-compensation" />{ "compensation" }</li>
         </ul>
     }
 }

@@ -1,0 +1,99 @@
+//! Read-only markup built as text, for the views' dense tables and diagrams.
+//!
+//! Yew's `html!` turns every element into construction code in the wasm binary; a
+//! sequence diagram, a chart or a comparison table written that way costs kilobytes
+//! each. These views only display data, so they are written as escaped markup text
+//! instead (one shared formatting routine) and handed to Yew as a raw node, which it
+//! diffs as one string: an unchanged diagram costs one comparison per render. Clicks
+//! on such markup are handled by one listener on the container, which reads the
+//! `data-goto` (a step to rewind to) and `data-message` attributes of the clicked
+//! element or its nearest ancestor that has one.
+//!
+//! Everything that comes from a scenario (names, event types, ids) goes through
+//! [`esc`], so a scenario cannot inject markup; the page's Content-Security-Policy
+//! would block scripts and inline handlers anyway.
+
+use std::fmt::Write;
+
+use wasm_bindgen::JsCast;
+use web_sys::Element;
+use yew::prelude::*;
+
+use super::state::ShellAction;
+use crate::sim::envelope::MessageId;
+
+/// Escapes text for element content and attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A raw node from markup text (already escaped where it holds data).
+pub fn raw(markup: String) -> Html {
+    Html::from_html_unchecked(AttrValue::from(markup))
+}
+
+/// Appends formatted text; writing to a `String` cannot fail.
+pub fn put(out: &mut String, args: std::fmt::Arguments<'_>) {
+    let _ = out.write_fmt(args);
+}
+
+/// The step and message named by the clicked element or its nearest marked ancestor.
+pub fn picked(event: &MouseEvent) -> Option<(u64, Option<MessageId>)> {
+    let target: Element = event.target()?.dyn_into().ok()?;
+    let marked = target.closest("[data-goto]").ok()??;
+    let step = marked.get_attribute("data-goto")?.parse().ok()?;
+    let message = marked.get_attribute("data-message").and_then(|m| m.parse().ok()).map(MessageId);
+    Some((step, message))
+}
+
+/// One click listener for a container of raw markup: rewinds to the clicked step and
+/// selects its message, if it names one.
+pub fn on_goto(dispatch: &Callback<ShellAction>) -> Callback<MouseEvent> {
+    let dispatch = dispatch.clone();
+    Callback::from(move |event: MouseEvent| {
+        if let Some((step, message)) = picked(&event) {
+            dispatch.emit(ShellAction::RewindTo(step));
+            if message.is_some() {
+                dispatch.emit(ShellAction::Select(message));
+            }
+        }
+    })
+}
+
+/// A table as markup: a header row, then rows of cells already escaped; `row_class`
+/// gives each row's class (may be empty).
+pub fn table(class: &str, label: &str, head: &[&str], rows: &[(String, Vec<String>)]) -> String {
+    let mut out = String::new();
+    put(&mut out, format_args!("<table class=\"{class}\" aria-label=\"{}\"><thead><tr>", esc(label)));
+    for h in head {
+        put(&mut out, format_args!("<th>{}</th>", esc(h)));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for (row_class, cells) in rows {
+        put(&mut out, format_args!("<tr class=\"{row_class}\">"));
+        for c in cells {
+            put(&mut out, format_args!("<td>{c}</td>"));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+/// A click handler that injects `fault` (an operator action). One non-generic helper
+/// for every such button, so each button does not add its own closure type.
+pub fn inject_on_click(dispatch: &Callback<ShellAction>, fault: crate::sim::fault::Fault) -> Callback<MouseEvent> {
+    let dispatch = dispatch.clone();
+    Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Inject(fault.clone())))
+}

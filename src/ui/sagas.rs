@@ -1,0 +1,350 @@
+//! The saga view: every saga instance of the run with its steps (done, running,
+//! pending, failed, compensating, compensated), the pivot step, the remaining path and
+//! the compensations armed so far, plus the operator actions that make a saga fail.
+//!
+//! Orchestrated sagas come from the core's `saga_views()`, which folds each instance
+//! from the coordinator's own event store, so what is drawn is exactly what the
+//! coordinator knows. A choreography has no coordinator and therefore no instance
+//! state: the view lists its compensation messages instead, which is the honest
+//! picture of that style. An instance stuck in "compensating" gets a red banner that
+//! says where its compensation is (retrying or parked in a dead-letter queue) and what
+//! an operator does about it, because a half-undone business transaction is the most
+//! expensive state a saga can be in.
+//!
+//! Cost: one pass over the trace per render (failed attempts of compensation
+//! messages), and at most [`INSTANCES_SHOWN`] instance cards.
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::markup::{esc, inject_on_click, put, raw};
+use super::regions::EmptyState;
+use super::state::{Shell, ShellAction, Tab};
+use super::topology::short_type;
+use crate::sim::fault::Fault;
+use crate::sim::simulation::Simulation;
+use crate::sim::trace::{Happened, SubId};
+use crate::sim::view::{SagaStepState, SagaView};
+
+/// Instance cards drawn at most; stuck and compensating instances come first.
+pub const INSTANCES_SHOWN: usize = 40;
+/// Compensation messages listed at most for a choreography.
+const COMPENSATIONS_SHOWN: usize = 40;
+
+#[derive(Properties, PartialEq)]
+pub struct PanelProps {
+    pub shell: Shell,
+    pub dispatch: Callback<ShellAction>,
+}
+
+fn step_label(state: SagaStepState) -> &'static str {
+    match state {
+        SagaStepState::Pending => "pending",
+        SagaStepState::Running => "running",
+        SagaStepState::Done => "done",
+        SagaStepState::Failed => "failed",
+        SagaStepState::Compensating => "compensating",
+        SagaStepState::Compensated => "compensated",
+    }
+}
+
+/// Where a compensation message is now: parked in a DLQ or retrying, with its failures.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct CompensationWhereabouts {
+    /// (subscription name, event id) of DLQs holding it.
+    dead_in: Vec<(String, String)>,
+    failures: u32,
+    event_type: String,
+}
+
+/// Per saga instance (subject), what its compensation messages went through. A few
+/// instances at most are in trouble, so a vector with a linear search does.
+fn compensation_trouble(sim: &Simulation) -> Vec<(String, CompensationWhereabouts)> {
+    let mut out: Vec<(String, CompensationWhereabouts)> = Vec::new();
+    fn entry(out: &mut Vec<(String, CompensationWhereabouts)>, subject: &str) -> usize {
+        match out.iter().position(|(s, _)| s == subject) {
+            Some(i) => i,
+            None => {
+                out.push((subject.to_string(), CompensationWhereabouts::default()));
+                out.len() - 1
+            }
+        }
+    }
+    let mut touched: Vec<(usize, String)> = Vec::new();
+    for record in sim.trace() {
+        if let Happened::HandlingFailed { message, .. } = record.happened {
+            let Some(m) = sim.message(message).filter(|m| m.compensation) else { continue };
+            let i = entry(&mut out, &m.envelope.subject);
+            touched.push((i, m.envelope.event_type.clone()));
+        }
+    }
+    for (i, sub) in sim.compiled().subs.iter().enumerate() {
+        for letter in &sim.sub_state(SubId(i as u32)).dlq {
+            let Some(m) = sim.message(letter.delivery.message).filter(|m| m.compensation) else { continue };
+            let k = entry(&mut out, &m.envelope.subject);
+            out[k].1.dead_in.push((sub.name.clone(), m.envelope.id.clone()));
+            out[k].1.event_type = m.envelope.event_type.clone();
+        }
+    }
+    for (i, event_type) in touched {
+        out[i].1.failures += 1;
+        out[i].1.event_type = event_type;
+    }
+    out
+}
+
+/// A plain function rather than a component: it has no hooks, and each component
+/// type costs its own lifecycle code in the wasm binary.
+pub fn saga_panel(props: &PanelProps) -> Html {
+    let shell = &props.shell;
+    let sim = shell.sim.borrow();
+    let has_sagas = !sim.compiled().sagas.is_empty();
+    let intro = html! {
+        <p class="panel-note">{ "A saga is one business transaction split into local steps, each with a compensation that undoes it. When a step fails, the steps already done are compensated in reverse order; after the pivot step the saga can only go forward." }</p>
+    };
+    let actions = html! { <OperatorActions shell={shell.clone()} dispatch={props.dispatch.clone()} /> };
+    if !has_sagas {
+        let compensations: Vec<(u64, String, String, String)> = sim
+            .trace()
+            .iter()
+            .filter_map(|r| match r.happened {
+                Happened::Published { message, .. } => {
+                    let m = sim.message(message)?;
+                    m.compensation.then(|| {
+                        let from = m
+                            .emitted_by
+                            .and_then(|s| sim.scenario().services.get(s.0 as usize))
+                            .map_or_else(|| m.envelope.source.clone(), |s| s.name.clone());
+                        (r.step, short_type(&m.envelope.event_type).to_string(), from, m.envelope.subject.clone())
+                    })
+                }
+                _ => None,
+            })
+            .take(COMPENSATIONS_SHOWN)
+            .collect();
+        drop(sim);
+        return html! {
+            <div class="sagas">
+                { intro }
+                <EmptyState what="No saga coordinator in this scenario."
+                    concept="In a choreography no one holds the saga's state: each service reacts to events, and a failure event makes the others undo their part. Compensation messages are listed below and drawn as a dashed purple path on the topology." />
+                if !compensations.is_empty() {
+                    <h3>{ format!("Compensation messages ({})", compensations.len()) }</h3>
+                    <ol class="saga-compensations">
+                        { for compensations.iter().map(|(step, t, from, subject)| {
+                            let step = *step;
+                            let dispatch = props.dispatch.clone();
+                            let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                            html! {
+                                <li><button type="button" class="attempt" {onclick} title="Go to this step">
+                                    <span class="c-step">{ format!("step {step}") }</span>
+                                    <span class="compensation-text">{ format!("\u{21b6} {t}") }</span>
+                                    <span class="muted">{ format!(" from {from} for {subject}") }</span>
+                                </button></li>
+                            }
+                        }) }
+                    </ol>
+                }
+                { actions }
+            </div>
+        };
+    }
+    let views = sim.saga_views();
+    let trouble = compensation_trouble(&sim);
+    drop(sim);
+    let count = |status: &str| views.iter().filter(|v| v.status == status).count();
+    // Instances in trouble first: compensating, then running, then the finished ones
+    // (a pass per status keeps instance order within each and needs no sort).
+    let ordered: Vec<&SagaView> = ["compensating", "running", "aborted", "completed"]
+        .iter()
+        .flat_map(|status| views.iter().filter(move |v| v.status == *status))
+        .collect();
+    let open_dlq = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowTab(Tab::Dlq)))
+    };
+    html! {
+        <div class="sagas">
+            { intro }
+            { actions }
+            if views.is_empty() {
+                <EmptyState what="No saga has started yet: step the run until the first order arrives."
+                    concept="The coordinator stores each saga instance as a stream of events in its own event store, so its state survives a crash." />
+            } else {
+                <p class="saga-summary" aria-label="Saga instances by status">
+                    <span class="saga-status running">{ format!("{} running", count("running")) }</span>
+                    <span class={classes!("saga-status", "compensating", (count("compensating") == 0).then_some("none"))}>{ format!("{} compensating", count("compensating")) }</span>
+                    <span class="saga-status completed">{ format!("{} completed", count("completed")) }</span>
+                    <span class="saga-status aborted">{ format!("{} aborted (undone)", count("aborted")) }</span>
+                </p>
+                <ul class="saga-list">
+                    { for ordered.iter().take(INSTANCES_SHOWN).map(|v| saga_card(v, trouble.iter().find(|(s, _)| *s == v.instance).map(|(_, t)| t), &open_dlq)) }
+                </ul>
+                if views.len() > INSTANCES_SHOWN {
+                    <p class="panel-note">{ format!("{} more instances not shown.", views.len() - INSTANCES_SHOWN) }</p>
+                }
+            }
+        </div>
+    }
+}
+
+/// The steps of one instance as a row of chips (markup, see `markup`).
+fn steps_markup(v: &SagaView) -> String {
+    let mut out = String::new();
+    put(&mut out, format_args!("<ol class=\"saga-steps\" aria-label=\"Steps of {}\">", esc(&v.instance)));
+    for s in &v.steps {
+        let state = step_label(s.state);
+        put(
+            &mut out,
+            format_args!(
+                "<li class=\"saga-step step-{state}{}\" data-step=\"{}\" data-state=\"{state}\"{}><span class=\"step-name\">{}</span><span class=\"step-state\">{state}</span>{}{}</li>",
+                if s.is_pivot { " pivot" } else { "" },
+                esc(&s.name),
+                if s.is_pivot { " title=\"The pivot: once it succeeds the saga can only go forward\"" } else { "" },
+                esc(&s.name),
+                if s.is_pivot { "<span class=\"step-flag\">\u{2691} pivot</span>" } else { "" },
+                if s.compensation_armed { "<span class=\"step-flag armed\">\u{21b6} armed</span>" } else { "" },
+            ),
+        );
+    }
+    out + "</ol>"
+}
+
+fn saga_card(v: &SagaView, trouble: Option<&CompensationWhereabouts>, open_dlq: &Callback<MouseEvent>) -> Html {
+    let compensating = v.status == "compensating";
+    let undoing = v.steps.iter().find(|s| s.state == SagaStepState::Compensating).map(|s| s.name.clone());
+    let failed = v.steps.iter().find(|s| s.state == SagaStepState::Failed).map(|s| s.name.clone());
+    let stuck = compensating.then(|| {
+        let t = trouble.cloned().unwrap_or_default();
+        let what = undoing.clone().unwrap_or_else(|| "a step".into());
+        let text = if let Some((sub, _)) = t.dead_in.first() {
+            format!(
+                "Stuck compensating: undoing \u{201c}{what}\u{201d} failed {} time(s) and its {} is parked in the DLQ of {sub}. Fix the service, then redrive it.",
+                t.failures,
+                short_type(&t.event_type)
+            )
+        } else if t.failures > 0 {
+            format!(
+                "Compensating: undoing \u{201c}{what}\u{201d} has failed {} time(s) so far and is being retried; compensations are retried until they succeed.",
+                t.failures
+            )
+        } else {
+            format!("Compensating: undoing \u{201c}{what}\u{201d}, waiting for its reply.")
+        };
+        (text, !t.dead_in.is_empty())
+    });
+    html! {
+        <li class={classes!("saga-card", format!("status-{}", v.status), stuck.as_ref().filter(|(_, parked)| *parked).map(|_| "stuck"))}
+            data-instance={v.instance.clone()} data-status={v.status}>
+            <div class="saga-head">
+                <strong>{ format!("{} \u{b7} {}", v.saga, v.instance) }</strong>
+                <span class={classes!("saga-status", v.status)}>{ v.status }</span>
+            </div>
+            if let Some((text, parked)) = stuck {
+                <p class={classes!("saga-stuck", parked.then_some("parked"))} role="status">
+                    { text }
+                    if parked {
+                        <button type="button" class="control small danger" onclick={open_dlq.clone()}>{ "Open the DLQ" }</button>
+                    }
+                </p>
+            }
+            { raw(steps_markup(v)) }
+            <p class="saga-paths">
+                if !v.remaining.is_empty() {
+                    <span>{ "Remaining: " }<strong>{ v.remaining.join(" \u{2192} ") }</strong></span>
+                }
+                if !v.compensations_armed.is_empty() && v.status == "running" {
+                    <span>{ " If a step fails now, undo: " }<strong class="compensation-text">{ v.compensations_armed.join(" \u{2192} ") }</strong></span>
+                }
+                if let Some(step) = failed.filter(|_| !compensating) {
+                    <span>{ format!("Step \u{201c}{step}\u{201d} failed; the steps before it were undone in reverse order.") }</span>
+                }
+                if v.status == "completed" {
+                    <span>{ "Every step succeeded." }</span>
+                }
+            </p>
+        </li>
+    }
+}
+
+/// Operator actions that make a saga fail or heal: set a state counter of a service
+/// (no trucks left), make a service fail every handling, or heal it. Each is injected
+/// like any fault, so it lands in the fault script and the run replays exactly.
+#[function_component(OperatorActions)]
+pub fn operator_actions(props: &PanelProps) -> Html {
+    let sim = props.shell.sim.borrow();
+    let keys: Vec<(String, String, i64)> = sim
+        .service_views()
+        .into_iter()
+        .flat_map(|s| s.state.into_iter().map(move |(k, v)| (s.name.clone(), k, v)))
+        .take(200)
+        .collect();
+    let services: Vec<String> = sim.scenario().services.iter().map(|s| s.name.clone()).collect();
+    drop(sim);
+    // By name, not position: counters appear as the run goes (a charge adds `captured`).
+    let chosen_key = use_state(|| None::<(String, String)>);
+    let value = use_state(|| 0i64);
+    let chosen_service = use_state(|| 0usize);
+    let chosen = (*chosen_key)
+        .as_ref()
+        .and_then(|(service, key)| keys.iter().position(|(s, k, _)| s == service && k == key))
+        .unwrap_or(0);
+    let on_key = {
+        let chosen_key = chosen_key.clone();
+        let names: Vec<(String, String)> = keys.iter().map(|(s, k, _)| (s.clone(), k.clone())).collect();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let index: usize = select.value().parse().unwrap_or(0);
+            chosen_key.set(names.get(index).cloned());
+        })
+    };
+    let on_value = {
+        let value = value.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            value.set(input.value().trim().parse().unwrap_or(0));
+        })
+    };
+    let on_service = {
+        let chosen_service = chosen_service.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            chosen_service.set(select.value().parse().unwrap_or(0));
+        })
+    };
+    let set_state = keys.get(chosen).map(|(service, key, _)| {
+        inject_on_click(&props.dispatch, Fault::SetState { service: service.clone(), key: key.clone(), value: *value })
+    });
+    let fail = |per_mille: u32| {
+        services.get(*chosen_service).map(|service| {
+            inject_on_click(&props.dispatch, Fault::FailHandlers { service: service.clone(), per_mille })
+        })
+    };
+    if keys.is_empty() && services.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section class="sub-settings operator-actions" aria-label="Make something fail">
+            <h3>{ "Make something fail" }</h3>
+            <p class="panel-note">{ "Applied now and recorded in the fault script. Setting shipping's trucks to 0 makes the pivot step fail; making a service fail after it charged makes its compensation fail too." }</p>
+            if !keys.is_empty() {
+                <div class="operator-row">
+                    <select aria-label="State counter to set" onchange={on_key}>
+                        { for keys.iter().enumerate().map(|(i, (service, key, v))| html! {
+                            <option value={i.to_string()} selected={i == chosen}>{ format!("{service}: {key} (now {v})") }</option>
+                        }) }
+                    </select>
+                    <input type="text" inputmode="numeric" class="operator-value" aria-label="New value" value={value.to_string()} onchange={on_value} />
+                    <button type="button" class="control small" onclick={set_state}>{ "Set" }</button>
+                </div>
+            }
+            <div class="operator-row">
+                <select aria-label="Service whose handlers fail" onchange={on_service}>
+                    { for services.iter().enumerate().map(|(i, s)| html! { <option value={i.to_string()} selected={i == *chosen_service}>{ s.clone() }</option> }) }
+                </select>
+                <button type="button" class="control small danger" onclick={fail(1000)}>{ "Fail every handling" }</button>
+                <button type="button" class="control small" onclick={fail(0)}>{ "Heal (0% failures)" }</button>
+            </div>
+        </section>
+    }
+}
