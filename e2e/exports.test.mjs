@@ -46,7 +46,7 @@ before(() => {
   writeFileSync(
     noTrucks,
     JSON.stringify({
-      scripted: [{ at: { step: 0 }, fault: { fault: 'set_state', service: 'shipping', key: 'trucks', value: 0 } }],
+      scripted: [{ at: { step: 0 }, fault: { set_state: { service: 'shipping', key: 'trucks', value: 0 } } }],
     }),
   );
   const runs = [

@@ -103,7 +103,7 @@ describe('export, import and share', () => {
   });
 
   test('every format downloads and parses; the trace replays in the CLI', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await checkoutWithFault(page);
     // Select a message so the flow diagram has a correlation id.
     await page.locator('.log-row.verb-publish').first().click();
@@ -152,7 +152,7 @@ describe('export, import and share', () => {
   });
 
   test('Open in Perfetto hands the trace over by postMessage', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     // The test has no network: Perfetto's address answers with the local stub.
     await page.context().route('https://ui.perfetto.dev/**', (route) =>
       route.fulfill({ path: STUB, contentType: 'text/html' }),
@@ -182,7 +182,7 @@ describe('export, import and share', () => {
   });
 
   test('a broken file shows what is wrong and where; the run stays', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await checkoutWithFault(page);
     const good = (await exportFile(page, 'Trace')).text;
     await closeExportMenu(page);
@@ -221,13 +221,13 @@ describe('export, import and share', () => {
   });
 
   test('a good file, picked or dropped, lands on its step with the same trace hash', async () => {
-    const original = await open(browser, server.url);
+    const original = await open(browser, `${server.url}#/play`);
     await checkoutWithFault(original.page);
     const exported = await exportFile(original.page, 'Trace');
     const hash = JSON.parse(exported.text).trace_hash;
     await original.close();
 
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await importFile(page, exported.name, Buffer.from(exported.text));
     await waitForCounter(page, 'step 40 of 40');
     const notice = page.locator('.notice');
@@ -254,13 +254,13 @@ describe('export, import and share', () => {
   });
 
   test('a share link opens the same run at the same step in a fresh page', async () => {
-    const original = await open(browser, server.url);
+    const original = await open(browser, `${server.url}#/play`);
     await checkoutWithFault(original.page);
     const hash = JSON.parse((await exportFile(original.page, 'Trace')).text).trace_hash;
     await closeExportMenu(original.page);
     await original.page.getByRole('button', { name: 'Share' }).click();
     const link = await original.page.getByLabel('Share link').inputValue();
-    assert.match(link, /#s=[A-Za-z0-9_-]+$/);
+    assert.match(link, /#(\/play\?)?s=[A-Za-z0-9_-]+$/);
     assert.equal(await original.page.evaluate(() => location.href), link, 'the address bar shows the link');
     await original.page.getByRole('button', { name: 'Copy' }).click();
     await original.page.locator('.share-panel .menu-status').waitFor();
@@ -298,7 +298,7 @@ describe('export, import and share', () => {
   });
 
   test('the editor shows an error at its path and line, then runs the fixed scenario', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout');
     await press(page, 'ArrowRight', 5);
     await page.getByRole('button', { name: 'Edit scenario' }).click();
@@ -349,7 +349,7 @@ describe('export, import and share', () => {
   });
 
   test('a link too long to share says so and offers the trace file', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await page.getByRole('button', { name: 'Edit scenario' }).click();
     const editor = page.getByLabel('Scenario JSON');
     const scenario = JSON.parse(await editor.inputValue());

@@ -62,7 +62,7 @@ describe('the views', () => {
   });
 
   test('saga view: no trucks, so the pivot fails and the compensations run in reverse order', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout-orchestration');
     await tab(page, 'Sagas');
     assert.match(await page.getByRole('tabpanel').innerText(), /No saga has started yet/);
@@ -104,7 +104,7 @@ describe('the views', () => {
   });
 
   test('a failing compensation leaves the saga stuck until payment is fixed and the refund redriven', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout-orchestration');
     // One order, so one saga.
     await tab(page, 'Delivery');
@@ -146,7 +146,7 @@ describe('the views', () => {
   });
 
   test('DLQ panel: redrive one message and follow it in the log', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout');
     await tab(page, 'DLQ');
     assert.match(await page.getByRole('tabpanel').innerText(), /No dead letters at this step/);
@@ -174,7 +174,7 @@ describe('the views', () => {
   });
 
   test('event store: streams with versions, state as of a version, snapshots and conflicts', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'bank-account');
     await tab(page, 'Store');
     await toEnd(page);
@@ -197,7 +197,7 @@ describe('the views', () => {
   });
 
   test('read models: stale reads next to the write side, and a rebuild that catches up', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'order-read-model');
     await tab(page, 'Read models');
     const query = page.getByLabel('Query the read models');
@@ -226,7 +226,7 @@ describe('the views', () => {
   });
 
   test('metrics: charts over simulated time, and a click jumps to that moment', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'checkout');
     await tab(page, 'Metrics');
     assert.match(await page.getByRole('tabpanel').innerText(), /Charts of lag/);
@@ -246,7 +246,7 @@ describe('the views', () => {
   });
 
   test('anti-patterns: without idempotency the meter shows the duplicate effect', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await pickScenario(page, 'delivery-guarantees');
     await tab(page, 'Anti-patterns');
     const card = page.locator('.anti-pattern[data-anti-pattern="no_idempotency"]');
@@ -264,7 +264,7 @@ describe('the views', () => {
   });
 
   test('side by side: the same failure as choreography and orchestration, same outcome', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(browser, `${server.url}#/play`);
     await page.getByRole('tab', { name: 'Side by side' }).click();
     await page.getByRole('button', { name: 'No trucks left' }).click();
     for (let i = 0; i < 40; i += 1) await page.getByRole('button', { name: 'Step both' }).click();

@@ -666,10 +666,9 @@ impl Scenario {
     }
 
     pub fn to_json_pretty(&self) -> String {
-        // Through a `Value`, like every other document: each type then has one
-        // serialiser in the browser bundle, shared by compact and pretty output.
-        let value = serde_json::to_value(self).expect("a scenario always serialises");
-        serde_json::to_string_pretty(&value).expect("a value always serialises")
+        // Straight from the struct, so fields keep the order people read them in
+        // (name and title first); a `Value` would sort them alphabetically.
+        serde_json::to_string_pretty(self).expect("a scenario always serialises")
     }
 
     /// Checks references and limits; on success the scenario compiles without errors.
@@ -695,12 +694,8 @@ impl Scenario {
 pub fn typed_from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ScenarioErrors> {
     serde_json::from_str(text).map_err(|e| {
         let offset = byte_offset(text, e.line(), e.column());
+        // serde_json's message ends with "at line L column C", which editors use.
         let message = e.to_string();
-        // The position is already in the path; keep the message short.
-        let message = match message.rfind(" at line ") {
-            Some(i) => message[..i].to_string(),
-            None => message,
-        };
         let message = if e.is_syntax() || e.is_eof() { format!("not valid JSON: {message}") } else { message };
         ScenarioErrors::one(path_at(text, offset), message)
     })
