@@ -7,24 +7,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
-import { launch, open, REPO, screenshot, serve } from './helpers.mjs';
+import { REPO, counter, launch, open, pickScenario, screenshot, serve, waitForCounter } from './helpers.mjs';
 
 const DIST = process.env.DIST_DIR ?? join(REPO, 'dist');
-
-/** The text of the step counter, e.g. "step 3 of 10". */
-async function counter(page) {
-  return (await page.locator('.step-counter').innerText()).replace(/\s+·.*$/, '').trim();
-}
-
-/** Wait until the step counter reads `text`. */
-async function waitForCounter(page, text) {
-  await page.locator('.step-counter', { hasText: new RegExp(`^${text}(\\s|$)`) }).waitFor({ timeout: 10000 });
-}
-
-async function pickScenario(page, name) {
-  await page.getByLabel('Scenario', { exact: true }).selectOption(name);
-  await waitForCounter(page, 'step 0 of 0');
-}
 
 async function press(page, key, times = 1) {
   for (let i = 0; i < times; i += 1) await page.keyboard.press(key);

@@ -107,3 +107,19 @@ export async function screenshot(page, name) {
   mkdirSync(OUTPUT, { recursive: true });
   await page.screenshot({ path: join(OUTPUT, `${name}.png`) });
 }
+
+/** The text of the step counter, e.g. "step 3 of 10" (without a "· rewound" mark). */
+export async function counter(page) {
+  return (await page.locator('.step-counter').innerText()).replace(/\s+·.*$/, '').trim();
+}
+
+/** Waits until the step counter reads `text`. */
+export async function waitForCounter(page, text) {
+  await page.locator('.step-counter', { hasText: new RegExp(`^${text}(\\s|$)`) }).waitFor({ timeout: 15000 });
+}
+
+/** Picks a built-in scenario in the header and waits for its fresh run. */
+export async function pickScenario(page, name) {
+  await page.getByLabel('Scenario', { exact: true }).selectOption(name);
+  await waitForCounter(page, 'step 0 of 0');
+}

@@ -10,26 +10,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launch, open, OUTPUT, REPO, screenshot, serve } from './helpers.mjs';
+import { OUTPUT, REPO, counter, launch, open, pickScenario, screenshot, serve, waitForCounter } from './helpers.mjs';
 
 const DIST = process.env.DIST_DIR ?? join(REPO, 'dist');
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(REPO, 'target');
 const CLI = join(TARGET, 'debug', 'eventscope-cli');
 const DOWNLOADS = join(OUTPUT, 'downloads');
 const STUB = join(REPO, 'e2e', 'fixtures', 'perfetto-stub.html');
-
-async function counter(page) {
-  return (await page.locator('.step-counter').innerText()).replace(/\s+·.*$/, '').trim();
-}
-
-async function waitForCounter(page, text) {
-  await page.locator('.step-counter', { hasText: new RegExp(`^${text}(\\s|$)`) }).waitFor({ timeout: 15000 });
-}
-
-async function pickScenario(page, name) {
-  await page.getByLabel('Scenario', { exact: true }).selectOption(name);
-  await waitForCounter(page, 'step 0 of 0');
-}
 
 async function setSeed(page, seed) {
   const field = page.getByLabel('Seed', { exact: true });

@@ -8,22 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
-import { launch, open, REPO, screenshot, serve } from './helpers.mjs';
+import { REPO, counter, launch, open, pickScenario, screenshot, serve, waitForCounter } from './helpers.mjs';
 
 const DIST = process.env.DIST_DIR ?? join(REPO, 'dist');
-
-async function counter(page) {
-  return (await page.locator('.step-counter').innerText()).replace(/\s+·.*$/, '').trim();
-}
-
-async function waitForCounter(page, text) {
-  await page.locator('.step-counter', { hasText: new RegExp(`^${text}(\\s|$)`) }).waitFor({ timeout: 10000 });
-}
-
-async function pickScenario(page, name) {
-  await page.getByLabel('Scenario', { exact: true }).selectOption(name);
-  await waitForCounter(page, 'step 0 of 0');
-}
 
 async function toEnd(page) {
   await page.keyboard.press('End');
