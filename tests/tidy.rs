@@ -57,11 +57,11 @@ fn contains_word(code: &str, word: &str) -> bool {
     })
 }
 
-#[test]
-fn the_core_stays_pure() {
+/// Checks every `.rs` file in the given folders; returns (files read, problems).
+fn check_dirs(dirs: &[&str]) -> (usize, Vec<String>) {
     let mut problems = Vec::new();
     let mut files = 0;
-    for dir in ["src/sim", "src/lessons"] {
+    for dir in dirs {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -72,6 +72,12 @@ fn the_core_stays_pure() {
             }
         }
     }
+    (files, problems)
+}
+
+#[test]
+fn the_core_stays_pure() {
+    let (files, problems) = check_dirs(&["src/sim", "src/lessons"]);
     assert!(files >= 10, "found only {files} core files");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -80,17 +86,7 @@ fn the_core_stays_pure() {
 /// the same run exports the same bytes.
 #[test]
 fn the_exports_stay_pure() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/export");
-    let mut problems = Vec::new();
-    let mut files = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            files += 1;
-            let text = std::fs::read_to_string(&path).unwrap();
-            problems.extend(check(&path.display().to_string(), &text));
-        }
-    }
+    let (files, problems) = check_dirs(&["src/export"]);
     assert!(files >= 7, "found only {files} export files");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
