@@ -91,7 +91,8 @@ describe('the app', () => {
     assert.match(await payment.textContent(), /crashed/);
     // Orders keep coming every 80 ms; nobody takes them out of payment's queue.
     await press(page, 'End');
-    await page.locator('.run-status', { hasText: 'finished' }).waitFor();
+    // The run settles, and says what it left stranded.
+    await page.locator('.run-status', { hasText: '5 message(s) wait for payment, which is down' }).waitFor();
     const depth = Number(await page.locator('[data-depth="payment-orders"]').textContent());
     assert.equal(depth, 5, 'all five orders wait in payment-orders');
     await screenshot(page, 'app-crashed');

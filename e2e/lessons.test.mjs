@@ -41,7 +41,7 @@ async function verdict(page, item) {
 
 async function runToEnd(page) {
   await page.keyboard.press('End');
-  await page.locator('.run-status', { hasText: /finished|stopped/ }).waitFor({ timeout: 30000 });
+  await page.locator('.run-status', { hasText: /finished|stopped|settled/ }).waitFor({ timeout: 30000 });
 }
 
 async function pressTry(page, label) {

@@ -20,6 +20,7 @@ fn a_crashed_consumer_shows_down_and_its_queue_and_lag_grow() {
     let subs = sim.subscription_views();
     let queue = subs.iter().find(|s| s.name == "email-orders").unwrap();
     assert_eq!(queue.queue_depth, 10, "every order piles up");
+    assert_eq!(sim.stranded(), vec![("email".to_string(), 10)], "the settled run says what is stranded");
     assert_eq!(queue.handled, 0);
     assert_eq!(queue.lag_messages, queue.queue_depth);
     assert!(queue.lag_ms >= 200, "the oldest waits since the crash: {}", queue.lag_ms);

@@ -227,7 +227,14 @@ pub fn run_status(shell: &Shell) -> (String, &'static str) {
     }
     match shell.finished {
         Some(Finish::Quiescent) if shell.step == shell.horizon => {
-            (format!("finished at {time_ms} ms: nothing left to do"), "done")
+            // Settled is not the same as done: a stopped service may hold a backlog.
+            match shell.sim.borrow().stranded().first() {
+                Some((service, waiting)) => (
+                    format!("settled at {time_ms} ms: {waiting} message(s) wait for {service}, which is down"),
+                    "limit",
+                ),
+                None => (format!("finished at {time_ms} ms: nothing left to do"), "done"),
+            }
         }
         Some(Finish::StepLimit) if shell.step == shell.horizon => {
             (format!("stopped at the step limit ({} steps) with work left", shell.steps_max), "limit")
