@@ -476,6 +476,22 @@ impl Simulation {
     }
 }
 
+impl Simulation {
+    /// Messages still queued for a consumer that cannot take them now (crashed or cut
+    /// off from the bus): work a settled run left stranded, as (service, messages).
+    pub fn stranded(&self) -> Vec<(String, u32)> {
+        self.service_views()
+            .into_iter()
+            .filter(|s| s.status != ServiceStatus::Up)
+            .filter_map(|s| {
+                let waiting: u32 =
+                    self.subscription_views().iter().filter(|q| q.service == s.id).map(|q| q.queue_depth).sum();
+                (waiting > 0).then_some((s.name, waiting))
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod projection_caught_up_tests {
     use crate::sim::scenario::builtin;
@@ -495,21 +511,5 @@ mod projection_caught_up_tests {
         let read: std::collections::BTreeMap<String, i64> = sim.projection_views()[0].state.iter().cloned().collect();
         assert_eq!(read, sim.projection_caught_up(0).unwrap().unwrap(), "caught up at the end");
         assert!(sim.projection_caught_up(99).is_none());
-    }
-}
-
-impl Simulation {
-    /// Messages still queued for a consumer that cannot take them now (crashed or cut
-    /// off from the bus): work a settled run left stranded, as (service, messages).
-    pub fn stranded(&self) -> Vec<(String, u32)> {
-        self.service_views()
-            .into_iter()
-            .filter(|s| s.status != ServiceStatus::Up)
-            .filter_map(|s| {
-                let waiting: u32 =
-                    self.subscription_views().iter().filter(|q| q.service == s.id).map(|q| q.queue_depth).sum();
-                (waiting > 0).then_some((s.name, waiting))
-            })
-            .collect()
     }
 }
