@@ -85,3 +85,30 @@ fn metric_samples_follow_the_queues_and_survive_a_rewind() {
     sim.run_to_end();
     assert_eq!(sim.metric_samples(), &samples[..]);
 }
+
+/// Flows count what the trace shows: each workload event starts one, in publication
+/// order, and every handling of a message carrying its correlation id adds to it.
+#[test]
+fn flows_agree_with_the_handlings_in_the_trace() {
+    let mut scenario = builtin("checkout");
+    scenario.workload[0].repeat = Some(eventscope::sim::scenario::RepeatSpec { count: 30, every_ms: 40 });
+    let mut sim = Simulation::new(RunConfig::new(scenario, 4)).unwrap();
+    sim.run_to_end();
+    let mut handled: std::collections::BTreeMap<String, (u32, u64)> = Default::default();
+    for r in sim.trace() {
+        if let eventscope::sim::Happened::Handled { message, .. } = r.happened {
+            let m = sim.message(message).unwrap();
+            let entry = handled.entry(m.envelope.correlation_id.clone().unwrap()).or_default();
+            entry.0 += 1;
+            entry.1 = r.time_ms;
+        }
+    }
+    let flows: Vec<_> = sim.flows().map(|(id, f)| (id.to_string(), f)).collect();
+    assert_eq!(flows.len(), 30);
+    let starts: Vec<u64> = flows.iter().map(|f| f.1.started_ms).collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "in the order they started: {starts:?}");
+    for (id, f) in &flows {
+        assert_eq!((f.handled, f.last_ms), handled[id], "{id}");
+        assert_eq!(sim.flow(id), Some(*f));
+    }
+}

@@ -17,12 +17,10 @@
 //! | `readable_history`   | every stored event can be read by the folds and projections that need it |
 //! | `saga_all_or_nothing`| when the run settles, every saga instance completed or was fully compensated |
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::envelope::MessageId;
-use super::ledger::Ledgers;
+use super::ledger::{Ledgers, Slots};
 use super::time::Millis;
 use super::trace::SubId;
 
@@ -112,10 +110,14 @@ impl Quantity {
 
 #[derive(Clone, Debug, Default)]
 pub struct Checkers {
-    /// Copies of an event still on their way to a subscription.
-    outstanding: BTreeMap<(SubId, u64), u32>,
-    /// Carried amounts in transit per (quantity, subscription, event key).
-    carried: BTreeMap<(u32, SubId, u64), (u32, i64)>,
+    /// Per subscription, by event ordinal: copies still on their way. Indexed like the
+    /// ledgers (see `ledger`), so a snapshot shares all but the recently written part
+    /// even when thousands of messages are queued.
+    outstanding: Vec<Slots<u32>>,
+    /// Per (quantity, subscription), by event ordinal: carrier copies in transit and
+    /// the amount each carries. Indexed `quantity * subscriptions + subscription`.
+    carried: Vec<Slots<(u32, i64)>>,
+    subscriptions: u32,
     pub quantities: Vec<Quantity>,
     quantity_broken: Vec<bool>,
     pub violations: Vec<Violation>,
@@ -131,9 +133,20 @@ pub struct At {
 }
 
 impl Checkers {
-    pub fn new(quantities: Vec<Quantity>) -> Self {
+    pub fn new(quantities: Vec<Quantity>, subscriptions: u32) -> Self {
         let n = quantities.len();
-        Self { quantities, quantity_broken: vec![false; n], ..Self::default() }
+        Self {
+            outstanding: vec![Slots::default(); subscriptions as usize],
+            carried: vec![Slots::default(); n * subscriptions as usize],
+            subscriptions,
+            quantities,
+            quantity_broken: vec![false; n],
+            ..Self::default()
+        }
+    }
+
+    fn carried(&mut self, q: u32, sub: SubId) -> Option<&mut Slots<(u32, i64)>> {
+        self.carried.get_mut((q * self.subscriptions + sub.0) as usize)
     }
 
     fn violate(&mut self, invariant: Invariant, at: At, message: Option<MessageId>, detail: String) {
@@ -154,37 +167,34 @@ impl Checkers {
     }
 
     /// A copy of an event entered a subscription's queue.
-    pub fn copy_enqueued(&mut self, sub: SubId, event: u64) {
-        *self.outstanding.entry((sub, event)).or_insert(0) += 1;
+    pub fn copy_enqueued(&mut self, sub: SubId, event: u32) {
+        *self.outstanding[sub.0 as usize].get_mut(event) += 1;
     }
 
-    fn copy_settled(&mut self, sub: SubId, event: u64) -> u32 {
-        match self.outstanding.get_mut(&(sub, event)) {
-            Some(n) if *n > 1 => {
-                *n -= 1;
-                *n
-            }
-            Some(_) => {
-                self.outstanding.remove(&(sub, event));
-                0
-            }
-            None => 0,
+    /// One copy settled; returns how many are still on their way.
+    fn copy_settled(&mut self, sub: SubId, event: u32) -> u32 {
+        let Some(slots) = self.outstanding.get_mut(sub.0 as usize) else { return 0 };
+        if slots.get(event) == 0 {
+            return 0;
         }
+        let n = slots.get_mut(event);
+        *n -= 1;
+        *n
     }
 
     /// A copy was handled (applied, declined, ignored or skipped as a duplicate).
-    pub fn copy_handled(&mut self, sub: SubId, event: u64) {
+    pub fn copy_handled(&mut self, sub: SubId, event: u32) {
         self.copy_settled(sub, event);
     }
 
     /// An operator deleted a dead letter: settled by decision, not lost by accident.
-    pub fn copy_discarded(&mut self, sub: SubId, event: u64) {
+    pub fn copy_discarded(&mut self, sub: SubId, event: u32) {
         self.copy_settled(sub, event);
     }
 
     /// A copy vanished. It is a loss unless another copy is still on its way or the
     /// event was already handled by this subscription.
-    pub fn copy_lost(&mut self, ledgers: &Ledgers, sub: SubId, event: u64, message: MessageId, at: At, sub_name: &str) {
+    pub fn copy_lost(&mut self, ledgers: &Ledgers, sub: SubId, event: u32, message: MessageId, at: At, sub_name: &str) {
         let remaining = self.copy_settled(sub, event);
         if remaining == 0 && !ledgers.was_handled(sub, event) {
             self.violate(Invariant::NoEventLost, at, Some(message), format!("{sub_name} will never see this event"));
@@ -215,7 +225,7 @@ impl Checkers {
         &mut self,
         ledgers: &mut Ledgers,
         sub: SubId,
-        event: u64,
+        event: u32,
         message: MessageId,
         at: At,
         sub_name: &str,
@@ -234,20 +244,20 @@ impl Checkers {
     pub fn ordered_handling(
         &mut self,
         ledgers: &mut Ledgers,
-        handling: (SubId, u64, u64),
+        handling: (SubId, u32, u64),
         message: MessageId,
         at: At,
         sub_name: &str,
     ) {
-        let (sub, key, seq) = handling;
-        match ledgers.last_seq(sub, key) {
+        let (sub, subject, seq) = handling;
+        match ledgers.last_seq(sub, subject) {
             Some(last) if seq < last => self.violate(
                 Invariant::PerKeyOrder,
                 at,
                 Some(message),
                 format!("{sub_name} handled publish #{seq} after #{last} of the same subject"),
             ),
-            _ => ledgers.set_last_seq(sub, key, seq),
+            _ => ledgers.set_last_seq(sub, subject, seq),
         }
     }
 
@@ -303,23 +313,28 @@ impl Checkers {
     }
 
     /// An event carrying `amount` of quantity `q` to `sub` was committed by its emitter.
-    pub fn carrier_emitted(&mut self, q: u32, sub: SubId, event: u64, amount: i64) {
-        let entry = self.carried.entry((q, sub, event)).or_insert((0, amount));
-        entry.0 += 1;
+    pub fn carrier_emitted(&mut self, q: u32, sub: SubId, event: u32, amount: i64) {
+        if let Some(carried) = self.carried(q, sub) {
+            let entry = carried.get_mut(event);
+            if entry.0 == 0 {
+                entry.1 = amount;
+            }
+            entry.0 += 1;
+        }
         if let Some(quantity) = self.quantities.get_mut(q as usize) {
             quantity.in_transit = quantity.in_transit.saturating_add(amount);
         }
     }
 
     /// A carried amount left transit: applied to an account, or gone for good.
-    pub fn carrier_settled(&mut self, q: u32, sub: SubId, event: u64) {
-        let key = (q, sub, event);
-        let Some(entry) = self.carried.get_mut(&key) else { return };
+    pub fn carrier_settled(&mut self, q: u32, sub: SubId, event: u32) {
+        let Some(carried) = self.carried(q, sub) else { return };
+        if carried.get(event).0 == 0 {
+            return;
+        }
+        let entry = carried.get_mut(event);
         let amount = entry.1;
         entry.0 -= 1;
-        if entry.0 == 0 {
-            self.carried.remove(&key);
-        }
         if let Some(quantity) = self.quantities.get_mut(q as usize) {
             quantity.in_transit = quantity.in_transit.saturating_sub(amount);
         }

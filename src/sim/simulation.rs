@@ -42,7 +42,7 @@ use super::handler::{
 };
 use super::hash::Fnv1a;
 use super::invariant::{At, Checkers, Quantity};
-use super::ledger::{FlowStats, Ledgers};
+use super::ledger::{FirstSeen, FlowStats, Ledgers};
 use super::rng::ChaCha8;
 use super::saga::{self, fold_instance, SagaInstance, SagaSend};
 use super::scenario::{Scenario, ScenarioErrors};
@@ -76,10 +76,18 @@ impl RunConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
     pub envelope: Envelope,
-    /// Fingerprint of the event id: the key of processed-ids tables and ledgers.
+    /// Fingerprint of the event id (emitted events derive their ids from it).
     pub key: u64,
     /// Fingerprint of the subject: the key of per-key ordering.
     pub subject_key: u64,
+    /// The event's ordinal: the id of the first message that carried this event id.
+    /// Processed-ids tables and checkers' ledgers are indexed by it (see `ledger`).
+    pub event: u32,
+    /// The subject's ordinal, likewise: the first message with this subject (only
+    /// when a subscription promises per-key order; otherwise its own position).
+    pub subject: u32,
+    /// The business flow this message belongs to, found by its correlation id.
+    pub flow: Option<u32>,
     /// Publication order on the bus (copies of a duplicated delivery share it).
     pub seq: u64,
     pub topic: TopicId,
@@ -154,7 +162,9 @@ pub struct SubStats {
 pub struct SubState {
     pub queue: VecDeque<Delivery>,
     pub in_flight: Option<InFlight>,
-    pub dlq: Vec<DeadLetter>,
+    /// Dead letters are immutable once parked and a DLQ can grow long, so snapshots
+    /// share them instead of copying each one with its death history.
+    pub dlq: Vec<Rc<DeadLetter>>,
     /// Per subject key: copies outside the queue (handling, backing off, delayed).
     blocked: BTreeMap<u64, u32>,
     /// Handled while partitioned: the acknowledgement never reached the broker.
@@ -300,6 +310,11 @@ pub struct Simulation {
     step_order: Vec<u32>,
     world: World,
     messages: Vec<Rc<Message>>,
+    /// Ordinals handed out so far, by event id, subject and correlation id; append-only
+    /// like `messages` (see [`FirstSeen`]).
+    first_events: FirstSeen,
+    first_subjects: FirstSeen,
+    first_flows: FirstSeen,
     trace: Vec<TraceRecord>,
     /// Each service's event store (empty unless it is event-sourced); append-only,
     /// truncated to the world's `store_heads` when rewinding.
@@ -387,8 +402,8 @@ impl Simulation {
             services,
             subs,
             poisoned: BTreeSet::new(),
-            checkers: Checkers::new(quantities),
-            ledgers: Ledgers::default(),
+            checkers: Checkers::new(quantities, subs_len as u32),
+            ledgers: Ledgers::new(subs_len),
             bytes_published: 0,
             store_heads: vec![0; services_len],
             projections,
@@ -404,6 +419,9 @@ impl Simulation {
             step_order: Vec::new(),
             world,
             messages: Vec::new(),
+            first_events: FirstSeen::default(),
+            first_subjects: FirstSeen::default(),
+            first_flows: FirstSeen::default(),
             trace: Vec::new(),
             metrics: Vec::new(),
             stores: vec![EventStore::default(); services_len],
@@ -534,14 +552,20 @@ impl Simulation {
         &self.world.subs[sub.0 as usize]
     }
 
-    /// End-to-end flow statistics by correlation-id fingerprint (see [`correlation_key`]).
-    pub fn flows(&self) -> impl Iterator<Item = (&u64, &FlowStats)> {
-        self.world.ledgers.flows()
+    /// End-to-end flow statistics in the order the flows started, each with its
+    /// correlation id.
+    pub fn flows(&self) -> impl Iterator<Item = (&str, FlowStats)> + '_ {
+        self.world.ledgers.flows().map(|(start, f)| {
+            // A flow's ordinal is the position of the first message it published.
+            let id = self.messages.get(start as usize).and_then(|m| m.envelope.correlation_id.as_deref());
+            (id.unwrap_or("?"), f)
+        })
     }
 
     /// The flow statistics of one correlation id.
-    pub fn flow(&self, correlation_id: &str) -> Option<&FlowStats> {
-        self.world.ledgers.flow(correlation_key(correlation_id))
+    pub fn flow(&self, correlation_id: &str) -> Option<FlowStats> {
+        let start = self.first_flows.find(correlation_key(correlation_id), self.world.messages_len)?;
+        self.world.ledgers.flow(start)
     }
 
     pub fn bytes_published(&self) -> u64 {
@@ -661,6 +685,14 @@ impl Simulation {
         let mut discarded_faults = 0;
         if forked {
             self.trace.truncate(step as usize);
+            for (position, m) in self.messages.iter().enumerate().skip(self.world.messages_len as usize) {
+                let position = position as u32;
+                self.first_events.forget(m.key, position);
+                self.first_subjects.forget(m.subject_key, position);
+                if let Some(c) = &m.envelope.correlation_id {
+                    self.first_flows.forget(correlation_key(c), position);
+                }
+            }
             self.messages.truncate(self.world.messages_len as usize);
             self.metrics.truncate(self.world.metrics_len as usize);
             self.snapshots.truncate((step / SNAPSHOT_INTERVAL) as usize + 1);
@@ -837,9 +869,8 @@ impl Simulation {
             self.world.schedule(at, Agenda::Workload { item, n: n + 1 });
         }
         let now = self.world.now_ms;
-        self.world
-            .ledgers
-            .set_flow(correlation_key(&envelope.id), FlowStats { started_ms: now, last_ms: now, handled: 0 });
+        let flow = self.first_flows.ordinal(correlation_key(&envelope.id), self.world.messages_len);
+        self.world.ledgers.set_flow(flow, FlowStats { started_ms: now, last_ms: now, handled: 0 });
         let copies = self.addressed_copies(envelope, topic);
         let first = self.new_message(copies[0].0.clone(), topic, None, None, false, copies[0].1);
         for (envelope, target) in copies.into_iter().skip(1) {
@@ -862,6 +893,23 @@ impl Simulation {
     ) -> MessageId {
         let key = Fnv1a::default().str(&envelope.id).finish();
         let subject_key = Fnv1a::default().str(&envelope.subject).finish();
+        let position = self.world.messages_len;
+        let event = self.first_events.ordinal(key, position);
+        // Subject ordinals serve only the per-key-order checker.
+        let subject = if self.compiled.subs.iter().any(|s| s.ordered) {
+            self.first_subjects.ordinal(subject_key, position)
+        } else {
+            position
+        };
+        // A message usually belongs to its cause's flow; only a changed correlation id
+        // (or a new flow) needs a lookup.
+        let cause_message = cause.and_then(|c| self.messages.get(c.0 as usize));
+        let flow = match cause_message {
+            Some(c) if c.envelope.correlation_id == envelope.correlation_id => c.flow,
+            _ => {
+                envelope.correlation_id.as_deref().and_then(|c| self.first_flows.find(correlation_key(c), position + 1))
+            }
+        };
         self.world.publish_seq += 1;
         // From the moment it is committed, a carrier event holds its amount "in transit"
         // for each subscription that will apply it, even before it reaches the bus.
@@ -872,7 +920,7 @@ impl Simulation {
                 if subscribed && carrier.event_type == envelope.event_type {
                     let amount = envelope.int(&carrier.field).unwrap_or(0);
                     let amount = if carrier.negate { amount.saturating_neg() } else { amount };
-                    self.world.checkers.carrier_emitted(q as u32, carrier.sub, key, amount);
+                    self.world.checkers.carrier_emitted(q as u32, carrier.sub, event, amount);
                 }
             }
         }
@@ -880,6 +928,9 @@ impl Simulation {
             envelope,
             key,
             subject_key,
+            event,
+            subject,
+            flow,
             seq: self.world.publish_seq,
             topic,
             emitted_by,
@@ -908,8 +959,8 @@ impl Simulation {
     /// A brand-new copy enters a queue: checkers learn of it, capacity is enforced.
     fn enqueue_new(&mut self, sub: SubId, delivery: Delivery) {
         let m = &self.messages[delivery.message.0 as usize];
-        let (key, message) = (m.key, delivery.message);
-        self.world.checkers.copy_enqueued(sub, key);
+        let (event, message) = (m.event, delivery.message);
+        self.world.checkers.copy_enqueued(sub, event);
         let s = &mut self.world.subs[sub.0 as usize];
         s.stats.enqueued += 1;
         if s.queue.len() as u32 >= self.compiled.subs[sub.0 as usize].capacity {
@@ -966,7 +1017,7 @@ impl Simulation {
             }
             let s = &mut self.world.subs[sub.0 as usize];
             s.stats.dead_lettered += 1;
-            s.dlq.push(DeadLetter { delivery, reason, at_ms: now });
+            s.dlq.push(Rc::new(DeadLetter { delivery, reason, at_ms: now }));
             true
         } else {
             self.lose(sub, delivery.message);
@@ -978,7 +1029,7 @@ impl Simulation {
         let at = self.at();
         let m = &self.messages[message.0 as usize];
         let name = &self.compiled.subs[sub.0 as usize].name;
-        self.world.checkers.copy_lost(&self.world.ledgers, sub, m.key, message, at, name);
+        self.world.checkers.copy_lost(&self.world.ledgers, sub, m.event, message, at, name);
         self.settle_carriers(sub, message);
         self.world.subs[sub.0 as usize].stats.lost += 1;
     }
@@ -988,7 +1039,7 @@ impl Simulation {
         for (q, quantity) in self.compiled.quantities.iter().enumerate() {
             for carrier in &quantity.carriers {
                 if carrier.sub == sub && carrier.event_type == m.envelope.event_type {
-                    self.world.checkers.carrier_settled(q as u32, sub, m.key);
+                    self.world.checkers.carrier_settled(q as u32, sub, m.event);
                 }
             }
         }
@@ -1200,10 +1251,10 @@ impl Simulation {
         let mut copy = s.queue[index].clone();
         copy.faulted = true;
         let message = copy.message;
-        let key = self.messages[message.0 as usize].key;
+        let event = self.messages[message.0 as usize].event;
         s.queue.push_back(copy);
         s.stats.enqueued += 1;
-        self.world.checkers.copy_enqueued(sub, key);
+        self.world.checkers.copy_enqueued(sub, event);
         self.world.ready.insert(sub);
         Happened::Duplicated { message, sub }
     }
@@ -1232,9 +1283,8 @@ impl Simulation {
         let delivery = in_flight.delivery;
         let message = delivery.message;
         self.world.ready.insert(sub);
-        let m = &self.messages[message.0 as usize];
-        let key = m.key;
-        let m = Rc::clone(m);
+        let m = Rc::clone(&self.messages[message.0 as usize]);
+        let (key, event) = (m.key, m.event);
         let fail_rate = self.world.services[service.0 as usize].fail_per_mille;
 
         let failure = if in_flight.force_fail {
@@ -1255,7 +1305,7 @@ impl Simulation {
         let decision = match (failure, &handler) {
             (Some(cause), _) => Err(cause),
             (None, _) if saga.is_some() => {
-                if cs.delivery.idempotent() && self.world.ledgers.is_processed(sub, key) {
+                if cs.delivery.idempotent() && self.world.ledgers.is_processed(sub, event) {
                     return self.skip_duplicate(sub, delivery);
                 }
                 match (saga, &in_flight.read) {
@@ -1265,7 +1315,7 @@ impl Simulation {
             }
             (None, None) => Ok(None),
             (None, Some(h)) => {
-                if cs.delivery.idempotent() && self.world.ledgers.is_processed(sub, key) {
+                if cs.delivery.idempotent() && self.world.ledgers.is_processed(sub, event) {
                     return self.skip_duplicate(sub, delivery);
                 }
                 match (store, &in_flight.read) {
@@ -1503,8 +1553,8 @@ impl Simulation {
 
     fn skip_duplicate(&mut self, sub: SubId, delivery: Delivery) -> Happened {
         let message = delivery.message;
-        let key = self.messages[message.0 as usize].key;
-        self.world.checkers.copy_handled(sub, key);
+        let event = self.messages[message.0 as usize].event;
+        self.world.checkers.copy_handled(sub, event);
         self.settle_carriers_if_unapplied(sub, message);
         let s = &mut self.world.subs[sub.0 as usize];
         s.stats.duplicates_skipped += 1;
@@ -1566,13 +1616,13 @@ impl Simulation {
                     }
                 }
                 if cs.delivery.idempotent() {
-                    self.world.ledgers.record_processed(sub, m.key);
+                    self.world.ledgers.record_processed(sub, m.event);
                 }
                 if !decision.effects.is_empty() || !decision.emits.is_empty() || !decision.records.is_empty() {
-                    self.world.checkers.effect_applied(&mut self.world.ledgers, sub, m.key, message, at, &cs.name);
+                    self.world.checkers.effect_applied(&mut self.world.ledgers, sub, m.event, message, at, &cs.name);
                 }
                 if cs.ordered {
-                    let handling = (sub, m.subject_key, m.seq);
+                    let handling = (sub, m.subject, m.seq);
                     self.world.checkers.ordered_handling(&mut self.world.ledgers, handling, message, at, &cs.name);
                 }
                 let recorded = decision.records.len() as u32;
@@ -1588,20 +1638,17 @@ impl Simulation {
                 (outcome, emitted, recorded)
             }
         };
-        self.world.checkers.copy_handled(sub, m.key);
+        self.world.checkers.copy_handled(sub, m.event);
         self.settle_carriers(sub, message);
         let s = &mut self.world.subs[sub.0 as usize];
         s.stats.handled += 1;
         let latency = now.saturating_sub(delivery.enqueued_ms.min(m.envelope.time_ms));
         s.stats.latency_ms_total += latency;
         s.stats.latency_ms_max = s.stats.latency_ms_max.max(latency);
-        if let Some(c) = &m.envelope.correlation_id {
-            let key = correlation_key(c);
-            if let Some(mut flow) = self.world.ledgers.flow(key).copied() {
-                flow.last_ms = now;
-                flow.handled += 1;
-                self.world.ledgers.set_flow(key, flow);
-            }
+        if let Some(mut flow) = m.flow.and_then(|f| self.world.ledgers.flow(f)) {
+            flow.last_ms = now;
+            flow.handled += 1;
+            self.world.ledgers.set_flow(m.flow.unwrap_or_default(), flow);
         }
         let acked = if cs.delivery.acks_before_handling() {
             self.settle_outside(sub, message);
@@ -1843,7 +1890,7 @@ impl Simulation {
                 if carrier.event_type == m.envelope.event_type
                     && self.compiled.subs[carrier.sub.0 as usize].topic == m.topic
                 {
-                    self.world.checkers.carrier_settled(q as u32, carrier.sub, m.key);
+                    self.world.checkers.carrier_settled(q as u32, carrier.sub, m.event);
                 }
             }
         }
@@ -2038,13 +2085,14 @@ impl Simulation {
     fn redrive_or_discard(&mut self, subscription: &str, event_id: Option<&str>, redrive: bool) -> Option<Happened> {
         let sub = self.compiled.sub_by_name(subscription)?;
         let letters = std::mem::take(&mut self.world.subs[sub.0 as usize].dlq);
-        let (chosen, kept): (Vec<DeadLetter>, Vec<DeadLetter>) = letters
+        let (chosen, kept): (Vec<Rc<DeadLetter>>, Vec<Rc<DeadLetter>>) = letters
             .into_iter()
             .partition(|l| event_id.is_none_or(|id| self.messages[l.delivery.message.0 as usize].envelope.id == id));
         self.world.subs[sub.0 as usize].dlq = kept;
         let first = chosen.first()?.delivery.message;
         let now = self.world.now_ms;
         for letter in chosen {
+            let letter = Rc::unwrap_or_clone(letter);
             let message = letter.delivery.message;
             if redrive {
                 let d = Delivery {
@@ -2059,8 +2107,8 @@ impl Simulation {
                 s.queue.push_back(d);
                 self.world.ready.insert(sub);
             } else {
-                let key = self.messages[message.0 as usize].key;
-                self.world.checkers.copy_discarded(sub, key);
+                let event = self.messages[message.0 as usize].event;
+                self.world.checkers.copy_discarded(sub, event);
                 self.settle_carriers(sub, message);
                 self.world.subs[sub.0 as usize].stats.discarded += 1;
             }

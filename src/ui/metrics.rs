@@ -12,6 +12,8 @@
 //! points (the maximum of each bucket, so a spike never disappears), and the flows
 //! chart shows at most [`FLOWS_SHOWN`] bars (the most recent).
 
+use std::collections::BTreeMap;
+
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 use yew::prelude::*;
@@ -21,7 +23,7 @@ use super::regions::EmptyState;
 use super::sagas::PanelProps;
 use super::state::ShellAction;
 use crate::sim::envelope::MessageId;
-use crate::sim::simulation::{correlation_key, Simulation};
+use crate::sim::simulation::Simulation;
 use crate::sim::time::Millis;
 use crate::sim::trace::Happened;
 
@@ -109,14 +111,13 @@ fn figures(sim: &Simulation) -> Figures {
     // message at a time, so the open delivery per subscription is enough.
     let mut delivered: Vec<Option<(MessageId, Millis)>> = vec![None; subs.len()];
     let mut processing = Vec::new();
-    // End-to-end latency per correlation id: the core's flows, ordered by key.
-    let mut flows: Vec<(u64, String, Millis, Millis, u64)> = sim
-        .flows()
-        .map(|(key, f)| (*key, String::new(), f.started_ms, f.last_ms.saturating_sub(f.started_ms), 0))
-        .collect();
-    let flow_of = |flows: &[(u64, String, Millis, Millis, u64)], correlation: &str| {
-        flows.binary_search_by_key(&correlation_key(correlation), |f| f.0).ok()
-    };
+    // End-to-end latency per correlation id: the core's flows in the order they
+    // started; the chart shows the latest few, each with the step of its last handling.
+    let mut flows: Vec<(String, Millis, Millis, u64)> =
+        sim.flows().map(|(id, f)| (id.to_string(), f.started_ms, f.last_ms.saturating_sub(f.started_ms), 0)).collect();
+    let skip = flows.len().saturating_sub(FLOWS_SHOWN);
+    flows.drain(..skip);
+    let shown: BTreeMap<String, usize> = flows.iter().enumerate().map(|(i, f)| (f.0.clone(), i)).collect();
     for r in sim.trace() {
         match r.happened {
             Happened::Delivered { message, sub, .. } => {
@@ -130,31 +131,14 @@ fn figures(sim: &Simulation) -> Figures {
                         processing.push((r.time_ms, (r.time_ms - t) as i64));
                     }
                 }
-                if let Some(c) = sim.message(message).and_then(|m| m.envelope.correlation_id.as_deref()) {
-                    if let Some(i) = flow_of(&flows, c) {
-                        flows[i].4 = r.step;
-                    }
+                let correlation = sim.message(message).and_then(|m| m.envelope.correlation_id.as_deref());
+                if let Some(&i) = correlation.and_then(|c| shown.get(c)) {
+                    flows[i].3 = r.step;
                 }
             }
             _ => {}
         }
     }
-    // Name each flow by its correlation id (the fingerprint is only the key), in the
-    // order flows started: the order their first messages were created.
-    let mut started: Vec<(String, Millis, Millis, u64)> = Vec::new();
-    for m in sim.messages() {
-        if let Some(c) = &m.envelope.correlation_id {
-            if let Some(i) = flow_of(&flows, c) {
-                if flows[i].1.is_empty() {
-                    flows[i].1 = c.clone();
-                    started.push((c.clone(), flows[i].2, flows[i].3, flows[i].4));
-                }
-            }
-        }
-    }
-    let mut flows = started;
-    let skip = flows.len().saturating_sub(FLOWS_SHOWN);
-    flows.drain(..skip);
     Figures {
         t_max,
         lag,
