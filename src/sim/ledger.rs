@@ -14,8 +14,9 @@
 //! consecutive inserts over the whole tree, so after each snapshot nearly every insert
 //! copies a fresh path of nodes; measured, that was a quarter of the engine's time.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
+
+use hashbrown::HashTable;
 
 use super::time::Millis;
 use super::trace::SubId;
@@ -108,19 +109,37 @@ impl Bits {
 /// list still holds the computed future, and so does this map. An entry is therefore
 /// only believed when its position is inside the live prefix; entries of a discarded
 /// future are removed with [`FirstSeen::forget`] when the run forks.
+///
+/// A hash table, because the keys are fingerprints scattered over the whole range: in
+/// an ordered tree every lookup of a long run walked cold nodes, and this lookup runs
+/// for every message created. Determinism is safe: the table is only ever searched by
+/// key, never iterated, so its internal order cannot leak into a run.
 #[derive(Clone, Debug, Default)]
 pub struct FirstSeen {
-    first: BTreeMap<u64, u32>,
+    first: HashTable<(u64, u32)>,
+}
+
+/// Spreads a fingerprint over the bits the table uses for buckets and tags.
+fn spread(key: u64) -> u64 {
+    let h = key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^ (h >> 32)
 }
 
 impl FirstSeen {
     /// The ordinal for `key` met at `position`, the next position of the live prefix:
     /// the earlier position if the live prefix has one, else `position` itself.
     pub fn ordinal(&mut self, key: u64, position: u32) -> u32 {
-        match self.first.get(&key) {
-            Some(&p) if p <= position => p,
-            _ => {
-                self.first.insert(key, position);
+        let entry = self.first.entry(spread(key), |e| e.0 == key, |e| spread(e.0));
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(mut e) => {
+                let first = &mut e.get_mut().1;
+                if *first > position {
+                    *first = position;
+                }
+                *first
+            }
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert((key, position));
                 position
             }
         }
@@ -128,13 +147,13 @@ impl FirstSeen {
 
     /// The first position of `key` among the first `live` positions.
     pub fn find(&self, key: u64, live: u32) -> Option<u32> {
-        self.first.get(&key).copied().filter(|p| *p < live)
+        self.first.find(spread(key), |e| e.0 == key).map(|e| e.1).filter(|p| *p < live)
     }
 
     /// The entry at `position` is being discarded (the run forked before it).
     pub fn forget(&mut self, key: u64, position: u32) {
-        if self.first.get(&key) == Some(&position) {
-            self.first.remove(&key);
+        if let Ok(e) = self.first.find_entry(spread(key), |e| e.0 == key && e.1 == position) {
+            e.remove();
         }
     }
 }
