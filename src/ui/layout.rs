@@ -11,6 +11,7 @@
 //! most edges short and uncrossed for the built-in scenarios. Pure computation over the
 //! scenario, recomputed only when the scenario changes.
 
+use super::markup::D1;
 use crate::sim::scenario::Scenario;
 
 /// Width of the drawing; the height depends on the number of rows.
@@ -161,12 +162,20 @@ impl Layout {
         let s = self.services[edge.service];
         let t = self.topics[edge.topic];
         if s.x < t.x {
-            format!("M{:.1} {:.1} L{:.1} {:.1}", s.right(), s.y, t.left(), t.y)
+            format!("M{} {} L{} {}", D1(s.right()), D1(s.y), D1(t.left()), D1(t.y))
         } else {
             let (sx, sy) = (s.x - s.w * 0.25, s.bottom());
             let (tx, ty) = (t.x + t.w * 0.25, t.bottom());
             let dip = 46.0;
-            format!("M{sx:.1} {sy:.1} C{sx:.1} {:.1} {tx:.1} {:.1} {tx:.1} {ty:.1}", sy + dip, ty + dip)
+            format!(
+                "M{sx} {sy} C{sx} {} {tx} {} {tx} {ty}",
+                D1(sy + dip),
+                D1(ty + dip),
+                sx = D1(sx),
+                sy = D1(sy),
+                tx = D1(tx),
+                ty = D1(ty)
+            )
         }
     }
 }

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use yew::prelude::*;
 
 use super::layout::{Layout, NodeBox, DLQ_W, SLOTS_SHOWN, SLOT_W};
+use super::markup::{D0, D1};
 use super::state::{MenuTarget, Motion, Shell, ShellAction, DELAY_MS, FAIL_PER_MILLE, PARTITION_MS, SLOW_EXTRA_MS};
 use crate::sim::envelope::EventKind;
 use crate::sim::fault::Fault;
@@ -141,7 +142,7 @@ pub fn topology(props: &TopologyProps) -> Html {
         _ => Some("glide"),
     };
     let height = layout.height;
-    let view_box = format!("0 0 {} {height:.0}", super::layout::WIDTH);
+    let view_box = format!("0 0 {} {}", D0(super::layout::WIDTH), D0(height));
     let open = |target: MenuTarget| {
         let dispatch = props.dispatch.clone();
         Callback::from(move |event: MouseEvent| {
@@ -163,8 +164,8 @@ pub fn topology(props: &TopologyProps) -> Html {
                 let c = layout.services[s.service.0 as usize];
                 html! {
                     <>
-                        <path class="edge" d={format!("M{:.1} {:.1} L{:.1} {:.1}", t.right(), t.y, b.left(), b.y)} marker-end="url(#arrow)" />
-                        <path class="edge" d={format!("M{:.1} {:.1} L{:.1} {:.1}", b.right(), b.y, c.left(), c.y)} marker-end="url(#arrow)" />
+                        <path class="edge" d={format!("M{} {} L{} {}", D1(t.right()), D1(t.y), D1(b.left()), D1(b.y))} marker-end="url(#arrow)" />
+                        <path class="edge" d={format!("M{} {} L{} {}", D1(b.right()), D1(b.y), D1(c.left()), D1(c.y))} marker-end="url(#arrow)" />
                     </>
                 }
             }) }
@@ -174,7 +175,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                     let t = layout.topics[s.topic.0 as usize];
                     let b = layout.subs[s.id.0 as usize];
                     let c = layout.services[s.service.0 as usize];
-                    format!("M{:.1} {:.1} L{:.1} {:.1} M{:.1} {:.1} L{:.1} {:.1}", t.right(), t.y, b.left(), b.y, b.right(), b.y, c.left(), c.y)
+                    format!("M{} {} L{} {} M{} {} L{} {}", D1(t.right()), D1(t.y), D1(b.left()), D1(b.y), D1(b.right()), D1(b.y), D1(c.left()), D1(c.y))
                 });
                 html! {
                     <>
@@ -273,7 +274,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                 let state_class = match t.place { TokenPlace::Handling { .. } => "handling", TokenPlace::Waiting { .. } => "waiting", TokenPlace::Queued { .. } => "queued", TokenPlace::Publishing { .. } => "publishing" };
                 Some(html! {
                     <g key={key} class={classes!("token", kind_class(t.kind), state_class, selected.then_some("selected"), compensating.contains(&t.message.0).then_some("compensation"))}
-                        transform={format!("translate({x:.1} {y:.1})")}
+                        transform={format!("translate({x} {y})", x = D1(x), y = D1(y))}
                         role="button" tabindex="0"
                         aria-label={format!("Message {} ({})", t.event_id, short_type(&t.event_type))}
                         data-message={t.event_id.clone()} data-place={state_class}
@@ -327,7 +328,7 @@ pub fn topology(props: &TopologyProps) -> Html {
 }
 
 fn fmt(value: f64) -> String {
-    format!("{value:.1}")
+    D1(value).to_string()
 }
 
 pub fn short_type(t: &str) -> &str {
