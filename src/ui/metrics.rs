@@ -17,7 +17,7 @@ use web_sys::Element;
 use yew::prelude::*;
 
 use super::markup::{esc, on_goto, put, raw, D0, D1};
-use super::regions::EmptyState;
+use super::regions::empty_state;
 use super::sagas::PanelProps;
 use super::state::ShellAction;
 use crate::sim::envelope::MessageId;
@@ -275,8 +275,7 @@ pub fn metrics_panel(props: &PanelProps) -> Html {
     if shell.step == 0 {
         return html! {
             <div class="metrics">
-                <EmptyState what="Charts of lag, DLQ depth and latency appear as the run advances."
-                    concept="Monitoring an event-driven system means watching consumer lag (how far each consumer is behind), DLQ depth (what gave up) and latency per message and per business flow." />
+                { empty_state("Charts of lag, DLQ depth and latency appear as the run advances.", "Monitoring an event-driven system means watching consumer lag (how far each consumer is behind), DLQ depth (what gave up) and latency per message and per business flow.") }
             </div>
         };
     }

@@ -9,27 +9,20 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::icons::{Icon, IconView};
+use super::icons::{icon_view, Icon};
 use super::state::{CanvasView, Notice, Shell, ShellAction};
 use super::topology::Topology;
 use crate::sim::scenario::{catalog, ScenarioSummary};
 use crate::sim::simulation::Finish;
 
-#[derive(Properties, PartialEq)]
-pub struct EmptyStateProps {
-    /// What will appear in the region.
-    pub what: AttrValue,
-    /// One sentence explaining the concept behind the region.
-    pub concept: AttrValue,
-}
-
-/// The text a region shows while it has nothing to display.
-#[function_component(EmptyState)]
-pub fn empty_state(props: &EmptyStateProps) -> Html {
+/// The text a region shows while it has nothing to display: `what` will appear there,
+/// and `concept` is one sentence explaining the concept behind the region. (A plain
+/// function: a component type costs Yew's machinery in the binary for no state.)
+pub fn empty_state(what: &'static str, concept: &'static str) -> Html {
     html! {
         <div class="empty-state">
-            <p class="empty-what">{ props.what.clone() }</p>
-            <p class="empty-concept">{ props.concept.clone() }</p>
+            <p class="empty-what">{ what }</p>
+            <p class="empty-concept">{ concept }</p>
         </div>
     }
 }
@@ -87,7 +80,7 @@ pub fn header(props: &HeaderProps) -> Html {
             <button type="button" class="control help-button" onclick={on_help}
                 aria-label="Keyboard shortcuts" title="Show the keyboard shortcuts (?)"
                 aria-keyshortcuts="?">
-                <IconView icon={Icon::Keyboard} />
+                { icon_view(Icon::Keyboard) }
                 <span class="control-text">{ "Keys" }</span>
             </button>
         </header>

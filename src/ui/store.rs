@@ -17,7 +17,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::markup::{esc, raw, table};
-use super::regions::EmptyState;
+use super::regions::empty_state;
 use super::sagas::PanelProps;
 use super::state::ShellAction;
 use super::topology::short_type;
@@ -55,8 +55,7 @@ pub fn store_panel(props: &PanelProps) -> Html {
         return html! {
             <div class="store-panel">
                 { intro }
-                <EmptyState what="No service of this scenario keeps an event store."
-                    concept="Pick bank-account, order-read-model, schema-versioning or checkout-orchestration (whose coordinator stores each saga instance as events) to browse streams." />
+                { empty_state("No service of this scenario keeps an event store.", "Pick bank-account, order-read-model, schema-versioning or checkout-orchestration (whose coordinator stores each saga instance as events) to browse streams.") }
             </div>
         };
     };
@@ -219,7 +218,7 @@ pub fn store_panel(props: &PanelProps) -> Html {
             <p class="store-summary">{ format!("{service_name}: {} stream(s), {total_events} event(s) at this step{}.", streams.len(),
                 if conflicts.is_empty() { String::new() } else { format!(", {} concurrency conflict(s) caught", conflicts.len()) }) }</p>
             if streams.is_empty() {
-                <EmptyState what="Nothing stored yet at this step." concept="Each handled command appends events to its aggregate's stream; step the run forward." />
+                { empty_state("Nothing stored yet at this step.", "Each handled command appends events to its aggregate's stream; step the run forward.") }
             } else {
                 <div class="store-columns">
                     { stream_list }

@@ -8,7 +8,7 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::icons::{Icon, IconView};
+use super::icons::{icon_view, Icon};
 use super::state::{Shell, ShellAction, SPEEDS_STEPS_PER_SECOND};
 
 #[derive(Properties, PartialEq)]
@@ -48,7 +48,7 @@ fn control(props: &ControlProps) -> Html {
             disabled={!props.enabled}
             {onclick}
         >
-            <IconView icon={props.icon} />
+            { icon_view(props.icon) }
             <span class="control-text">{ props.text }</span>
         </button>
     }

@@ -311,7 +311,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                 { service_nodes }
                 { token_nodes }
             </svg>
-            <Legend />
+            { legend() }
             if empty {
                 <div class="empty-state">
                     <p class="empty-what">{ "This scenario has no services to draw." }</p>
@@ -371,7 +371,6 @@ fn scenario_topics(layout: &Layout, shell: &Shell) -> Html {
 }
 
 /// The legend: event kinds by shape and colour, and what the boxes are.
-#[function_component(Legend)]
 fn legend() -> Html {
     html! {
         <ul class="legend" aria-label="Legend">
