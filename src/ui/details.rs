@@ -27,7 +27,6 @@ pub struct DetailsProps {
     pub dispatch: Callback<ShellAction>,
 }
 
-#[function_component(Details)]
 pub fn details(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
@@ -73,10 +72,10 @@ pub fn details(props: &DetailsProps) -> Html {
             </div>
             <div class="tab-panel" role="tabpanel">
                 { match shell.tab {
-                    Tab::Inspector => html! { <Inspector shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::Invariants => html! { <Invariants shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::Faults => html! { <FaultScriptPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::Delivery => html! { <DeliveryPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                    Tab::Inspector => html! { { inspector(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
+                    Tab::Invariants => html! { { invariants(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
+                    Tab::Faults => html! { { fault_script_panel(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
+                    Tab::Delivery => html! { { delivery_panel(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
                     Tab::Sagas => super::sagas::saga_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
                     Tab::Store => html! { <super::store::StorePanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
                     Tab::ReadModels => html! { <super::projections::ReadModelsPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
@@ -149,7 +148,6 @@ fn caused_tree(
     }
 }
 
-#[function_component(Inspector)]
 fn inspector(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let dispatch = &props.dispatch;
@@ -279,7 +277,6 @@ fn inspector(props: &DetailsProps) -> Html {
 // Invariants
 // ---------------------------------------------------------------------------------
 
-#[function_component(Invariants)]
 fn invariants(props: &DetailsProps) -> Html {
     let sim = props.shell.sim.borrow();
     let views = sim.invariant_views();
@@ -346,7 +343,6 @@ fn fault_what(fault: &Fault) -> String {
     }
 }
 
-#[function_component(FaultScriptPanel)]
 fn fault_script_panel(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
@@ -443,7 +439,6 @@ fn number_field(props: &NumberFieldProps) -> Html {
     }
 }
 
-#[function_component(DeliveryPanel)]
 fn delivery_panel(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();

@@ -145,7 +145,6 @@ pub struct ImportProblemProps {
 }
 
 /// The dismissible panel listing what is wrong with a file, each problem at its path.
-#[function_component(ImportProblemPanel)]
 pub fn import_problem_panel(props: &ImportProblemProps) -> Html {
     let dismiss = {
         let on_dismiss = props.on_dismiss.clone();

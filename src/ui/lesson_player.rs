@@ -13,7 +13,7 @@ use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use super::checklist::{item_row, use_checklist, ChecklistList, ChecklistStrip};
-use super::details::Details;
+use super::details::{details, DetailsProps};
 use super::guide::{GuideAction, LessonRun, Pane};
 use super::route::{format, Route};
 use super::state::{Shell, ShellAction};
@@ -27,7 +27,6 @@ pub struct BarProps {
 
 /// Above a lesson: back to the index, where this lesson sits, previous and next, and
 /// the way out into free play with the same run.
-#[function_component(LessonBar)]
 pub fn lesson_bar(props: &BarProps) -> Html {
     let Some(l) = props.shell.guide.lesson.as_ref().and_then(LessonRun::lesson) else { return Html::default() };
     let all = lessons();
@@ -63,7 +62,6 @@ pub fn lesson_bar(props: &BarProps) -> Html {
 }
 
 /// Above free play: back to the lessons, and the live checklist.
-#[function_component(PlayBar)]
 pub fn play_bar(props: &BarProps) -> Html {
     html! {
         <nav class="guide-bar play-bar" aria-label="Free play">
@@ -114,7 +112,6 @@ fn guide(dispatch: &Callback<ShellAction>, action: GuideAction) -> Callback<Mous
 }
 
 /// The right-hand column of a lesson (nothing when no lesson is open).
-#[function_component(LessonPanel)]
 pub fn lesson_panel(props: &PanelProps) -> Html {
     let run = props.shell.guide.lesson.clone();
     match run.and_then(|run| run.lesson().map(|l| (run, l))) {
@@ -161,7 +158,7 @@ fn lesson_column(props: &ColumnProps) -> Html {
         }
     };
     let body = match run.pane {
-        Pane::Details => html! { <Details shell={shell.clone()} dispatch={dispatch.clone()} /> },
+        Pane::Details => html! { { details(&DetailsProps { shell: shell.clone(), dispatch: dispatch.clone() }) } },
         Pane::Lesson => {
             let at_end = shell.finished.is_some() && shell.step == shell.horizon && shell.step > 0;
             let proven = l.checklist.and_then(|item| statuses.iter().find(|s| s.item == item));

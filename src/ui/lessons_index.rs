@@ -56,7 +56,6 @@ fn card(l: &'static Lesson, shell: &Shell) -> Html {
 }
 
 /// The lesson index.
-#[function_component(LessonsIndex)]
 pub fn lessons_index(props: &IndexProps) -> Html {
     let shell = &props.shell;
     let progress = &shell.guide.progress;

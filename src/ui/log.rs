@@ -198,7 +198,7 @@ pub fn event_log(props: &EventLogProps) -> Html {
         <section class="region log" aria-labelledby="log-title">
             <div class="region-head">
                 <h2 id="log-title">{ "Event log" }</h2>
-                <Filters filters={shell.filters.clone()} services={service_names} dispatch={props.dispatch.clone()} />
+                { filters(&FiltersProps { filters: shell.filters.clone(), services: service_names, dispatch: props.dispatch.clone() }) }
                 <span class="region-note log-count">{ note }</span>
             </div>
             if shell.step == 0 {
@@ -239,7 +239,6 @@ struct FiltersProps {
 }
 
 /// Filter fields: correlation id and type match a part of the text; service is exact.
-#[function_component(Filters)]
 fn filters(props: &FiltersProps) -> Html {
     let set = |update: fn(&mut LogFilters, String)| {
         let dispatch = props.dispatch.clone();

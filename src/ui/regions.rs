@@ -29,12 +29,11 @@ pub fn empty_state(what: &'static str, concept: &'static str) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct HeaderProps {
-    pub scenario: AttrValue,
+    pub scenario: String,
     pub dispatch: Callback<ShellAction>,
 }
 
 /// The top bar: product name, scenario picker with its summary, and the help button.
-#[function_component(Header)]
 pub fn header(props: &HeaderProps) -> Html {
     let scenarios = catalog();
     let current = scenarios.iter().find(|s| s.name == props.scenario.as_str());
@@ -102,7 +101,6 @@ pub struct RegionProps {
 }
 
 /// The main canvas: the scenario's topology, with the notice about the last change.
-#[function_component(Canvas)]
 pub fn canvas(props: &RegionProps) -> Html {
     let shell = &props.shell;
     let title = shell.scenario.title.clone();

@@ -321,7 +321,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                 <p class="canvas-hint">{ "Press Play or \u{2192} to send the first message. Click a service or a moving token to inject a fault." }</p>
             }
             if let Some(target) = &shell.menu {
-                <FaultMenu target={target.clone()} shell={shell.clone()} dispatch={props.dispatch.clone()} />
+                { fault_menu(&FaultMenuProps { target: target.clone(), shell: shell.clone(), dispatch: props.dispatch.clone() }) }
             }
         </div>
     }
@@ -395,7 +395,6 @@ struct FaultMenuProps {
 }
 
 /// The menu of faults for the clicked service or message copy.
-#[function_component(FaultMenu)]
 fn fault_menu(props: &FaultMenuProps) -> Html {
     let sim = props.shell.sim.borrow();
     let item = |label: String, explain: &'static str, fault: Fault| {
