@@ -197,7 +197,7 @@ pub fn trace_events(sim: &Simulation) -> Value {
             (ts, r, i, e)
         })
         .collect();
-    keyed.sort_by_key(|(ts, r, i, _)| (*ts, *r, *i));
+    crate::sim::sorting::sort_by_key(&mut keyed, |(ts, r, i, _)| (*ts, *r, *i));
     meta.extend(keyed.into_iter().map(|(_, _, _, e)| e));
 
     let config = sim.config();

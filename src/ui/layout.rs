@@ -13,6 +13,7 @@
 
 use super::markup::D1;
 use crate::sim::scenario::Scenario;
+use crate::sim::sorting;
 
 /// Width of the drawing; the height depends on the number of rows.
 pub const WIDTH: f64 = 1000.0;
@@ -88,7 +89,9 @@ impl Layout {
 
         // Subscriptions grouped by topic, in scenario order within a topic.
         let mut sub_order: Vec<usize> = (0..scenario.subscriptions.len()).collect();
-        sub_order.sort_by_key(|&i| (topic_index(&scenario.subscriptions[i].topic).unwrap_or(usize::MAX), i));
+        sorting::sort_by_key(&mut sub_order, |&i| {
+            (topic_index(&scenario.subscriptions[i].topic).unwrap_or(usize::MAX), i)
+        });
 
         let consumers: Vec<bool> =
             scenario.services.iter().map(|s| scenario.subscriptions.iter().any(|sub| sub.service == s.name)).collect();
@@ -122,7 +125,7 @@ impl Layout {
                 (ys.iter().sum::<f64>() / ys.len().max(1) as f64, i)
             })
             .collect();
-        consumer_order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        sorting::sort_by(&mut consumer_order, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         for (&(_, i), y) in consumer_order.iter().zip(spread(consumer_count, band_height)) {
             services[i].x = COLUMN_X[3];
             services[i].y = y;

@@ -101,7 +101,7 @@ fn use_told(shell: &Shell, run: &LessonRun, l: &'static Lesson) -> std::rc::Rc<V
                 n.cue.first_step(&sim).map(|step| Told { step, text: n.text, after_try: n.after_try.is_some() })
             })
             .collect();
-        told.sort_by_key(|t| t.step);
+        crate::sim::sorting::sort_by_key(&mut told, |t| t.step);
         told
     })
 }

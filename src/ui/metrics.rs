@@ -101,7 +101,7 @@ fn figures(sim: &Simulation) -> Figures {
     // The busiest subscriptions, in scenario order (a threshold instead of a sort).
     let peak = |s: &Series| s.points.iter().map(|p| p.1).max().unwrap_or(0);
     let mut peaks: Vec<i64> = lag.iter().map(peak).collect();
-    peaks.sort_unstable();
+    crate::sim::sorting::sort(&mut peaks);
     let cut = peaks.len().checked_sub(LAG_SERIES_MAX).and_then(|i| peaks.get(i)).copied().unwrap_or(0);
     let mut lag: Vec<Series> = lag.into_iter().filter(|s| peak(s) >= cut).collect();
     lag.truncate(LAG_SERIES_MAX);

@@ -507,7 +507,7 @@ impl Shell {
                     next.anti_patterns.remove(i);
                 } else {
                     next.anti_patterns.push(anti_pattern);
-                    next.anti_patterns.sort();
+                    crate::sim::sorting::sort(&mut next.anti_patterns);
                 }
                 next.selected = None;
                 if next.rebuild(0) {
