@@ -13,6 +13,7 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::markup::emit_on_click;
 use super::state::{MenuTarget, Shell, ShellAction, SubscriptionEdit, Tab};
 use super::topology::{delivery_label, kind_class, kind_shape, short_type};
 use crate::sim::envelope::MessageId;
@@ -43,7 +44,7 @@ pub fn details(props: &DetailsProps) -> Html {
     drop(sim);
     let tab = |tab: Tab, label: String, badge: Option<(String, &'static str)>| {
         let dispatch = props.dispatch.clone();
-        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowTab(tab)));
+        let onclick = emit_on_click(&dispatch, ShellAction::ShowTab(tab));
         let active = shell.tab == tab;
         html! {
             <button type="button" role="tab" class={classes!("tab", active.then_some("active"))}
@@ -110,7 +111,7 @@ fn message_link(sim: &Simulation, id: MessageId, dispatch: &Callback<ShellAction
         .map_or_else(|| m.envelope.source.clone(), |s| s.name.clone());
     let onclick = {
         let dispatch = dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Select(Some(id))))
+        emit_on_click(&dispatch, ShellAction::Select(Some(id)))
     };
     html! {
         <button type="button" class="message-link" {onclick} title="Inspect this message">
@@ -255,7 +256,7 @@ fn inspector(props: &DetailsProps) -> Html {
                         let row = super::log::split_line(&a.what);
                         let step = a.step;
                         let dispatch = dispatch.clone();
-                        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                        let onclick = emit_on_click(&dispatch, ShellAction::RewindTo(step + 1));
                         html! {
                             <li><button type="button" class="attempt" {onclick} title="Rewind to this step">
                                 <span class="c-step">{ format!("step {}", a.step) }</span>
@@ -289,7 +290,7 @@ fn invariants(props: &DetailsProps) -> Html {
                     let ok = v.violations == 0;
                     let link = v.first_step.map(|step| {
                         let dispatch = props.dispatch.clone();
-                        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                        let onclick = emit_on_click(&dispatch, ShellAction::RewindTo(step + 1));
                         html! { <button type="button" class="control small danger" {onclick}>{ format!("Broken at step {step}: go there") }</button> }
                     });
                     html! {
@@ -351,7 +352,7 @@ fn fault_script_panel(props: &DetailsProps) -> Html {
     let row = |entry: &ScriptedFault, remove: Option<usize>| {
         let button = remove.map(|index| {
             let dispatch = props.dispatch.clone();
-            let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RemoveFault(index)));
+            let onclick = emit_on_click(&dispatch, ShellAction::RemoveFault(index));
             html! { <button type="button" class="control small" {onclick} title="Rebuild the run without this fault and return to the same step">{ "Remove" }</button> }
         });
         html! {
@@ -447,7 +448,7 @@ fn delivery_panel(props: &DetailsProps) -> Html {
     drop(sim);
     let show = |tab: Tab| {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowTab(tab)))
+        emit_on_click(&dispatch, ShellAction::ShowTab(tab))
     };
     html! {
         <div class="delivery">

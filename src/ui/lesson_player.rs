@@ -15,6 +15,7 @@ use yew::prelude::*;
 use super::checklist::{item_row, use_checklist, ChecklistList, ChecklistStrip};
 use super::details::{details, DetailsProps};
 use super::guide::{GuideAction, LessonRun, Pane};
+use super::markup::emit_on_click;
 use super::route::{format, Route};
 use super::state::{Shell, ShellAction};
 use crate::lessons::{lessons, Expect, Lesson, Reading, TryAction};
@@ -107,8 +108,7 @@ fn use_told(shell: &Shell, run: &LessonRun, l: &'static Lesson) -> std::rc::Rc<V
 }
 
 fn guide(dispatch: &Callback<ShellAction>, action: GuideAction) -> Callback<MouseEvent> {
-    let dispatch = dispatch.clone();
-    Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Guide(action.clone())))
+    emit_on_click(dispatch, ShellAction::Guide(action))
 }
 
 /// The right-hand column of a lesson (nothing when no lesson is open).
@@ -256,7 +256,7 @@ fn narration(told: &[Told], step: u64, dispatch: &Callback<ShellAction>) -> Html
                 let jump = {
                     let dispatch = dispatch.clone();
                     let target = t.step + 1;
-                    Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(target)))
+                    emit_on_click(&dispatch, ShellAction::RewindTo(target))
                 };
                 html! {
                     <li class={classes!("told", (i == latest).then_some("latest"), t.after_try.then_some("after-try"))}

@@ -82,6 +82,13 @@ pub fn picked(event: &MouseEvent) -> Option<(u64, Option<MessageId>)> {
     Some((step, message))
 }
 
+/// A click listener that dispatches `action`. One closure type serves every such
+/// button: a closure written at each button would be compiled separately.
+pub fn emit_on_click(dispatch: &Callback<ShellAction>, action: ShellAction) -> Callback<MouseEvent> {
+    let dispatch = dispatch.clone();
+    Callback::from(move |_: MouseEvent| dispatch.emit(action.clone()))
+}
+
 /// One click listener for a container of raw markup: rewinds to the clicked step and
 /// selects its message, if it names one.
 pub fn on_goto(dispatch: &Callback<ShellAction>) -> Callback<MouseEvent> {
@@ -119,6 +126,5 @@ pub fn table(class: &str, label: &str, head: &[&str], rows: &[(String, Vec<Strin
 /// A click handler that injects `fault` (an operator action). One non-generic helper
 /// for every such button, so each button does not add its own closure type.
 pub fn inject_on_click(dispatch: &Callback<ShellAction>, fault: crate::sim::fault::Fault) -> Callback<MouseEvent> {
-    let dispatch = dispatch.clone();
-    Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Inject(fault.clone())))
+    emit_on_click(dispatch, ShellAction::Inject(fault))
 }

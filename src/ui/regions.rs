@@ -10,6 +10,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::icons::{icon_view, Icon};
+use super::markup::emit_on_click;
 use super::state::{CanvasView, Notice, Shell, ShellAction};
 use super::topology::Topology;
 use crate::sim::scenario::{catalog, ScenarioSummary};
@@ -46,7 +47,7 @@ pub fn header(props: &HeaderProps) -> Html {
     };
     let on_help = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ToggleHelp))
+        emit_on_click(&dispatch, ShellAction::ToggleHelp)
     };
     html! {
         <header class="app-header">
@@ -106,7 +107,7 @@ pub fn canvas(props: &RegionProps) -> Html {
     let title = shell.scenario.title.clone();
     let dismiss = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::DismissNotice))
+        emit_on_click(&dispatch, ShellAction::DismissNotice)
     };
     let notice = shell.notice.as_ref().map(|notice| {
         let (class, text) = match notice {
@@ -159,7 +160,7 @@ fn canvas_switch(current: CanvasView, dispatch: &Callback<ShellAction>) -> Html 
             { for views.iter().map(|(view, label, explain)| {
                 let view = *view;
                 let dispatch = dispatch.clone();
-                let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowCanvas(view)));
+                let onclick = emit_on_click(&dispatch, ShellAction::ShowCanvas(view));
                 html! {
                     <button type="button" role="tab" class={classes!("canvas-tab", (view == current).then_some("active"))}
                         aria-selected={(view == current).to_string()} title={*explain} {onclick}>{ *label }</button>

@@ -17,7 +17,7 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::markup::{esc, inject_on_click, put, raw};
+use super::markup::{emit_on_click, esc, inject_on_click, put, raw};
 use super::regions::empty_state;
 use super::state::{Shell, ShellAction, Tab};
 use super::topology::short_type;
@@ -133,7 +133,7 @@ pub fn saga_panel(props: &PanelProps) -> Html {
                         { for compensations.iter().map(|(step, t, from, subject)| {
                             let step = *step;
                             let dispatch = props.dispatch.clone();
-                            let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                            let onclick = emit_on_click(&dispatch, ShellAction::RewindTo(step + 1));
                             html! {
                                 <li><button type="button" class="attempt" {onclick} title="Go to this step">
                                     <span class="c-step">{ format!("step {step}") }</span>
@@ -160,7 +160,7 @@ pub fn saga_panel(props: &PanelProps) -> Html {
         .collect();
     let open_dlq = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowTab(Tab::Dlq)))
+        emit_on_click(&dispatch, ShellAction::ShowTab(Tab::Dlq))
     };
     html! {
         <div class="sagas">

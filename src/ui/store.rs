@@ -16,7 +16,7 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::markup::{esc, raw, table};
+use super::markup::{emit_on_click, esc, raw, table};
 use super::regions::empty_state;
 use super::sagas::PanelProps;
 use super::state::ShellAction;
@@ -192,7 +192,7 @@ pub fn store_panel(props: &PanelProps) -> Html {
                         { for stream_conflicts.iter().take(CONFLICTS_SHOWN).map(|(step, _, expected, actual)| {
                             let step = *step;
                             let dispatch = props.dispatch.clone();
-                            let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                            let onclick = emit_on_click(&dispatch, ShellAction::RewindTo(step + 1));
                             html! {
                                 <li class="conflict"><button type="button" class="attempt" {onclick} title="Go to this step">
                                     { format!("\u{26a1} step {step}: conflict \u{2014} expected version {expected}, the stream was at {actual}; the handler retries with a fresh read") }

@@ -9,6 +9,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::icons::{icon_view, Icon};
+use super::markup::emit_on_click;
 use super::state::{Shell, ShellAction, SPEEDS_STEPS_PER_SECOND};
 
 #[derive(Properties, PartialEq)]
@@ -32,11 +33,7 @@ struct ControlProps {
 
 /// One toolbar button.
 fn control(props: &ControlProps) -> Html {
-    let onclick = {
-        let dispatch = props.dispatch.clone();
-        let action = props.action.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(action.clone()))
-    };
+    let onclick = emit_on_click(&props.dispatch, props.action.clone());
     html! {
         <button
             type="button"

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use yew::prelude::*;
 
 use super::layout::{Layout, NodeBox, DLQ_W, SLOTS_SHOWN, SLOT_W};
-use super::markup::{D0, D1};
+use super::markup::{emit_on_click, D0, D1};
 use super::state::{MenuTarget, Motion, Shell, ShellAction, DELAY_MS, FAIL_PER_MILLE, PARTITION_MS, SLOW_EXTRA_MS};
 use crate::sim::envelope::EventKind;
 use crate::sim::fault::Fault;
@@ -290,7 +290,7 @@ pub fn topology(props: &TopologyProps) -> Html {
 
     let on_background = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::CloseMenu))
+        emit_on_click(&dispatch, ShellAction::CloseMenu)
     };
     html! {
         <div class="canvas-body" onclick={on_background}>
