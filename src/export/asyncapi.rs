@@ -111,7 +111,8 @@ fn merge_field(fields: &mut BTreeMap<String, Value>, key: &str, schema: Value) {
 
 fn topology(s: &Scenario) -> Topology {
     let mut t = Topology::default();
-    let services: BTreeSet<&str> = s.services.iter().map(|x| x.name.as_str()).collect();
+    let mut services = BTreeSet::new();
+    services.extend(s.services.iter().map(|x| x.name.as_str()));
     for w in &s.workload {
         t.send(&w.source, services.contains(w.source.as_str()), &w.topic, &w.event_type);
         t.message(&w.event_type, w.kind);
@@ -141,8 +142,8 @@ fn topology(s: &Scenario) -> Topology {
     // stops).
     for _ in 0..=t.messages.len() {
         let mut changed = false;
-        let snapshot: BTreeMap<String, BTreeMap<String, Value>> =
-            t.messages.iter().map(|(k, v)| (k.clone(), v.fields.clone())).collect();
+        let mut snapshot = BTreeMap::new();
+        snapshot.extend(t.messages.iter().map(|(k, v)| (k.clone(), v.fields.clone())));
         for info in t.messages.values_mut() {
             for from in info.carries.clone() {
                 for (key, schema) in snapshot.get(&from).into_iter().flatten() {
@@ -282,7 +283,8 @@ fn build(s: &Scenario, only: Option<&str>) -> Value {
         if !used_messages.contains(ty) {
             continue;
         }
-        let properties: Map<String, Value> = info.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut properties = Map::new();
+        properties.extend(info.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
         let mut tags: Vec<Value> = info.kinds.iter().map(|k| json!({"name": k})).collect();
         if info.compensation {
             tags.push(json!({"name": "compensation"}));

@@ -19,7 +19,6 @@
 //! sanitised: Mermaid reads `;` and `#` as syntax and a newline ends a statement. The
 //! output is bounded to [`ARROWS_MAX`] arrows; a final note says what was left out.
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::short_type;
@@ -54,7 +53,9 @@ struct Diagram<'a> {
     sim: &'a Simulation,
     /// Workload sources that are not services, in order of first appearance.
     sources: Vec<String>,
-    used: BTreeSet<Participant>,
+    /// Participants with an arrow or a note, each once (a list: a set type would bring
+    /// its own copy of the B-tree code for this one use).
+    used: Vec<Participant>,
     body: Vec<String>,
     in_rect: bool,
     arrows: u32,
@@ -63,15 +64,8 @@ struct Diagram<'a> {
 
 /// The sequence diagram of the run up to its current step, or of one correlation id.
 pub fn sequence_diagram(sim: &Simulation, correlation_id: Option<&str>) -> String {
-    let mut d = Diagram {
-        sim,
-        sources: Vec::new(),
-        used: BTreeSet::new(),
-        body: Vec::new(),
-        in_rect: false,
-        arrows: 0,
-        notes: 0,
-    };
+    let mut d =
+        Diagram { sim, sources: Vec::new(), used: Vec::new(), body: Vec::new(), in_rect: false, arrows: 0, notes: 0 };
     let in_flow = |m: &Message| correlation_id.is_none_or(|c| m.envelope.correlation_id.as_deref() == Some(c));
     let trace = sim.trace();
     let mut truncated_at = None;
@@ -92,13 +86,13 @@ pub fn sequence_diagram(sim: &Simulation, correlation_id: Option<&str>) -> Strin
     }
     d.close_rect();
     if let Some(step) = truncated_at {
-        let anchor = d.used.iter().next().copied().unwrap_or(Participant::Service(ServiceId(0)));
+        let anchor = d.used.iter().min().copied().unwrap_or(Participant::Service(ServiceId(0)));
         d.body.push(format!(
             "    Note over {}: truncated at step {step} of {} (a diagram shows at most {ARROWS_MAX} arrows and {NOTES_MAX} notes)",
             anchor.id(),
             trace.len()
         ));
-        d.used.insert(anchor);
+        d.mark_used(anchor);
     }
     if d.body.is_empty() {
         let anchor = Participant::Service(ServiceId(0));
@@ -107,12 +101,18 @@ pub fn sequence_diagram(sim: &Simulation, correlation_id: Option<&str>) -> Strin
             None => "no deliveries yet".to_string(),
         };
         d.body.push(format!("    Note over {}: {what}", anchor.id()));
-        d.used.insert(anchor);
+        d.mark_used(anchor);
     }
     d.finish(correlation_id)
 }
 
 impl Diagram<'_> {
+    fn mark_used(&mut self, p: Participant) {
+        if !self.used.contains(&p) {
+            self.used.push(p);
+        }
+    }
+
     fn publisher(&mut self, message: &Message) -> Participant {
         if let Some(s) = message.emitted_by {
             return Participant::Service(s);
@@ -144,14 +144,14 @@ impl Diagram<'_> {
         } else if !compensation {
             self.close_rect();
         }
-        self.used.insert(from);
-        self.used.insert(to);
+        self.mark_used(from);
+        self.mark_used(to);
         self.body.push(format!("    {}{arrow}{}: {}", from.id(), to.id(), text(label)));
         self.arrows += 1;
     }
 
     fn note(&mut self, over: Participant, what: &str) {
-        self.used.insert(over);
+        self.mark_used(over);
         self.body.push(format!("    Note over {}: {}", over.id(), text(what)));
         self.notes += 1;
     }
@@ -236,7 +236,9 @@ impl Diagram<'_> {
         }
     }
 
-    fn finish(self, correlation_id: Option<&str>) -> String {
+    fn finish(mut self, correlation_id: Option<&str>) -> String {
+        // Declared in a fixed order (sources first, then services by index).
+        crate::sim::sorting::sort(&mut self.used);
         let mut out = String::from("sequenceDiagram\n");
         let scenario = &self.sim.config().scenario;
         let _ = write!(out, "    title {} (seed {}", text(&scenario.title), self.sim.seed());

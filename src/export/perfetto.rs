@@ -57,11 +57,13 @@ struct Open {
 struct Builder<'a> {
     sim: &'a Simulation,
     events: Vec<Value>,
-    /// End of the last slice per thread, so the next one starts no earlier.
-    cursor: BTreeMap<u64, u64>,
+    /// End of the last slice per thread, so the next one starts no earlier. Indexed by
+    /// tid (thread ids are small and dense), like `published` by message id: vectors
+    /// rather than maps, whose B-tree code would be compiled for each key type.
+    cursor: Vec<u64>,
     open: Vec<Option<Open>>,
     /// Where each message's publish slice is: (tid, ts).
-    published: BTreeMap<u32, (u64, u64)>,
+    published: Vec<Option<(u64, u64)>>,
     next_flow: u64,
 }
 
@@ -104,9 +106,9 @@ pub fn trace_events(sim: &Simulation) -> Value {
     let mut b = Builder {
         sim,
         events: Vec::new(),
-        cursor: BTreeMap::new(),
+        cursor: Vec::new(),
         open: (0..subs).map(|_| None).collect(),
-        published: BTreeMap::new(),
+        published: Vec::new(),
         next_flow: 1,
     };
     let trace = sim.trace();
@@ -116,8 +118,12 @@ pub fn trace_events(sim: &Simulation) -> Value {
             Happened::Published { message, topic, .. } => {
                 let tid = topic_tid(topic.0);
                 let ts = b.start_on(tid, now);
-                b.cursor.insert(tid, ts + 1);
-                b.published.insert(message.0, (tid, ts));
+                b.set_cursor(tid, ts + 1);
+                let at = message.0 as usize;
+                if b.published.len() <= at {
+                    b.published.resize(at + 1, None);
+                }
+                b.published[at] = Some((tid, ts));
                 let name = b.type_of(message.0);
                 b.events.push(json!({"name":format!("publish {name}"),"cat":"publish","ph":"X","pid":bus_pid,"tid":tid,"ts":ts,"dur":1,
                     "args":{"event":b.event_id(message.0)}}));
@@ -126,7 +132,7 @@ pub fn trace_events(sim: &Simulation) -> Value {
                 b.close(*sub, now, "interrupted by a redelivery");
                 let tid = u64::from(sub.0) + 1;
                 let start = b.start_on(tid, now);
-                if let Some(&(pub_tid, pub_ts)) = b.published.get(&message.0) {
+                if let Some(&Some((pub_tid, pub_ts))) = b.published.get(message.0 as usize) {
                     let id = b.next_flow;
                     b.next_flow += 1;
                     let pid = b.pid_of(*sub);
@@ -197,7 +203,7 @@ pub fn trace_events(sim: &Simulation) -> Value {
             (ts, r, i, e)
         })
         .collect();
-    keyed.sort_by_key(|(ts, r, i, _)| (*ts, *r, *i));
+    crate::sim::sorting::sort_by_key(&mut keyed, |(ts, r, i, _)| (*ts, *r, *i));
     meta.extend(keyed.into_iter().map(|(_, _, _, e)| e));
 
     let config = sim.config();
@@ -231,7 +237,15 @@ pub fn to_json(sim: &Simulation) -> String {
 
 impl Builder<'_> {
     fn start_on(&self, tid: u64, now: u64) -> u64 {
-        now.max(self.cursor.get(&tid).copied().unwrap_or(0))
+        now.max(self.cursor.get(tid as usize).copied().unwrap_or(0))
+    }
+
+    fn set_cursor(&mut self, tid: u64, end: u64) {
+        let at = tid as usize;
+        if self.cursor.len() <= at {
+            self.cursor.resize(at + 1, 0);
+        }
+        self.cursor[at] = end;
     }
 
     fn pid_of(&self, sub: SubId) -> u64 {
@@ -253,7 +267,7 @@ impl Builder<'_> {
         let Some(open) = self.open.get_mut(sub.0 as usize).and_then(Option::take) else { return };
         let tid = u64::from(sub.0) + 1;
         let end = now.max(open.start_us + 1);
-        self.cursor.insert(tid, end);
+        self.set_cursor(tid, end);
         let message = crate::sim::envelope::MessageId(open.message);
         let compensation = self.sim.message(message).is_some_and(|m| m.compensation);
         let mut args = Map::new();

@@ -100,11 +100,7 @@ struct PayloadIn {
 /// The fragment (`s=…`, without the `#`) that restores this configuration at `step`.
 pub fn encode_share(config: &RunConfig, step: u64) -> Result<String, ShareTooLong> {
     let builtin = scenario::builtin(&config.scenario.name).is_some_and(|b| b == config.scenario);
-    let scenario = if builtin {
-        Value::from(config.scenario.name.clone())
-    } else {
-        serde_json::to_value(&config.scenario).unwrap_or(Value::Null)
-    };
+    let scenario = if builtin { Value::from(config.scenario.name.clone()) } else { config.scenario.to_value() };
     let payload = PayloadOut {
         v: SHARE_VERSION,
         scenario,

@@ -47,7 +47,7 @@ pub fn export_trace(sim: &Simulation) -> String {
     out.push_str("{\n");
     push_field(&mut out, "format", &Value::from(FORMAT));
     push_field(&mut out, "format_version", &Value::from(FORMAT_VERSION));
-    push_field(&mut out, "scenario", &to_value(&config.scenario));
+    push_field(&mut out, "scenario", &config.scenario.to_value());
     push_field(&mut out, "seed", &Value::from(config.seed));
     push_field(&mut out, "faults", &to_value(&config.faults));
     push_field(&mut out, "anti_patterns", &to_value(&config.anti_patterns));

@@ -5,25 +5,27 @@
 //! produces. A choreography spreads this knowledge over every service; an
 //! orchestration concentrates it in the coordinator.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::scenario::Scenario;
+use super::sorting;
 
 /// For each service, in scenario order, the other services it exchanges messages with.
+///
+/// Built from flat lists rather than maps of sets: this runs once per scenario on small
+/// lists, and each map type would add its own copy of the B-tree code to the bundle.
 pub fn coupling(scenario: &Scenario) -> Vec<(String, Vec<String>)> {
-    // Who produces each (topic, event type).
-    let mut producers: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    // Who produces each (topic, event type), as (topic, event type, producer).
+    let mut producers: Vec<(&str, &str, &str)> = Vec::new();
     for w in &scenario.workload {
-        producers.entry((w.topic.as_str(), w.event_type.as_str())).or_default().insert(w.source.as_str());
+        producers.push((w.topic.as_str(), w.event_type.as_str(), w.source.as_str()));
     }
     for s in &scenario.services {
         for h in &s.handlers {
             for e in h.emit.iter().chain(&h.otherwise) {
-                producers.entry((e.topic.as_str(), e.event_type.as_str())).or_default().insert(s.name.as_str());
+                producers.push((e.topic.as_str(), e.event_type.as_str(), s.name.as_str()));
             }
             for r in &h.record {
                 if let Some(t) = &r.topic {
-                    producers.entry((t.as_str(), r.event_type.as_str())).or_default().insert(s.name.as_str());
+                    producers.push((t.as_str(), r.event_type.as_str(), s.name.as_str()));
                 }
             }
         }
@@ -36,36 +38,32 @@ pub fn coupling(scenario: &Scenario) -> Vec<(String, Vec<String>)> {
             .chain(&g.on_completed)
             .chain(&g.on_aborted);
         for e in sends {
-            producers.entry((e.topic.as_str(), e.event_type.as_str())).or_default().insert(g.coordinator.as_str());
+            producers.push((e.topic.as_str(), e.event_type.as_str(), g.coordinator.as_str()));
         }
     }
     // Who consumes each (topic, event type): services with a handler (or a saga) for
-    // that type and a subscription to that topic.
-    let mut knows: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    // that type and a subscription to that topic. Each pair that knows each other is
+    // listed both ways round.
+    let mut knows: Vec<(&str, &str)> = Vec::new();
     for sub in &scenario.subscriptions {
         let Some(service) = scenario.services.iter().find(|s| s.name == sub.service) else { continue };
         let saga = scenario.sagas.iter().find(|g| g.coordinator == service.name);
-        for ((topic, event_type), from) in &producers {
-            if *topic != sub.topic {
+        for &(topic, event_type, producer) in &producers {
+            if topic != sub.topic || producer == service.name {
                 continue;
             }
-            let handled = service.handlers.iter().any(|h| h.on == *event_type)
+            let handled = service.handlers.iter().any(|h| h.on == event_type)
                 || saga.is_some_and(|g| {
-                    g.start_on == *event_type
+                    g.start_on == event_type
                         || g.steps.iter().any(|st| {
-                            st.success == *event_type
-                                || st.failure == *event_type
-                                || st.compensated.as_deref() == Some(*event_type)
+                            st.success == event_type
+                                || st.failure == event_type
+                                || st.compensated.as_deref() == Some(event_type)
                         })
                 });
-            if !handled {
-                continue;
-            }
-            for producer in from {
-                if *producer != service.name {
-                    knows.entry(service.name.as_str()).or_default().insert(producer);
-                    knows.entry(producer).or_default().insert(service.name.as_str());
-                }
+            if handled {
+                knows.push((service.name.as_str(), producer));
+                knows.push((producer, service.name.as_str()));
             }
         }
     }
@@ -73,9 +71,10 @@ pub fn coupling(scenario: &Scenario) -> Vec<(String, Vec<String>)> {
         .services
         .iter()
         .map(|s| {
-            let others =
-                knows.get(s.name.as_str()).map_or_else(Vec::new, |k| k.iter().map(|x| x.to_string()).collect());
-            (s.name.clone(), others)
+            let mut others: Vec<&str> = knows.iter().filter(|(a, _)| *a == s.name).map(|(_, b)| *b).collect();
+            sorting::sort(&mut others);
+            others.dedup();
+            (s.name.clone(), others.into_iter().map(str::to_string).collect())
         })
         .collect()
 }

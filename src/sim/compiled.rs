@@ -211,17 +211,25 @@ fn template(text: &str, allowed: Placeholders) -> Template {
 }
 
 fn fold_rules(apply: &[ApplySpec]) -> FoldRules {
-    apply
-        .iter()
-        .map(|a| {
-            let effects = a
-                .effects
-                .iter()
-                .map(|e| (template(&e.key, Placeholders::EVENT), Expr::compile(&e.add).unwrap_or(Expr::Literal(0))))
-                .collect();
-            (a.on.clone(), effects)
-        })
-        .collect()
+    // Built by `extend`, not `collect`, which would sort (see `sorting`).
+    let mut rules = FoldRules::new();
+    rules.extend(apply.iter().map(|a| {
+        let effects = a
+            .effects
+            .iter()
+            .map(|e| (template(&e.key, Placeholders::EVENT), Expr::compile(&e.add).unwrap_or(Expr::Literal(0))))
+            .collect();
+        (a.on.clone(), effects)
+    }));
+    rules
+}
+
+/// A service's handlers by event type, built by `extend`: `collect` would sort (see
+/// `sorting`).
+fn handlers(entries: impl Iterator<Item = (String, CompiledHandler)>) -> BTreeMap<String, CompiledHandler> {
+    let mut handlers = BTreeMap::new();
+    handlers.extend(entries);
+    handlers
 }
 
 fn data_templates(data: &BTreeMap<String, Value>, allowed: Placeholders) -> Vec<(String, DataTemplate)> {
@@ -245,7 +253,7 @@ impl Compiled {
     ) -> Result<Compiled, ScenarioErrors> {
         let mut scenario = scenario.clone();
         let mut anti: Vec<AntiPattern> = anti_patterns.to_vec();
-        anti.sort();
+        super::sorting::sort(&mut anti);
         anti.dedup();
         for a in &anti {
             a.apply_to(&mut scenario);
@@ -291,50 +299,46 @@ impl Compiled {
             .enumerate()
             .map(|(i, svc)| CompiledService {
                 name: svc.name.clone(),
-                handlers: svc
-                    .handlers
-                    .iter()
-                    .map(|h| {
-                        let compiled = CompiledHandler {
-                            processing_ms: h.processing_ms,
-                            require: h
-                                .require
-                                .iter()
-                                .map(|r| {
-                                    (
-                                        template(&r.key, Placeholders::EVENT),
-                                        Expr::compile(&r.at_least).unwrap_or(Expr::Literal(0)),
-                                    )
-                                })
-                                .collect(),
-                            effects: h
-                                .effects
-                                .iter()
-                                .map(|e| {
-                                    (
-                                        template(&e.key, Placeholders::EVENT),
-                                        Expr::compile(&e.add).unwrap_or(Expr::Literal(0)),
-                                    )
-                                })
-                                .collect(),
-                            emit: h.emit.iter().map(compile_emit).collect(),
-                            otherwise: h.otherwise.iter().map(compile_emit).collect(),
-                            reject_malformed: h.reject_malformed,
-                            stream: h.stream.as_deref().map(|t| template(t, Placeholders::EVENT)),
-                            record: h
-                                .record
-                                .iter()
-                                .map(|r: &RecordSpec| CompiledRecord {
-                                    event_type: r.event_type.clone(),
-                                    kind: r.kind,
-                                    topic: r.topic.as_deref().map(topic_id),
-                                    data: r.data.as_ref().map(|d| data_templates(d, Placeholders::EVENT)),
-                                })
-                                .collect(),
-                        };
-                        (h.on.clone(), compiled)
-                    })
-                    .collect(),
+                handlers: handlers(svc.handlers.iter().map(|h| {
+                    let compiled = CompiledHandler {
+                        processing_ms: h.processing_ms,
+                        require: h
+                            .require
+                            .iter()
+                            .map(|r| {
+                                (
+                                    template(&r.key, Placeholders::EVENT),
+                                    Expr::compile(&r.at_least).unwrap_or(Expr::Literal(0)),
+                                )
+                            })
+                            .collect(),
+                        effects: h
+                            .effects
+                            .iter()
+                            .map(|e| {
+                                (
+                                    template(&e.key, Placeholders::EVENT),
+                                    Expr::compile(&e.add).unwrap_or(Expr::Literal(0)),
+                                )
+                            })
+                            .collect(),
+                        emit: h.emit.iter().map(compile_emit).collect(),
+                        otherwise: h.otherwise.iter().map(compile_emit).collect(),
+                        reject_malformed: h.reject_malformed,
+                        stream: h.stream.as_deref().map(|t| template(t, Placeholders::EVENT)),
+                        record: h
+                            .record
+                            .iter()
+                            .map(|r: &RecordSpec| CompiledRecord {
+                                event_type: r.event_type.clone(),
+                                kind: r.kind,
+                                topic: r.topic.as_deref().map(topic_id),
+                                data: r.data.as_ref().map(|d| data_templates(d, Placeholders::EVENT)),
+                            })
+                            .collect(),
+                    };
+                    (h.on.clone(), compiled)
+                })),
                 subs: subs
                     .iter()
                     .enumerate()

@@ -50,7 +50,7 @@ pub enum Trigger {
 /// key: `{"crash_service": {"service": "payment", "restart_after_ms": 200}}`. (An
 /// externally tagged enum deserialises without buffering, which keeps the browser
 /// bundle small.)
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
     /// The service stops: in-flight work is lost (at-most-once) or redelivered later
@@ -165,6 +165,234 @@ impl Fault {
             }
             Self::RebuildProjection { projection } => projection,
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Reading a fault
+// ---------------------------------------------------------------------------------
+//
+// Written by hand rather than derived: serde's derive gives each of the fourteen
+// variants its own visitor (for maps and for sequences) and its own field matcher,
+// about 20 KB of wasm. Here one table says which fields each variant has, and one
+// loop reads any of them. The accepted JSON and the error messages are serde's
+// ("unknown variant", "unknown field", "missing field", "duplicate field", wrong
+// types), raised at the same places, so error paths come out the same.
+
+/// The variants' names in JSON, in declaration order.
+const FAULT_VARIANTS: &[&str] = &[
+    "crash_service",
+    "restart_service",
+    "slow_service",
+    "fail_handlers",
+    "partition_service",
+    "drop_message",
+    "duplicate_message",
+    "delay_message",
+    "reorder_message",
+    "set_state",
+    "poison_message",
+    "redrive_dead_letters",
+    "rebuild_projection",
+    "discard_dead_letters",
+];
+
+/// The JSON fields a fault can have, and how each is read.
+#[derive(Clone, Copy, PartialEq)]
+enum FaultField {
+    Service,
+    Message,
+    Subscription,
+    Projection,
+    Key,
+    RestartAfterMs,
+    ExtraMs,
+    PerMille,
+    DurationMs,
+    DelayMs,
+    Value,
+}
+
+impl FaultField {
+    const ALL: [FaultField; 11] = [
+        FaultField::Service,
+        FaultField::Message,
+        FaultField::Subscription,
+        FaultField::Projection,
+        FaultField::Key,
+        FaultField::RestartAfterMs,
+        FaultField::ExtraMs,
+        FaultField::PerMille,
+        FaultField::DurationMs,
+        FaultField::DelayMs,
+        FaultField::Value,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            FaultField::Service => "service",
+            FaultField::Message => "message",
+            FaultField::Subscription => "subscription",
+            FaultField::Projection => "projection",
+            FaultField::Key => "key",
+            FaultField::RestartAfterMs => "restart_after_ms",
+            FaultField::ExtraMs => "extra_ms",
+            FaultField::PerMille => "per_mille",
+            FaultField::DurationMs => "duration_ms",
+            FaultField::DelayMs => "delay_ms",
+            FaultField::Value => "value",
+        }
+    }
+}
+
+/// The fields of variant `v` (an index into `FAULT_VARIANTS`) as JSON names, in
+/// declaration order, and the one among them that may be left out or null (an
+/// `Option` in the enum), if any.
+fn fault_fields(v: usize) -> (&'static [&'static str], Option<&'static str>) {
+    match v {
+        0 => (&["service", "restart_after_ms"], Some("restart_after_ms")),
+        1 => (&["service"], None),
+        2 => (&["service", "extra_ms"], None),
+        3 => (&["service", "per_mille"], None),
+        4 => (&["service", "duration_ms"], None),
+        5 | 6 | 8 => (&["message", "subscription"], Some("subscription")),
+        7 => (&["message", "subscription", "delay_ms"], Some("subscription")),
+        9 => (&["service", "key", "value"], None),
+        10 => (&["message"], None),
+        12 => (&["projection"], None),
+        _ => (&["subscription", "message"], Some("message")),
+    }
+}
+
+/// One field's value as read.
+enum Read {
+    Text(Option<String>),
+    Number(Option<u64>),
+    Signed(i64),
+}
+
+struct FaultVisitor;
+
+impl<'de> serde::de::Visitor<'de> for FaultVisitor {
+    type Value = Fault;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("enum Fault")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Fault, A::Error> {
+        use serde::de::Error;
+        let Some(name) = map.next_key::<String>()? else {
+            return Err(A::Error::invalid_length(0, &self));
+        };
+        let Some(v) = FAULT_VARIANTS.iter().position(|n| *n == name) else {
+            return Err(A::Error::unknown_variant(&name, FAULT_VARIANTS));
+        };
+        let fault = map.next_value_seed(VariantSeed(v))?;
+        if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::invalid_length(2, &self));
+        }
+        Ok(fault)
+    }
+}
+
+/// Reads the fields object of variant `.0`.
+struct VariantSeed(usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for VariantSeed {
+    type Value = Fault;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Fault, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for VariantSeed {
+    type Value = Fault;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "struct variant Fault::{}", FAULT_VARIANTS[self.0])
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Fault, A::Error> {
+        use serde::de::Error;
+        let (names, optional_name) = fault_fields(self.0);
+        let mut read: [Option<Read>; 11] = Default::default();
+        while let Some(key) = map.next_key::<String>()? {
+            let Some(field) = FaultField::ALL.into_iter().find(|f| f.name() == key && names.contains(&f.name())) else {
+                return Err(A::Error::unknown_field(&key, names));
+            };
+            let slot = &mut read[field as usize];
+            if slot.is_some() {
+                return Err(A::Error::duplicate_field(field.name()));
+            }
+            let optional = optional_name == Some(field.name());
+            *slot = Some(match field {
+                FaultField::Value => Read::Signed(map.next_value()?),
+                FaultField::PerMille => Read::Number(Some(u64::from(map.next_value::<u32>()?))),
+                FaultField::Service
+                | FaultField::Message
+                | FaultField::Subscription
+                | FaultField::Projection
+                | FaultField::Key => {
+                    Read::Text(if optional { map.next_value()? } else { Some(map.next_value::<String>()?) })
+                }
+                _ => Read::Number(if optional { map.next_value()? } else { Some(map.next_value::<u64>()?) }),
+            });
+        }
+        for field in FaultField::ALL {
+            if read[field as usize].is_none() && names.contains(&field.name()) && optional_name != Some(field.name()) {
+                return Err(A::Error::missing_field(field.name()));
+            }
+        }
+        let mut text = |f: FaultField| match read[f as usize].take() {
+            Some(Read::Text(t)) => t,
+            _ => None,
+        };
+        let (service, message, subscription, projection, key) = (
+            text(FaultField::Service).unwrap_or_default(),
+            text(FaultField::Message),
+            text(FaultField::Subscription),
+            text(FaultField::Projection).unwrap_or_default(),
+            text(FaultField::Key).unwrap_or_default(),
+        );
+        let number = |f: FaultField| match read[f as usize] {
+            Some(Read::Number(n)) => n,
+            _ => None,
+        };
+        let ms = |f: FaultField| number(f).unwrap_or(0);
+        let value = match read[FaultField::Value as usize] {
+            Some(Read::Signed(v)) => v,
+            _ => 0,
+        };
+        // Read as a u32 above.
+        let per_mille = ms(FaultField::PerMille) as u32;
+        Ok(match self.0 {
+            0 => Fault::CrashService { service, restart_after_ms: number(FaultField::RestartAfterMs) },
+            1 => Fault::RestartService { service },
+            2 => Fault::SlowService { service, extra_ms: ms(FaultField::ExtraMs) },
+            3 => Fault::FailHandlers { service, per_mille },
+            4 => Fault::PartitionService { service, duration_ms: ms(FaultField::DurationMs) },
+            5 => Fault::DropMessage { message: message.unwrap_or_default(), subscription },
+            6 => Fault::DuplicateMessage { message: message.unwrap_or_default(), subscription },
+            7 => Fault::DelayMessage {
+                message: message.unwrap_or_default(),
+                subscription,
+                delay_ms: ms(FaultField::DelayMs),
+            },
+            8 => Fault::ReorderMessage { message: message.unwrap_or_default(), subscription },
+            9 => Fault::SetState { service, key, value },
+            10 => Fault::PoisonMessage { message: message.unwrap_or_default() },
+            11 => Fault::RedriveDeadLetters { subscription: subscription.unwrap_or_default(), message },
+            12 => Fault::RebuildProjection { projection },
+            _ => Fault::DiscardDeadLetters { subscription: subscription.unwrap_or_default(), message },
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Fault, D::Error> {
+        deserializer.deserialize_map(FaultVisitor)
     }
 }
 
@@ -354,5 +582,104 @@ impl FaultScript {
     /// Reads a fault script from a parsed JSON value and validates it against a scenario.
     pub fn from_value(value: serde_json::Value, scenario: &Scenario) -> Result<FaultScript, ScenarioErrors> {
         FaultScript::from_json(&value.to_string(), scenario)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use super::{Fault, Millis};
+
+    /// `Fault` as serde's derive reads it: the hand-written reader must accept the same
+    /// documents, build the same faults and fail with the same messages.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case", deny_unknown_fields)]
+    enum Derived {
+        CrashService { service: String, restart_after_ms: Option<Millis> },
+        RestartService { service: String },
+        SlowService { service: String, extra_ms: Millis },
+        FailHandlers { service: String, per_mille: u32 },
+        PartitionService { service: String, duration_ms: Millis },
+        DropMessage { message: String, subscription: Option<String> },
+        DuplicateMessage { message: String, subscription: Option<String> },
+        DelayMessage { message: String, subscription: Option<String>, delay_ms: Millis },
+        ReorderMessage { message: String, subscription: Option<String> },
+        SetState { service: String, key: String, value: i64 },
+        PoisonMessage { message: String },
+        RedriveDeadLetters { subscription: String, message: Option<String> },
+        RebuildProjection { projection: String },
+        DiscardDeadLetters { subscription: String, message: Option<String> },
+    }
+
+    #[test]
+    fn reads_faults_as_the_derived_reader_does() {
+        let names = super::FAULT_VARIANTS;
+        let values = [r#""s""#, "null", "7", "-3", "5000000000", "[]", "{}", "true"];
+        let fields = ["service", "message", "subscription", "projection", "key", "restart_after_ms", "extra_ms"];
+        let more = ["per_mille", "duration_ms", "delay_ms", "value", "nope"];
+        let mut docs = vec!["{}".to_string(), r#""crash_service""#.into(), r#"{"nope": {}}"#.into()];
+        for name in names {
+            docs.push(format!(r#"{{"{name}": {{}}}}"#));
+            docs.push(format!(r#"{{"{name}": 3}}"#));
+            for field in fields.iter().chain(&more) {
+                for value in values {
+                    docs.push(format!(r#"{{"{name}": {{"{field}": {value}}}}}"#));
+                }
+            }
+            // Every field the variant has, with a value of the right type.
+            let (own, _) = super::fault_fields(names.iter().position(|n| n == name).unwrap());
+            let full: Vec<String> = own
+                .iter()
+                .map(|f| {
+                    let v = if ["service", "message", "subscription", "projection", "key"].contains(f) {
+                        r#""x""#
+                    } else {
+                        "4"
+                    };
+                    format!(r#""{f}": {v}"#)
+                })
+                .collect();
+            docs.push(format!(r#"{{"{name}": {{{}}}}}"#, full.join(", ")));
+            docs.push(format!(r#"{{"{name}": {{{}, "{}": null}}}}"#, full.join(", "), own[0]));
+            docs.push(format!(r#"{{"{name}": {{{}}}, "x": 1}}"#, full.join(", ")));
+            if own.len() > 1 {
+                docs.push(format!(r#"{{"{name}": {{{}}}}}"#, full[1..].join(", ")));
+                docs.push(format!(r#"{{"{name}": {{{}, {}}}}}"#, full.join(", "), full[0]));
+            }
+        }
+        let mut compared = 0;
+        for doc in &docs {
+            let ours = serde_json::from_str::<Fault>(doc);
+            let derived = serde_json::from_str::<Derived>(doc);
+            match (ours, derived) {
+                (Ok(ours), Ok(derived)) => {
+                    assert_eq!(serde_json::to_value(&ours).unwrap(), serde_json::to_value(&derived).unwrap(), "{doc}");
+                    compared += 1;
+                }
+                (Err(ours), Err(derived)) => {
+                    // Both fail; where the derived reader names a field or variant, so
+                    // does ours, at the same place.
+                    let (o, d) = (ours.to_string(), derived.to_string());
+                    if [
+                        "unknown field",
+                        "missing field",
+                        "unknown variant",
+                        "duplicate field",
+                        "invalid type: ",
+                        "invalid value",
+                    ]
+                    .iter()
+                    .any(|k| d.starts_with(k) && !d.contains("expected struct variant") && !d.contains("expected enum"))
+                    {
+                        assert_eq!(o, d, "{doc}");
+                    }
+                }
+                (ours, derived) => panic!("{doc}: ours {ours:?}, derived {derived:?}"),
+            }
+        }
+        assert!(compared >= 14, "every variant read at least once");
+        let unknown = serde_json::from_str::<Fault>(r#"{"set_state": {"nope": 1}}"#).unwrap_err().to_string();
+        assert!(unknown.starts_with("unknown field `nope`, expected one of `service`, `key`, `value`"), "{unknown}");
     }
 }

@@ -18,6 +18,7 @@ pub mod rng;
 pub mod saga;
 pub mod scenario;
 pub mod simulation;
+pub mod sorting;
 pub mod store;
 pub mod time;
 pub mod trace;

@@ -113,7 +113,9 @@ pub fn catalog() -> Vec<ScenarioSummary> {
 pub fn builtin(name: &str) -> Option<Scenario> {
     let (_, json) = BUILTINS.iter().find(|(n, _)| *n == name)?;
     // The built-ins are part of the program and covered by tests; failing here is a bug.
-    Some(Scenario::from_json(json).expect("built-in scenario is valid"))
+    // Not `expect`, whose message would carry the error's Debug form (compiled in for this
+    // one line): the native tests name the scenario and its error.
+    Some(Scenario::from_json(json).unwrap_or_else(|_| panic!("built-in scenario {name} is valid")))
 }
 
 /// The names of all built-in scenarios.
@@ -665,10 +667,26 @@ impl Scenario {
         Scenario::from_json(&value.to_string())
     }
 
+    /// The scenario as compact JSON, straight from the struct, so fields keep the order
+    /// people read them in (name and title first).
+    ///
+    /// This is the one serialiser of the scenario in the program: the pretty form below
+    /// lays this text out, and [`Scenario::to_value`] parses it back, because every other
+    /// serialiser (`serde_json::to_value`, a pretty writer) would compile a second copy
+    /// of the whole document's serialisation code into the browser bundle.
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serialising it cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| panic!("a scenario always serialises"))
+    }
+
+    /// The scenario as `serde_json::to_string_pretty` would write it.
     pub fn to_json_pretty(&self) -> String {
-        // Straight from the struct, so fields keep the order people read them in
-        // (name and title first); a `Value` would sort them alphabetically.
-        serde_json::to_string_pretty(self).expect("a scenario always serialises")
+        pretty_json(&self.to_json())
+    }
+
+    /// The scenario as a JSON value (whose objects sort their keys).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(&self.to_json()).unwrap_or(Value::Null)
     }
 
     /// Checks references and limits; on success the scenario compiles without errors.
@@ -1299,8 +1317,77 @@ impl Expr {
     }
 }
 
+/// Lays out compact JSON text (as `serde_json::to_string` writes it: no whitespace
+/// outside strings) the way `serde_json::to_string_pretty` does: two spaces per level,
+/// one member or element per line, `": "` after keys, and `{}` or `[]` when empty.
+fn pretty_json(compact: &str) -> String {
+    let mut out = String::with_capacity(compact.len() * 2);
+    let mut depth = 0;
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    };
+    let mut chars = compact.chars().peekable();
+    let (mut in_string, mut escaped) = (false, false);
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                let close = if c == '{' { '}' } else { ']' };
+                if chars.peek() == Some(&close) {
+                    out.push(close);
+                    chars.next();
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_pretty_form_is_serde_json_s() {
+        for name in super::BUILTINS.iter().map(|(n, _)| *n) {
+            let s = super::builtin(name).unwrap();
+            assert_eq!(s.to_json_pretty(), serde_json::to_string_pretty(&s).unwrap(), "{name}");
+            assert_eq!(s.to_value(), serde_json::to_value(&s).unwrap(), "{name}");
+        }
+        let tricky = serde_json::json!({"a": "q\"{[,:]}\\", "b": [], "c": {}, "d": [{}, [1, {"e": null}]]});
+        assert_eq!(super::pretty_json(&tricky.to_string()), serde_json::to_string_pretty(&tricky).unwrap());
+    }
+
     use super::*;
 
     #[test]

@@ -453,7 +453,7 @@ impl Simulation {
                 Trigger::TimeMs(_) => None,
             })
             .collect();
-        order.sort();
+        super::sorting::sort(&mut order);
         self.step_order = order.into_iter().map(|(_, i)| i).collect();
     }
 
@@ -577,7 +577,7 @@ impl Simulation {
     pub fn scheduled_messages(&self) -> Vec<(Millis, super::view::ScheduledMessage)> {
         use super::view::ScheduledMessage;
         let mut entries: Vec<&Entry> = self.world.agenda.iter().map(|Reverse(e)| e).collect();
-        entries.sort();
+        super::sorting::sort(&mut entries);
         entries
             .into_iter()
             .filter_map(|e| match &e.event {
@@ -757,13 +757,14 @@ impl Simulation {
         let at = At { step: self.world.step.saturating_sub(1), time_ms: self.world.now_ms };
         // A saga whose command or reply waits in a DLQ is parked for an operator, not
         // broken: the dead letter is the visible record of the work left to do.
-        let parked: BTreeSet<&str> = self
-            .world
-            .subs
-            .iter()
-            .flat_map(|s| s.dlq.iter())
-            .map(|l| self.messages[l.delivery.message.0 as usize].envelope.subject.as_str())
-            .collect();
+        let mut parked = BTreeSet::new();
+        parked.extend(
+            self.world
+                .subs
+                .iter()
+                .flat_map(|s| s.dlq.iter())
+                .map(|l| self.messages[l.delivery.message.0 as usize].envelope.subject.as_str()),
+        );
         let unsettled: Vec<(u32, String, &'static str)> = self
             .saga_instances()
             .into_iter()
@@ -1719,11 +1720,10 @@ impl Simulation {
             if self.compiled.correlation_ids { cause_msg.envelope.correlation_id.clone() } else { None };
         let mut data = emit.data;
         if self.compiled.fat_events {
-            let entity: Map<String, Value> = self.world.services[service.0 as usize]
-                .state
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::from(*v)))
-                .collect();
+            let mut entity = Map::new();
+            entity.extend(
+                self.world.services[service.0 as usize].state.iter().map(|(k, v)| (k.clone(), Value::from(*v))),
+            );
             data.insert("entity".into(), Value::Object(entity));
         }
         let envelope = Envelope {
@@ -1845,7 +1845,8 @@ impl Simulation {
             }
         }
         // The handlings in flight will never complete.
-        let doomed: BTreeSet<u32> = self.compiled.services[service.0 as usize].subs.iter().map(|s| s.0).collect();
+        let mut doomed = BTreeSet::new();
+        doomed.extend(self.compiled.services[service.0 as usize].subs.iter().map(|s| s.0));
         self.world.agenda.retain(|Reverse(e)| {
             !matches!(&e.event, Agenda::Complete { sub } if doomed.contains(&sub.0))
                 && !matches!(&e.event, Agenda::Restart { service: s } if *s == service)
@@ -1862,7 +1863,7 @@ impl Simulation {
             }
             _ => true,
         });
-        pending.sort();
+        super::sorting::sort(&mut pending);
         let mut unpublished = 0;
         for (_, _, message) in pending {
             if self.compiled.outbox {

@@ -11,16 +11,16 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, KeyboardEvent};
 use yew::prelude::*;
 
-use super::details::Details;
+use super::details::{details, DetailsProps};
 use super::guide::GuideAction;
 use super::help::HelpOverlay;
-use super::lesson_player::{LessonBar, LessonPanel, PlayBar};
-use super::lessons_index::LessonsIndex;
+use super::lesson_player::{lesson_bar, lesson_panel, play_bar, BarProps, PanelProps};
+use super::lessons_index::{lessons_index, IndexProps};
 use super::log::EventLog;
-use super::regions::{Canvas, Header, Timeline};
+use super::regions::{canvas, header, HeaderProps, RegionProps, Timeline};
 use super::route::{use_route_sync, Route};
 use super::state::{action_for_key, Shell, ShellAction};
-use super::toolbar::Toolbar;
+use super::toolbar::{toolbar, ToolbarProps};
 use super::transfer::FileActions;
 
 /// Whether a key event comes from a control that needs the keys for itself (typing a
@@ -153,8 +153,8 @@ pub fn app() -> Html {
     if matches!(route, Route::Index | Route::NotFound(_)) {
         return html! {
             <div class="shell index-page">
-                <Header scenario={state.scenario_name.clone()} dispatch={dispatch.clone()} />
-                <LessonsIndex shell={state.clone()} dispatch={dispatch.clone()} />
+                { header(&HeaderProps { scenario: state.scenario_name.clone(), dispatch: dispatch.clone() }) }
+                { lessons_index(&IndexProps { shell: state.clone(), dispatch: dispatch.clone() }) }
                 if state.help_open {
                     <HelpOverlay {dispatch} />
                 }
@@ -165,21 +165,21 @@ pub fn app() -> Html {
     html! {
         <div class={classes!("shell", "with-bar", in_lesson.then_some("lesson-mode"))}>
             <div class="top-bar">
-                <Header scenario={state.scenario_name.clone()} dispatch={dispatch.clone()} />
+                { header(&HeaderProps { scenario: state.scenario_name.clone(), dispatch: dispatch.clone() }) }
                 <FileActions shell={state.clone()} dispatch={dispatch.clone()} />
             </div>
-            <Toolbar shell={state.clone()} dispatch={dispatch.clone()} />
+            { toolbar(&ToolbarProps { shell: state.clone(), dispatch: dispatch.clone() }) }
             if in_lesson {
-                <LessonBar shell={state.clone()} />
+                { lesson_bar(&BarProps { shell: state.clone() }) }
             } else {
-                <PlayBar shell={state.clone()} />
+                { play_bar(&BarProps { shell: state.clone() }) }
             }
             <main class="workspace">
-                <Canvas shell={state.clone()} dispatch={dispatch.clone()} />
+                { canvas(&RegionProps { shell: state.clone(), dispatch: dispatch.clone() }) }
                 if in_lesson {
-                    <LessonPanel shell={state.clone()} dispatch={dispatch.clone()} />
+                    { lesson_panel(&PanelProps { shell: state.clone(), dispatch: dispatch.clone() }) }
                 } else {
-                    <Details shell={state.clone()} dispatch={dispatch.clone()} />
+                    { details(&DetailsProps { shell: state.clone(), dispatch: dispatch.clone() }) }
                 }
                 <EventLog shell={state.clone()} dispatch={dispatch.clone()} />
             </main>

@@ -13,6 +13,7 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::markup::emit_on_click;
 use super::state::{MenuTarget, Shell, ShellAction, SubscriptionEdit, Tab};
 use super::topology::{delivery_label, kind_class, kind_shape, short_type};
 use crate::sim::envelope::MessageId;
@@ -27,7 +28,6 @@ pub struct DetailsProps {
     pub dispatch: Callback<ShellAction>,
 }
 
-#[function_component(Details)]
 pub fn details(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
@@ -44,7 +44,7 @@ pub fn details(props: &DetailsProps) -> Html {
     drop(sim);
     let tab = |tab: Tab, label: String, badge: Option<(String, &'static str)>| {
         let dispatch = props.dispatch.clone();
-        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowTab(tab)));
+        let onclick = emit_on_click(&dispatch, ShellAction::ShowTab(tab));
         let active = shell.tab == tab;
         html! {
             <button type="button" role="tab" class={classes!("tab", active.then_some("active"))}
@@ -73,10 +73,10 @@ pub fn details(props: &DetailsProps) -> Html {
             </div>
             <div class="tab-panel" role="tabpanel">
                 { match shell.tab {
-                    Tab::Inspector => html! { <Inspector shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::Invariants => html! { <Invariants shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::Faults => html! { <FaultScriptPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::Delivery => html! { <DeliveryPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
+                    Tab::Inspector => html! { { inspector(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
+                    Tab::Invariants => html! { { invariants(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
+                    Tab::Faults => html! { { fault_script_panel(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
+                    Tab::Delivery => html! { { delivery_panel(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
                     Tab::Sagas => super::sagas::saga_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
                     Tab::Store => html! { <super::store::StorePanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
                     Tab::ReadModels => html! { <super::projections::ReadModelsPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
@@ -111,7 +111,7 @@ fn message_link(sim: &Simulation, id: MessageId, dispatch: &Callback<ShellAction
         .map_or_else(|| m.envelope.source.clone(), |s| s.name.clone());
     let onclick = {
         let dispatch = dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Select(Some(id))))
+        emit_on_click(&dispatch, ShellAction::Select(Some(id)))
     };
     html! {
         <button type="button" class="message-link" {onclick} title="Inspect this message">
@@ -149,7 +149,6 @@ fn caused_tree(
     }
 }
 
-#[function_component(Inspector)]
 fn inspector(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let dispatch = &props.dispatch;
@@ -257,7 +256,7 @@ fn inspector(props: &DetailsProps) -> Html {
                         let row = super::log::split_line(&a.what);
                         let step = a.step;
                         let dispatch = dispatch.clone();
-                        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                        let onclick = emit_on_click(&dispatch, ShellAction::RewindTo(step + 1));
                         html! {
                             <li><button type="button" class="attempt" {onclick} title="Rewind to this step">
                                 <span class="c-step">{ format!("step {}", a.step) }</span>
@@ -279,7 +278,6 @@ fn inspector(props: &DetailsProps) -> Html {
 // Invariants
 // ---------------------------------------------------------------------------------
 
-#[function_component(Invariants)]
 fn invariants(props: &DetailsProps) -> Html {
     let sim = props.shell.sim.borrow();
     let views = sim.invariant_views();
@@ -292,7 +290,7 @@ fn invariants(props: &DetailsProps) -> Html {
                     let ok = v.violations == 0;
                     let link = v.first_step.map(|step| {
                         let dispatch = props.dispatch.clone();
-                        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                        let onclick = emit_on_click(&dispatch, ShellAction::RewindTo(step + 1));
                         html! { <button type="button" class="control small danger" {onclick}>{ format!("Broken at step {step}: go there") }</button> }
                     });
                     html! {
@@ -346,7 +344,6 @@ fn fault_what(fault: &Fault) -> String {
     }
 }
 
-#[function_component(FaultScriptPanel)]
 fn fault_script_panel(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
@@ -355,7 +352,7 @@ fn fault_script_panel(props: &DetailsProps) -> Html {
     let row = |entry: &ScriptedFault, remove: Option<usize>| {
         let button = remove.map(|index| {
             let dispatch = props.dispatch.clone();
-            let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RemoveFault(index)));
+            let onclick = emit_on_click(&dispatch, ShellAction::RemoveFault(index));
             html! { <button type="button" class="control small" {onclick} title="Rebuild the run without this fault and return to the same step">{ "Remove" }</button> }
         });
         html! {
@@ -443,7 +440,6 @@ fn number_field(props: &NumberFieldProps) -> Html {
     }
 }
 
-#[function_component(DeliveryPanel)]
 fn delivery_panel(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
@@ -452,7 +448,7 @@ fn delivery_panel(props: &DetailsProps) -> Html {
     drop(sim);
     let show = |tab: Tab| {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowTab(tab)))
+        emit_on_click(&dispatch, ShellAction::ShowTab(tab))
     };
     html! {
         <div class="delivery">

@@ -14,7 +14,7 @@
 use yew::prelude::*;
 
 use super::markup::{esc, inject_on_click, raw, table};
-use super::regions::EmptyState;
+use super::regions::empty_state;
 use super::sagas::PanelProps;
 use super::state::{LogFilters, ShellAction};
 use super::topology::short_type;
@@ -150,8 +150,7 @@ pub fn dlq_panel(props: &PanelProps) -> Html {
         <div class="dlq-panel">
             <p class="panel-note">{ "A dead-letter queue (DLQ) parks a message that failed every attempt, with the reason and its death history (like RabbitMQ's x-death), so one bad message does not block or loop in its queue. An operator fixes the cause, then redrives or discards it." }</p>
             if total == 0 {
-                <EmptyState what={if any_dlq { "No dead letters at this step." } else { "No subscription has a dead-letter queue." }}
-                    concept="Mark a message as poison (click a queued token) or make a service fail every handling: after the last attempt the message lands here." />
+                { empty_state(if any_dlq { "No dead letters at this step." } else { "No subscription has a dead-letter queue." }, "Mark a message as poison (click a queued token) or make a service fail every handling: after the last attempt the message lands here.") }
             }
             { body }
             { redriven }

@@ -37,6 +37,19 @@ impl Format {
         Format::AsyncApi,
     ];
 
+    /// The item's `data-format` attribute, which the end-to-end tests click by.
+    fn id(self) -> &'static str {
+        match self {
+            Format::Trace => "Trace",
+            Format::CloudEventsBatch => "CloudEventsBatch",
+            Format::CloudEventsLines => "CloudEventsLines",
+            Format::MermaidRun => "MermaidRun",
+            Format::MermaidCorrelation => "MermaidCorrelation",
+            Format::Perfetto => "Perfetto",
+            Format::AsyncApi => "AsyncApi",
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Format::Trace => "Trace file",
@@ -135,7 +148,7 @@ pub fn export_menu(props: &ExportMenuProps) -> Html {
         html! {
             <li>
                 <button type="button" class="menu-item" role="menuitem" disabled={unavailable}
-                    data-format={format!("{format:?}")} {onclick}>
+                    data-format={format.id()} {onclick}>
                     <span class="menu-label">{ format.label() }<span class="menu-suffix">{ suffix }</span></span>
                     <span class="menu-explain">{ explain }</span>
                 </button>

@@ -6,6 +6,7 @@
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
+use super::markup::emit_on_click;
 use super::state::{ShellAction, KEY_BINDINGS};
 
 #[derive(Properties, PartialEq)]
@@ -28,7 +29,7 @@ pub fn help_overlay(props: &HelpProps) -> Html {
     }
     let close = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::HideHelp))
+        emit_on_click(&dispatch, ShellAction::HideHelp)
     };
     // Clicks inside the dialog must not reach the backdrop, which closes it.
     let keep_open = Callback::from(|event: MouseEvent| event.stop_propagation());

@@ -37,17 +37,13 @@ impl Icon {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct IconProps {
-    pub icon: Icon,
-}
-
-/// Draws one icon at the current font size.
-#[function_component(IconView)]
-pub fn icon_view(props: &IconProps) -> Html {
+/// Draws one icon at the current font size. A plain function rather than a component:
+/// each component type instantiates Yew's component machinery in the wasm binary, and
+/// an icon has no state to keep.
+pub fn icon_view(icon: Icon) -> Html {
     html! {
         <svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
-            <path d={props.icon.path()} fill="currentColor" fill-rule="evenodd" />
+            <path d={icon.path()} fill="currentColor" fill-rule="evenodd" />
         </svg>
     }
 }

@@ -13,6 +13,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::download::read_text;
+use super::markup::D1;
 use super::state::{Restored, ShellAction};
 use crate::export::import_trace;
 use crate::export::trace_file::{ImportError, TRACE_BYTES_MAX};
@@ -61,10 +62,10 @@ pub fn too_large(file: &str, bytes: f64) -> ImportProblem {
         errors: vec![(
             String::new(),
             format!(
-                "the file is {:.1} MB; the limit is {:.1} MB (20 MiB). Trace files of this size hold about \
+                "the file is {} MB; the limit is {} MB (20 MiB). Trace files of this size hold about \
                  200,000 steps.",
-                bytes / 1e6,
-                TRACE_BYTES_MAX as f64 / 1e6
+                D1(bytes / 1e6),
+                D1(TRACE_BYTES_MAX as f64 / 1e6)
             ),
         )],
     }
@@ -144,7 +145,6 @@ pub struct ImportProblemProps {
 }
 
 /// The dismissible panel listing what is wrong with a file, each problem at its path.
-#[function_component(ImportProblemPanel)]
 pub fn import_problem_panel(props: &ImportProblemProps) -> Html {
     let dismiss = {
         let on_dismiss = props.on_dismiss.clone();

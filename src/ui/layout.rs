@@ -11,7 +11,9 @@
 //! most edges short and uncrossed for the built-in scenarios. Pure computation over the
 //! scenario, recomputed only when the scenario changes.
 
+use super::markup::D1;
 use crate::sim::scenario::Scenario;
+use crate::sim::sorting;
 
 /// Width of the drawing; the height depends on the number of rows.
 pub const WIDTH: f64 = 1000.0;
@@ -87,7 +89,9 @@ impl Layout {
 
         // Subscriptions grouped by topic, in scenario order within a topic.
         let mut sub_order: Vec<usize> = (0..scenario.subscriptions.len()).collect();
-        sub_order.sort_by_key(|&i| (topic_index(&scenario.subscriptions[i].topic).unwrap_or(usize::MAX), i));
+        sorting::sort_by_key(&mut sub_order, |&i| {
+            (topic_index(&scenario.subscriptions[i].topic).unwrap_or(usize::MAX), i)
+        });
 
         let consumers: Vec<bool> =
             scenario.services.iter().map(|s| scenario.subscriptions.iter().any(|sub| sub.service == s.name)).collect();
@@ -121,7 +125,7 @@ impl Layout {
                 (ys.iter().sum::<f64>() / ys.len().max(1) as f64, i)
             })
             .collect();
-        consumer_order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        sorting::sort_by(&mut consumer_order, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         for (&(_, i), y) in consumer_order.iter().zip(spread(consumer_count, band_height)) {
             services[i].x = COLUMN_X[3];
             services[i].y = y;
@@ -161,12 +165,20 @@ impl Layout {
         let s = self.services[edge.service];
         let t = self.topics[edge.topic];
         if s.x < t.x {
-            format!("M{:.1} {:.1} L{:.1} {:.1}", s.right(), s.y, t.left(), t.y)
+            format!("M{} {} L{} {}", D1(s.right()), D1(s.y), D1(t.left()), D1(t.y))
         } else {
             let (sx, sy) = (s.x - s.w * 0.25, s.bottom());
             let (tx, ty) = (t.x + t.w * 0.25, t.bottom());
             let dip = 46.0;
-            format!("M{sx:.1} {sy:.1} C{sx:.1} {:.1} {tx:.1} {:.1} {tx:.1} {ty:.1}", sy + dip, ty + dip)
+            format!(
+                "M{sx} {sy} C{sx} {} {tx} {} {tx} {ty}",
+                D1(sy + dip),
+                D1(ty + dip),
+                sx = D1(sx),
+                sy = D1(sy),
+                tx = D1(tx),
+                ty = D1(ty)
+            )
         }
     }
 }

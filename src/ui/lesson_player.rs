@@ -13,8 +13,9 @@ use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use super::checklist::{item_row, use_checklist, ChecklistList, ChecklistStrip};
-use super::details::Details;
+use super::details::{details, DetailsProps};
 use super::guide::{GuideAction, LessonRun, Pane};
+use super::markup::emit_on_click;
 use super::route::{format, Route};
 use super::state::{Shell, ShellAction};
 use crate::lessons::{lessons, Expect, Lesson, Reading, TryAction};
@@ -27,7 +28,6 @@ pub struct BarProps {
 
 /// Above a lesson: back to the index, where this lesson sits, previous and next, and
 /// the way out into free play with the same run.
-#[function_component(LessonBar)]
 pub fn lesson_bar(props: &BarProps) -> Html {
     let Some(l) = props.shell.guide.lesson.as_ref().and_then(LessonRun::lesson) else { return Html::default() };
     let all = lessons();
@@ -63,7 +63,6 @@ pub fn lesson_bar(props: &BarProps) -> Html {
 }
 
 /// Above free play: back to the lessons, and the live checklist.
-#[function_component(PlayBar)]
 pub fn play_bar(props: &BarProps) -> Html {
     html! {
         <nav class="guide-bar play-bar" aria-label="Free play">
@@ -103,18 +102,16 @@ fn use_told(shell: &Shell, run: &LessonRun, l: &'static Lesson) -> std::rc::Rc<V
                 n.cue.first_step(&sim).map(|step| Told { step, text: n.text, after_try: n.after_try.is_some() })
             })
             .collect();
-        told.sort_by_key(|t| t.step);
+        crate::sim::sorting::sort_by_key(&mut told, |t| t.step);
         told
     })
 }
 
 fn guide(dispatch: &Callback<ShellAction>, action: GuideAction) -> Callback<MouseEvent> {
-    let dispatch = dispatch.clone();
-    Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Guide(action.clone())))
+    emit_on_click(dispatch, ShellAction::Guide(action))
 }
 
 /// The right-hand column of a lesson (nothing when no lesson is open).
-#[function_component(LessonPanel)]
 pub fn lesson_panel(props: &PanelProps) -> Html {
     let run = props.shell.guide.lesson.clone();
     match run.and_then(|run| run.lesson().map(|l| (run, l))) {
@@ -161,7 +158,7 @@ fn lesson_column(props: &ColumnProps) -> Html {
         }
     };
     let body = match run.pane {
-        Pane::Details => html! { <Details shell={shell.clone()} dispatch={dispatch.clone()} /> },
+        Pane::Details => html! { { details(&DetailsProps { shell: shell.clone(), dispatch: dispatch.clone() }) } },
         Pane::Lesson => {
             let at_end = shell.finished.is_some() && shell.step == shell.horizon && shell.step > 0;
             let proven = l.checklist.and_then(|item| statuses.iter().find(|s| s.item == item));
@@ -259,7 +256,7 @@ fn narration(told: &[Told], step: u64, dispatch: &Callback<ShellAction>) -> Html
                 let jump = {
                     let dispatch = dispatch.clone();
                     let target = t.step + 1;
-                    Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(target)))
+                    emit_on_click(&dispatch, ShellAction::RewindTo(target))
                 };
                 html! {
                     <li class={classes!("told", (i == latest).then_some("latest"), t.after_try.then_some("after-try"))}

@@ -9,6 +9,7 @@
 use yew::prelude::*;
 
 use super::guide::GuideAction;
+use super::markup::emit_on_click;
 use super::route::{format, Route};
 use super::state::{Shell, ShellAction};
 use crate::lessons::{lesson, lessons, Lesson};
@@ -56,7 +57,6 @@ fn card(l: &'static Lesson, shell: &Shell) -> Html {
 }
 
 /// The lesson index.
-#[function_component(LessonsIndex)]
 pub fn lessons_index(props: &IndexProps) -> Html {
     let shell = &props.shell;
     let progress = &shell.guide.progress;
@@ -65,7 +65,7 @@ pub fn lessons_index(props: &IndexProps) -> Html {
     let next = progress.next_lesson().and_then(lesson);
     let start_over = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Guide(GuideAction::ResetProgress)))
+        emit_on_click(&dispatch, ShellAction::Guide(GuideAction::ResetProgress))
     };
     let not_found = match &shell.guide.route {
         Route::NotFound(path) => Some(path.clone()),

@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::markup::emit_on_click;
 use super::state::{LogFilters, Shell, ShellAction};
 use super::topology::short_type;
 use crate::sim::simulation::Simulation;
@@ -168,7 +169,7 @@ pub fn event_log(props: &EventLogProps) -> Html {
             let current = record.step + 1 == shell.step;
             let onclick = {
                 let dispatch = props.dispatch.clone();
-                Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::Select(message)))
+                emit_on_click(&dispatch, ShellAction::Select(message))
             };
             Some(html! {
                 <div key={record.step} class={classes!("log-row", format!("verb-{}", row.verb), selected.then_some("selected"), current.then_some("current"))}
@@ -198,7 +199,7 @@ pub fn event_log(props: &EventLogProps) -> Html {
         <section class="region log" aria-labelledby="log-title">
             <div class="region-head">
                 <h2 id="log-title">{ "Event log" }</h2>
-                <Filters filters={shell.filters.clone()} services={service_names} dispatch={props.dispatch.clone()} />
+                { filters(&FiltersProps { filters: shell.filters.clone(), services: service_names, dispatch: props.dispatch.clone() }) }
                 <span class="region-note log-count">{ note }</span>
             </div>
             if shell.step == 0 {
@@ -239,7 +240,6 @@ struct FiltersProps {
 }
 
 /// Filter fields: correlation id and type match a part of the text; service is exact.
-#[function_component(Filters)]
 fn filters(props: &FiltersProps) -> Html {
     let set = |update: fn(&mut LogFilters, String)| {
         let dispatch = props.dispatch.clone();
@@ -264,7 +264,7 @@ fn filters(props: &FiltersProps) -> Html {
     };
     let clear = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::SetFilters(LogFilters::default())))
+        emit_on_click(&dispatch, ShellAction::SetFilters(LogFilters::default()))
     };
     html! {
         <div class="log-filters" role="search" aria-label="Filter the log">

@@ -18,8 +18,8 @@ use wasm_bindgen::JsCast;
 use web_sys::Element;
 use yew::prelude::*;
 
-use super::markup::{esc, on_goto, put, raw};
-use super::regions::EmptyState;
+use super::markup::{esc, on_goto, put, raw, D0, D1};
+use super::regions::empty_state;
 use super::sagas::PanelProps;
 use super::state::ShellAction;
 use crate::sim::envelope::MessageId;
@@ -103,7 +103,7 @@ fn figures(sim: &Simulation) -> Figures {
     // The busiest subscriptions, in scenario order (a threshold instead of a sort).
     let peak = |s: &Series| s.points.iter().map(|p| p.1).max().unwrap_or(0);
     let mut peaks: Vec<i64> = lag.iter().map(peak).collect();
-    peaks.sort_unstable();
+    crate::sim::sorting::sort(&mut peaks);
     let cut = peaks.len().checked_sub(LAG_SERIES_MAX).and_then(|i| peaks.get(i)).copied().unwrap_or(0);
     let mut lag: Vec<Series> = lag.into_iter().filter(|s| peak(s) >= cut).collect();
     lag.truncate(LAG_SERIES_MAX);
@@ -191,8 +191,7 @@ fn chart(props: &ChartProps) -> Html {
         format_args!(
             "<svg class=\"chart-plot line-chart\" viewBox=\"0 0 {CHART_W} {CHART_H}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}: click to go to that time\">\
              <title>Click to go to this simulated time</title><line class=\"chart-axis\" x1=\"0\" y1=\"{CHART_H}\" x2=\"{CHART_W}\" y2=\"{CHART_H}\"/>",
-            esc(&props.title)
-        ),
+            esc(&props.title), CHART_W = D0(CHART_W), CHART_H = D0(CHART_H)),
     );
     for (i, s) in props.series.iter().enumerate() {
         let mut last_y = CHART_H;
@@ -200,24 +199,28 @@ fn chart(props: &ChartProps) -> Html {
         for (k, (t, v)) in s.points.iter().enumerate() {
             let (px, py) = (x(*t), y(*v));
             if k == 0 {
-                put(&mut plot, format_args!("M{px:.1} {:.1}", if props.stepped { CHART_H } else { py }));
+                put(&mut plot, format_args!("M{px} {}", D1(if props.stepped { CHART_H } else { py }), px = D1(px)));
             }
             if props.stepped {
-                put(&mut plot, format_args!("L{px:.1} {last_y:.1}L{px:.1} {py:.1}"));
+                put(&mut plot, format_args!("L{px} {last_y}L{px} {py}", px = D1(px), last_y = D1(last_y), py = D1(py)));
             } else {
-                put(&mut plot, format_args!("L{px:.1} {py:.1}"));
+                put(&mut plot, format_args!("L{px} {py}", px = D1(px), py = D1(py)));
             }
             last_y = py;
         }
         if props.stepped && !s.points.is_empty() {
-            put(&mut plot, format_args!("L{:.1} {last_y:.1}", x(props.now_ms)));
+            put(&mut plot, format_args!("L{} {last_y}", D1(x(props.now_ms)), last_y = D1(last_y)));
         }
         plot.push_str("\"/>");
     }
     let now_x = x(props.now_ms);
     put(
         &mut plot,
-        format_args!("<line class=\"chart-now\" x1=\"{now_x:.1}\" y1=\"0\" x2=\"{now_x:.1}\" y2=\"{CHART_H}\"/></svg>"),
+        format_args!(
+            "<line class=\"chart-now\" x1=\"{now_x}\" y1=\"0\" x2=\"{now_x}\" y2=\"{CHART_H}\"/></svg>",
+            now_x = D1(now_x),
+            CHART_H = D0(CHART_H)
+        ),
     );
     html! {
         <figure class="chart" aria-label={props.title.clone()}>
@@ -256,8 +259,7 @@ pub fn metrics_panel(props: &PanelProps) -> Html {
     if shell.step == 0 {
         return html! {
             <div class="metrics">
-                <EmptyState what="Charts of lag, DLQ depth and latency appear as the run advances."
-                    concept="Monitoring an event-driven system means watching consumer lag (how far each consumer is behind), DLQ depth (what gave up) and latency per message and per business flow." />
+                { empty_state("Charts of lag, DLQ depth and latency appear as the run advances.", "Monitoring an event-driven system means watching consumer lag (how far each consumer is behind), DLQ depth (what gave up) and latency per message and per business flow.") }
             </div>
         };
     }
@@ -268,7 +270,9 @@ pub fn metrics_panel(props: &PanelProps) -> Html {
         &mut bars,
         format_args!(
             "<svg class=\"chart-plot\" viewBox=\"0 0 {CHART_W} {CHART_H}\" preserveAspectRatio=\"none\" role=\"img\" \
-             aria-label=\"One bar per flow, in start order; click a bar to go to its last handling\">"
+             aria-label=\"One bar per flow, in start order; click a bar to go to its last handling\">",
+            CHART_W = D0(CHART_W),
+            CHART_H = D0(CHART_H)
         ),
     );
     for (i, (name, _, duration, step)) in f.flows.iter().enumerate() {
@@ -276,12 +280,8 @@ pub fn metrics_panel(props: &PanelProps) -> Html {
         put(
             &mut bars,
             format_args!(
-                "<rect class=\"flow-bar\" data-goto=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}: {duration} ms end to end (click: go to step {})</title></rect>",
-                step + 1,
-                i as f64 * bar_w + bar_w * 0.1,
-                CHART_H - h,
-                bar_w * 0.8,
-                h.max(1.0),
+                "<rect class=\"flow-bar\" data-goto=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}: {duration} ms end to end (click: go to step {})</title></rect>",
+                step + 1, D1(i as f64 * bar_w + bar_w * 0.1), D1(CHART_H - h), D1(bar_w * 0.8), D1(h.max(1.0)),
                 esc(name),
                 step + 1
             ),

@@ -42,7 +42,8 @@ impl Progress {
             return progress;
         }
         if let Some(list) = value.get("completed").and_then(Value::as_array) {
-            progress.completed = list.iter().filter_map(Value::as_str).filter_map(lesson).map(|l| l.slug).collect();
+            // `extend`, not `collect`, which would sort (see `crate::sim::sorting`).
+            progress.completed.extend(list.iter().filter_map(Value::as_str).filter_map(lesson).map(|l| l.slug));
         }
         if let Some(map) = value.get("answers").and_then(Value::as_object) {
             for (slug, choice) in map {

@@ -15,7 +15,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::markup::inject_on_click;
-use super::regions::EmptyState;
+use super::regions::empty_state;
 use super::sagas::PanelProps;
 use crate::sim::fault::Fault;
 
@@ -48,8 +48,7 @@ pub fn read_models_panel(props: &PanelProps) -> Html {
         return html! {
             <div class="read-models">
                 { intro }
-                <EmptyState what="This scenario has no read models."
-                    concept="Pick order-read-model, bank-account or schema-versioning: their projections fold the event store into tables a query can read." />
+                { empty_state("This scenario has no read models.", "Pick order-read-model, bank-account or schema-versioning: their projections fold the event store into tables a query can read.") }
             </div>
         };
     }

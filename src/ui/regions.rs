@@ -9,39 +9,32 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::icons::{Icon, IconView};
+use super::icons::{icon_view, Icon};
+use super::markup::emit_on_click;
 use super::state::{CanvasView, Notice, Shell, ShellAction};
 use super::topology::Topology;
 use crate::sim::scenario::{catalog, ScenarioSummary};
 use crate::sim::simulation::Finish;
 
-#[derive(Properties, PartialEq)]
-pub struct EmptyStateProps {
-    /// What will appear in the region.
-    pub what: AttrValue,
-    /// One sentence explaining the concept behind the region.
-    pub concept: AttrValue,
-}
-
-/// The text a region shows while it has nothing to display.
-#[function_component(EmptyState)]
-pub fn empty_state(props: &EmptyStateProps) -> Html {
+/// The text a region shows while it has nothing to display: `what` will appear there,
+/// and `concept` is one sentence explaining the concept behind the region. (A plain
+/// function: a component type costs Yew's machinery in the binary for no state.)
+pub fn empty_state(what: &'static str, concept: &'static str) -> Html {
     html! {
         <div class="empty-state">
-            <p class="empty-what">{ props.what.clone() }</p>
-            <p class="empty-concept">{ props.concept.clone() }</p>
+            <p class="empty-what">{ what }</p>
+            <p class="empty-concept">{ concept }</p>
         </div>
     }
 }
 
 #[derive(Properties, PartialEq)]
 pub struct HeaderProps {
-    pub scenario: AttrValue,
+    pub scenario: String,
     pub dispatch: Callback<ShellAction>,
 }
 
 /// The top bar: product name, scenario picker with its summary, and the help button.
-#[function_component(Header)]
 pub fn header(props: &HeaderProps) -> Html {
     let scenarios = catalog();
     let current = scenarios.iter().find(|s| s.name == props.scenario.as_str());
@@ -54,7 +47,7 @@ pub fn header(props: &HeaderProps) -> Html {
     };
     let on_help = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ToggleHelp))
+        emit_on_click(&dispatch, ShellAction::ToggleHelp)
     };
     html! {
         <header class="app-header">
@@ -87,7 +80,7 @@ pub fn header(props: &HeaderProps) -> Html {
             <button type="button" class="control help-button" onclick={on_help}
                 aria-label="Keyboard shortcuts" title="Show the keyboard shortcuts (?)"
                 aria-keyshortcuts="?">
-                <IconView icon={Icon::Keyboard} />
+                { icon_view(Icon::Keyboard) }
                 <span class="control-text">{ "Keys" }</span>
             </button>
         </header>
@@ -109,13 +102,12 @@ pub struct RegionProps {
 }
 
 /// The main canvas: the scenario's topology, with the notice about the last change.
-#[function_component(Canvas)]
 pub fn canvas(props: &RegionProps) -> Html {
     let shell = &props.shell;
     let title = shell.scenario.title.clone();
     let dismiss = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::DismissNotice))
+        emit_on_click(&dispatch, ShellAction::DismissNotice)
     };
     let notice = shell.notice.as_ref().map(|notice| {
         let (class, text) = match notice {
@@ -168,7 +160,7 @@ fn canvas_switch(current: CanvasView, dispatch: &Callback<ShellAction>) -> Html 
             { for views.iter().map(|(view, label, explain)| {
                 let view = *view;
                 let dispatch = dispatch.clone();
-                let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowCanvas(view)));
+                let onclick = emit_on_click(&dispatch, ShellAction::ShowCanvas(view));
                 html! {
                     <button type="button" role="tab" class={classes!("canvas-tab", (view == current).then_some("active"))}
                         aria-selected={(view == current).to_string()} title={*explain} {onclick}>{ *label }</button>

@@ -17,8 +17,8 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::markup::{esc, inject_on_click, put, raw};
-use super::regions::EmptyState;
+use super::markup::{emit_on_click, esc, inject_on_click, put, raw};
+use super::regions::empty_state;
 use super::state::{Shell, ShellAction, Tab};
 use super::topology::short_type;
 use crate::sim::fault::Fault;
@@ -126,15 +126,14 @@ pub fn saga_panel(props: &PanelProps) -> Html {
         return html! {
             <div class="sagas">
                 { intro }
-                <EmptyState what="No saga coordinator in this scenario."
-                    concept="In a choreography no one holds the saga's state: each service reacts to events, and a failure event makes the others undo their part. Compensation messages are listed below and drawn as a dashed purple path on the topology." />
+                { empty_state("No saga coordinator in this scenario.", "In a choreography no one holds the saga's state: each service reacts to events, and a failure event makes the others undo their part. Compensation messages are listed below and drawn as a dashed purple path on the topology.") }
                 if !compensations.is_empty() {
                     <h3>{ format!("Compensation messages ({})", compensations.len()) }</h3>
                     <ol class="saga-compensations">
                         { for compensations.iter().map(|(step, t, from, subject)| {
                             let step = *step;
                             let dispatch = props.dispatch.clone();
-                            let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                            let onclick = emit_on_click(&dispatch, ShellAction::RewindTo(step + 1));
                             html! {
                                 <li><button type="button" class="attempt" {onclick} title="Go to this step">
                                     <span class="c-step">{ format!("step {step}") }</span>
@@ -161,15 +160,14 @@ pub fn saga_panel(props: &PanelProps) -> Html {
         .collect();
     let open_dlq = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::ShowTab(Tab::Dlq)))
+        emit_on_click(&dispatch, ShellAction::ShowTab(Tab::Dlq))
     };
     html! {
         <div class="sagas">
             { intro }
             { actions }
             if views.is_empty() {
-                <EmptyState what="No saga has started yet: step the run until the first order arrives."
-                    concept="The coordinator stores each saga instance as a stream of events in its own event store, so its state survives a crash." />
+                { empty_state("No saga has started yet: step the run until the first order arrives.", "The coordinator stores each saga instance as a stream of events in its own event store, so its state survives a crash.") }
             } else {
                 <p class="saga-summary" aria-label="Saga instances by status">
                     <span class="saga-status running">{ format!("{} running", count("running")) }</span>

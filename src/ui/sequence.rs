@@ -17,7 +17,7 @@ use std::rc::Rc;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::markup::{esc, picked, put, raw};
+use super::markup::{esc, picked, put, raw, D0, D1};
 use super::state::{LogFilters, ShellAction};
 use super::topology::short_type;
 use crate::sim::envelope::MessageId;
@@ -145,21 +145,18 @@ fn diagram_markup(lanes: &[String], shown: &[Row], selected: Option<MessageId>, 
     put(
         &mut out,
         format_args!(
-            "<svg class=\"sequence-svg\" viewBox=\"0 0 {width} {height:.0}\" preserveAspectRatio=\"xMidYMin meet\" role=\"img\" \
+            "<svg class=\"sequence-svg\" viewBox=\"0 0 {width} {height}\" preserveAspectRatio=\"xMidYMin meet\" role=\"img\" \
              aria-label=\"Sequence diagram: time flows down, one lifeline per service\"><defs><marker id=\"{marker}\" viewBox=\"0 0 10 10\" \
-             refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0 0L10 5L0 10z\" class=\"seq-arrow-head\"/></marker></defs>"
-        ),
+             refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0 0L10 5L0 10z\" class=\"seq-arrow-head\"/></marker></defs>", width = D0(width), height = D0(height)),
     );
     for (i, name) in lanes.iter().enumerate() {
         let (cx, w) = (x(i), lane_w * 0.9);
         put(
             &mut out,
             format_args!(
-                "<g class=\"lifeline\"><rect class=\"lifeline-head\" x=\"{:.1}\" y=\"2\" width=\"{w:.1}\" height=\"24\" rx=\"5\"/>\
-                 <text class=\"lifeline-name\" x=\"{cx:.1}\" y=\"19\">{}</text><line class=\"lifeline-line\" x1=\"{cx:.1}\" y1=\"26\" x2=\"{cx:.1}\" y2=\"{height:.0}\"/></g>",
-                cx - w / 2.0,
-                esc(name)
-            ),
+                "<g class=\"lifeline\"><rect class=\"lifeline-head\" x=\"{}\" y=\"2\" width=\"{w}\" height=\"24\" rx=\"5\"/>\
+                 <text class=\"lifeline-name\" x=\"{cx}\" y=\"19\">{}</text><line class=\"lifeline-line\" x1=\"{cx}\" y1=\"26\" x2=\"{cx}\" y2=\"{height}\"/></g>", D1(cx - w / 2.0),
+                esc(name), w = D1(w), cx = D1(cx), height = D0(height)),
         );
     }
     for (k, row) in shown.iter().enumerate() {
@@ -177,28 +174,21 @@ fn diagram_markup(lanes: &[String], shown: &[Row], selected: Option<MessageId>, 
             &mut out,
             format_args!(
                 "<g class=\"seq-row {class}{}\" data-goto=\"{}\"{}><title>step {} at {} ms: {} \u{2014} click to go there</title>\
-                 <rect class=\"seq-hit\" x=\"0\" y=\"{:.1}\" width=\"{width}\" height=\"{ROW_H}\"/><text class=\"seq-time\" x=\"4\" y=\"{:.1}\">{} ms</text>",
+                 <rect class=\"seq-hit\" x=\"0\" y=\"{}\" width=\"{width}\" height=\"{ROW_H}\"/><text class=\"seq-time\" x=\"4\" y=\"{}\">{} ms</text>",
                 if selected { " selected" } else { "" },
                 row.step + 1,
                 row.message.map(|m| format!(" data-message=\"{}\"", m.0)).unwrap_or_default(),
                 row.step,
                 row.time_ms,
-                esc(&row.label),
-                y - ROW_H * 0.6,
-                y + 4.0,
-                row.time_ms
-            ),
+                esc(&row.label), D1(y - ROW_H * 0.6), D1(y + 4.0),
+                row.time_ms, width = D0(width), ROW_H = D0(ROW_H)),
         );
         match &row.kind {
             RowKind::Note(text) => put(
                 &mut out,
                 format_args!(
-                    "<rect class=\"seq-note-box\" x=\"{:.1}\" y=\"{:.1}\" width=\"100\" height=\"16\" rx=\"3\"/><text class=\"seq-label\" x=\"{x1:.1}\" y=\"{:.1}\">{}</text>",
-                    x1 - 50.0,
-                    y - 9.0,
-                    y + 3.0,
-                    esc(text)
-                ),
+                    "<rect class=\"seq-note-box\" x=\"{}\" y=\"{}\" width=\"100\" height=\"16\" rx=\"3\"/><text class=\"seq-label\" x=\"{x1}\" y=\"{}\">{}</text>", D1(x1 - 50.0), D1(y - 9.0), D1(y + 3.0),
+                    esc(text), x1 = D1(x1)),
             ),
             kind => {
                 let self_call = row.from == row.to;
@@ -210,21 +200,19 @@ fn diagram_markup(lanes: &[String], shown: &[Row], selected: Option<MessageId>, 
                     _ => row.label.clone(),
                 };
                 if self_call {
-                    put(&mut out, format_args!("<path class=\"seq-line\" d=\"M{x1:.1} {:.1} h30 v10 h-28\"", y - 6.0));
+                    put(&mut out, format_args!("<path class=\"seq-line\" d=\"M{x1} {} h30 v10 h-28\"", D1(y - 6.0), x1 = D1(x1)));
                 } else {
-                    put(&mut out, format_args!("<path class=\"seq-line\" d=\"M{x1:.1} {y:.1} L{x2:.1} {y:.1}\""));
+                    put(&mut out, format_args!("<path class=\"seq-line\" d=\"M{x1} {y} L{x2} {y}\"", x1 = D1(x1), y = D1(y), x2 = D1(x2)));
                 }
                 if failed {
-                    put(&mut out, format_args!("/><text class=\"seq-cross\" x=\"{x2:.1}\" y=\"{:.1}\">\u{2717}</text>", y + 5.0));
+                    put(&mut out, format_args!("/><text class=\"seq-cross\" x=\"{x2}\" y=\"{}\">\u{2717}</text>", D1(y + 5.0), x2 = D1(x2)));
                 } else {
                     put(&mut out, format_args!(" marker-end=\"url(#{marker})\"/>"));
                 }
                 put(
                     &mut out,
                     format_args!(
-                        "<text class=\"seq-label\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-                        if self_call { x1 + 36.0 } else { (x1 + x2) / 2.0 },
-                        y - 4.0,
+                        "<text class=\"seq-label\" x=\"{}\" y=\"{}\">{}</text>", D1(if self_call { x1 + 36.0 } else { (x1 + x2) / 2.0 }), D1(y - 4.0),
                         esc(&label)
                     ),
                 );

@@ -260,7 +260,8 @@ impl Shell {
             // back to the first catalog entry rather than leave the app without a run.
             Err(_) => {
                 let (_, fallback) = first_scenario();
-                build(&fallback, seed, &faults, &[]).expect("built-in scenarios are valid")
+                // `expect` would print the error's Debug form, and compile it in.
+                build(&fallback, seed, &faults, &[]).unwrap_or_else(|_| panic!("built-in scenarios are valid"))
             }
         };
         let mut shell = Shell {
@@ -507,7 +508,7 @@ impl Shell {
                     next.anti_patterns.remove(i);
                 } else {
                     next.anti_patterns.push(anti_pattern);
-                    next.anti_patterns.sort();
+                    crate::sim::sorting::sort(&mut next.anti_patterns);
                 }
                 next.selected = None;
                 if next.rebuild(0) {

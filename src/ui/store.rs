@@ -16,8 +16,8 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::markup::{esc, raw, table};
-use super::regions::EmptyState;
+use super::markup::{emit_on_click, esc, raw, table};
+use super::regions::empty_state;
 use super::sagas::PanelProps;
 use super::state::ShellAction;
 use super::topology::short_type;
@@ -55,8 +55,7 @@ pub fn store_panel(props: &PanelProps) -> Html {
         return html! {
             <div class="store-panel">
                 { intro }
-                <EmptyState what="No service of this scenario keeps an event store."
-                    concept="Pick bank-account, order-read-model, schema-versioning or checkout-orchestration (whose coordinator stores each saga instance as events) to browse streams." />
+                { empty_state("No service of this scenario keeps an event store.", "Pick bank-account, order-read-model, schema-versioning or checkout-orchestration (whose coordinator stores each saga instance as events) to browse streams.") }
             </div>
         };
     };
@@ -193,7 +192,7 @@ pub fn store_panel(props: &PanelProps) -> Html {
                         { for stream_conflicts.iter().take(CONFLICTS_SHOWN).map(|(step, _, expected, actual)| {
                             let step = *step;
                             let dispatch = props.dispatch.clone();
-                            let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                            let onclick = emit_on_click(&dispatch, ShellAction::RewindTo(step + 1));
                             html! {
                                 <li class="conflict"><button type="button" class="attempt" {onclick} title="Go to this step">
                                     { format!("\u{26a1} step {step}: conflict \u{2014} expected version {expected}, the stream was at {actual}; the handler retries with a fresh read") }
@@ -219,7 +218,7 @@ pub fn store_panel(props: &PanelProps) -> Html {
             <p class="store-summary">{ format!("{service_name}: {} stream(s), {total_events} event(s) at this step{}.", streams.len(),
                 if conflicts.is_empty() { String::new() } else { format!(", {} concurrency conflict(s) caught", conflicts.len()) }) }</p>
             if streams.is_empty() {
-                <EmptyState what="Nothing stored yet at this step." concept="Each handled command appends events to its aggregate's stream; step the run forward." />
+                { empty_state("Nothing stored yet at this step.", "Each handled command appends events to its aggregate's stream; step the run forward.") }
             } else {
                 <div class="store-columns">
                     { stream_list }

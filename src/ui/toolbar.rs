@@ -8,7 +8,8 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::icons::{Icon, IconView};
+use super::icons::{icon_view, Icon};
+use super::markup::emit_on_click;
 use super::state::{Shell, ShellAction, SPEEDS_STEPS_PER_SECOND};
 
 #[derive(Properties, PartialEq)]
@@ -31,13 +32,8 @@ struct ControlProps {
 }
 
 /// One toolbar button.
-#[function_component(Control)]
 fn control(props: &ControlProps) -> Html {
-    let onclick = {
-        let dispatch = props.dispatch.clone();
-        let action = props.action.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(action.clone()))
-    };
+    let onclick = emit_on_click(&props.dispatch, props.action.clone());
     html! {
         <button
             type="button"
@@ -48,14 +44,13 @@ fn control(props: &ControlProps) -> Html {
             disabled={!props.enabled}
             {onclick}
         >
-            <IconView icon={props.icon} />
+            { icon_view(props.icon) }
             <span class="control-text">{ props.text }</span>
         </button>
     }
 }
 
 /// The toolbar under the header.
-#[function_component(Toolbar)]
 pub fn toolbar(props: &ToolbarProps) -> Html {
     let shell = &props.shell;
     let dispatch = &props.dispatch;
@@ -72,24 +67,12 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
     html! {
         <div class="toolbar" role="toolbar" aria-label="Run controls">
             <div class="control-group" role="group" aria-label="Playback">
-                <Control icon={Icon::JumpToStart} text="Start" tooltip="Jump to step 0"
-                    shortcut="Home" enabled={shell.can_go_back()}
-                    action={ShellAction::JumpToStart} dispatch={dispatch.clone()} />
-                <Control icon={Icon::StepBack} text="Step back" tooltip="Go back one step"
-                    shortcut="ArrowLeft" enabled={shell.can_go_back()}
-                    action={ShellAction::StepBack} dispatch={dispatch.clone()} />
-                <Control icon={Icon::Play} text="Play" tooltip="Play the run step by step"
-                    shortcut="Space" enabled={!shell.playing && shell.can_advance()}
-                    action={ShellAction::Play} dispatch={dispatch.clone()} primary=true />
-                <Control icon={Icon::Pause} text="Pause" tooltip="Pause on the current step"
-                    shortcut="Space" enabled={shell.playing}
-                    action={ShellAction::Pause} dispatch={dispatch.clone()} />
-                <Control icon={Icon::Step} text="Step" tooltip="Advance one step"
-                    shortcut="ArrowRight" enabled={shell.can_advance()}
-                    action={ShellAction::Step} dispatch={dispatch.clone()} />
-                <Control icon={Icon::JumpToEnd} text="End" tooltip="Run to the end: until nothing is left to do, or the step limit"
-                    shortcut="End" enabled={shell.can_advance()}
-                    action={ShellAction::JumpToEnd} dispatch={dispatch.clone()} />
+                { control(&ControlProps { icon: Icon::JumpToStart, text: "Start", tooltip: "Jump to step 0", shortcut: "Home", enabled: shell.can_go_back(), action: ShellAction::JumpToStart, dispatch: dispatch.clone(), primary: false }) }
+                { control(&ControlProps { icon: Icon::StepBack, text: "Step back", tooltip: "Go back one step", shortcut: "ArrowLeft", enabled: shell.can_go_back(), action: ShellAction::StepBack, dispatch: dispatch.clone(), primary: false }) }
+                { control(&ControlProps { icon: Icon::Play, text: "Play", tooltip: "Play the run step by step", shortcut: "Space", enabled: !shell.playing && shell.can_advance(), action: ShellAction::Play, dispatch: dispatch.clone(), primary: true }) }
+                { control(&ControlProps { icon: Icon::Pause, text: "Pause", tooltip: "Pause on the current step", shortcut: "Space", enabled: shell.playing, action: ShellAction::Pause, dispatch: dispatch.clone(), primary: false }) }
+                { control(&ControlProps { icon: Icon::Step, text: "Step", tooltip: "Advance one step", shortcut: "ArrowRight", enabled: shell.can_advance(), action: ShellAction::Step, dispatch: dispatch.clone(), primary: false }) }
+                { control(&ControlProps { icon: Icon::JumpToEnd, text: "End", tooltip: "Run to the end: until nothing is left to do, or the step limit", shortcut: "End", enabled: shell.can_advance(), action: ShellAction::JumpToEnd, dispatch: dispatch.clone(), primary: false }) }
             </div>
 
             <div class="control-group" role="group" aria-label="Run settings">
@@ -105,9 +88,7 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
                     </select>
                 </label>
                 <SeedField seed={shell.seed} dispatch={dispatch.clone()} />
-                <Control icon={Icon::Reset} text="Reset" tooltip="Restart the run at step 0 with the same scenario and seed"
-                    shortcut="R" enabled=true
-                    action={ShellAction::Reset} dispatch={dispatch.clone()} />
+                { control(&ControlProps { icon: Icon::Reset, text: "Reset", tooltip: "Restart the run at step 0 with the same scenario and seed", shortcut: "R", enabled: true, action: ShellAction::Reset, dispatch: dispatch.clone(), primary: false }) }
             </div>
 
             <p class="step-counter" aria-live="polite" title="Steps done so far, of the furthest step computed (n grows as you play)">

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use yew::prelude::*;
 
 use super::layout::{Layout, NodeBox, DLQ_W, SLOTS_SHOWN, SLOT_W};
+use super::markup::{emit_on_click, D0, D1};
 use super::state::{MenuTarget, Motion, Shell, ShellAction, DELAY_MS, FAIL_PER_MILLE, PARTITION_MS, SLOW_EXTRA_MS};
 use crate::sim::envelope::EventKind;
 use crate::sim::fault::Fault;
@@ -141,7 +142,7 @@ pub fn topology(props: &TopologyProps) -> Html {
         _ => Some("glide"),
     };
     let height = layout.height;
-    let view_box = format!("0 0 {} {height:.0}", super::layout::WIDTH);
+    let view_box = format!("0 0 {} {}", D0(super::layout::WIDTH), D0(height));
     let open = |target: MenuTarget| {
         let dispatch = props.dispatch.clone();
         Callback::from(move |event: MouseEvent| {
@@ -163,8 +164,8 @@ pub fn topology(props: &TopologyProps) -> Html {
                 let c = layout.services[s.service.0 as usize];
                 html! {
                     <>
-                        <path class="edge" d={format!("M{:.1} {:.1} L{:.1} {:.1}", t.right(), t.y, b.left(), b.y)} marker-end="url(#arrow)" />
-                        <path class="edge" d={format!("M{:.1} {:.1} L{:.1} {:.1}", b.right(), b.y, c.left(), c.y)} marker-end="url(#arrow)" />
+                        <path class="edge" d={format!("M{} {} L{} {}", D1(t.right()), D1(t.y), D1(b.left()), D1(b.y))} marker-end="url(#arrow)" />
+                        <path class="edge" d={format!("M{} {} L{} {}", D1(b.right()), D1(b.y), D1(c.left()), D1(c.y))} marker-end="url(#arrow)" />
                     </>
                 }
             }) }
@@ -174,7 +175,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                     let t = layout.topics[s.topic.0 as usize];
                     let b = layout.subs[s.id.0 as usize];
                     let c = layout.services[s.service.0 as usize];
-                    format!("M{:.1} {:.1} L{:.1} {:.1} M{:.1} {:.1} L{:.1} {:.1}", t.right(), t.y, b.left(), b.y, b.right(), b.y, c.left(), c.y)
+                    format!("M{} {} L{} {} M{} {} L{} {}", D1(t.right()), D1(t.y), D1(b.left()), D1(b.y), D1(b.right()), D1(b.y), D1(c.left()), D1(c.y))
                 });
                 html! {
                     <>
@@ -273,7 +274,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                 let state_class = match t.place { TokenPlace::Handling { .. } => "handling", TokenPlace::Waiting { .. } => "waiting", TokenPlace::Queued { .. } => "queued", TokenPlace::Publishing { .. } => "publishing" };
                 Some(html! {
                     <g key={key} class={classes!("token", kind_class(t.kind), state_class, selected.then_some("selected"), compensating.contains(&t.message.0).then_some("compensation"))}
-                        transform={format!("translate({x:.1} {y:.1})")}
+                        transform={format!("translate({x} {y})", x = D1(x), y = D1(y))}
                         role="button" tabindex="0"
                         aria-label={format!("Message {} ({})", t.event_id, short_type(&t.event_type))}
                         data-message={t.event_id.clone()} data-place={state_class}
@@ -289,7 +290,7 @@ pub fn topology(props: &TopologyProps) -> Html {
 
     let on_background = {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::CloseMenu))
+        emit_on_click(&dispatch, ShellAction::CloseMenu)
     };
     html! {
         <div class="canvas-body" onclick={on_background}>
@@ -310,7 +311,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                 { service_nodes }
                 { token_nodes }
             </svg>
-            <Legend />
+            { legend() }
             if empty {
                 <div class="empty-state">
                     <p class="empty-what">{ "This scenario has no services to draw." }</p>
@@ -320,14 +321,14 @@ pub fn topology(props: &TopologyProps) -> Html {
                 <p class="canvas-hint">{ "Press Play or \u{2192} to send the first message. Click a service or a moving token to inject a fault." }</p>
             }
             if let Some(target) = &shell.menu {
-                <FaultMenu target={target.clone()} shell={shell.clone()} dispatch={props.dispatch.clone()} />
+                { fault_menu(&FaultMenuProps { target: target.clone(), shell: shell.clone(), dispatch: props.dispatch.clone() }) }
             }
         </div>
     }
 }
 
 fn fmt(value: f64) -> String {
-    format!("{value:.1}")
+    D1(value).to_string()
 }
 
 pub fn short_type(t: &str) -> &str {
@@ -370,7 +371,6 @@ fn scenario_topics(layout: &Layout, shell: &Shell) -> Html {
 }
 
 /// The legend: event kinds by shape and colour, and what the boxes are.
-#[function_component(Legend)]
 fn legend() -> Html {
     html! {
         <ul class="legend" aria-label="Legend">
@@ -395,7 +395,6 @@ struct FaultMenuProps {
 }
 
 /// The menu of faults for the clicked service or message copy.
-#[function_component(FaultMenu)]
 fn fault_menu(props: &FaultMenuProps) -> Html {
     let sim = props.shell.sim.borrow();
     let item = |label: String, explain: &'static str, fault: Fault| {

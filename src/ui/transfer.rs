@@ -17,7 +17,7 @@ use yew::prelude::*;
 use super::download::{download, location_hash};
 use super::editor::ScenarioEditor;
 use super::export_menu::{export, ExportMenu, Format};
-use super::import::{import_file, ImportButton, ImportProblem, ImportProblemPanel};
+use super::import::{import_file, import_problem_panel, ImportButton, ImportProblem, ImportProblemProps};
 use super::share::{action_for_fragment, SharePanel};
 use super::state::{Shell, ShellAction};
 
@@ -148,7 +148,7 @@ pub fn file_actions(props: &FileActionsProps) -> Html {
                 None => html! {},
             } }
             if let Some(found) = &*problem {
-                <ImportProblemPanel problem={found.clone()} on_dismiss={dismiss_problem} />
+                { import_problem_panel(&ImportProblemProps { problem: found.clone(), on_dismiss: dismiss_problem }) }
             }
             if *dragging {
                 <div class="drop-overlay" aria-hidden="true">
