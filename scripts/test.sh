@@ -13,10 +13,10 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 # The size guard for the release .wasm, gzipped (bytes). The product's target is
-# 400 KB; the full app (views, lessons, exports, editor) measures about 471 KB, so
+# 400 KB; the full app (views, lessons, exports, editor) measures about 467 KB, so
 # until the bundle is cut back further this guard sits just above the current size
 # and catches any growth. BENCHMARKS.md ("Bundle size") has the breakdown.
-WASM_GZIP_BUDGET_BYTES=480000
+WASM_GZIP_BUDGET_BYTES=470000
 SUBPATH_DIST=target/dist-subpath
 LOGS=target/test-logs
 mkdir -p "$LOGS"
