@@ -163,3 +163,28 @@ fn a_fork_hands_out_the_ordinals_a_fresh_run_would() {
         }
     }
 }
+
+/// The trace hash is folded incrementally (the app asks for it at every visit to the
+/// end of a run); wherever it is asked, it must equal hashing the trace from scratch.
+#[test]
+fn the_remembered_trace_hash_equals_a_fresh_one() {
+    let fresh = |sim: &Simulation| eventscope::sim::trace::trace_hash(sim.trace().iter(), sim);
+    let mut sim = run(builtin("checkout"), 2, FaultScript::random(100), &[]);
+    let end = sim.step_index();
+    for target in [end / 3, end / 2, end / 4, end, 1, end - 1, 0] {
+        sim.rewind_to(target);
+        assert_eq!(sim.trace_hash(), fresh(&sim), "at {target}");
+    }
+    // Remember the hash of the whole run, then fork halfway: the remembered state
+    // belongs to the old future and must not be continued.
+    sim.rewind_to(end);
+    sim.trace_hash();
+    sim.rewind_to(end / 2);
+    sim.inject(Fault::CrashService { service: "payment".into(), restart_after_ms: Some(80) }).unwrap();
+    sim.run_to_end();
+    assert!(sim.step_index() >= end, "the fork runs at least as long as the old future");
+    assert_eq!(sim.trace_hash(), fresh(&sim), "after a fork");
+    sim.rewind_to(end / 2);
+    sim.run(3);
+    assert_eq!(sim.trace_hash(), fresh(&sim), "a shorter trace after a longer one");
+}

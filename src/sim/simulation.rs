@@ -25,6 +25,7 @@
 //! records are append-only and shared by all snapshots; only the mutable world is
 //! copied, every [`SNAPSHOT_INTERVAL`] steps.
 
+use std::cell::Cell;
 use std::cmp::{Ordering as CmpOrdering, Reverse};
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::rc::Rc;
@@ -49,8 +50,8 @@ use super::scenario::{Scenario, ScenarioErrors};
 use super::store::{EventStore, ExpectedVersion, NewEvent, Snapshot};
 use super::time::Millis;
 use super::trace::{
-    trace_hash, AfterFailure, DeadLetterReason, FailureCause, HandleOutcome, Happened, Lookup, RequeueCause, ServiceId,
-    SubId, TopicId, TraceLine, TraceRecord,
+    hash_records, AfterFailure, DeadLetterReason, FailureCause, HandleOutcome, Happened, Lookup, RequeueCause,
+    ServiceId, SubId, TopicId, TraceLine, TraceRecord,
 };
 
 /// Steps between snapshots of the mutable world. Rewinding replays at most this many
@@ -323,6 +324,12 @@ pub struct Simulation {
     metrics: Vec<MetricSample>,
     /// The world every `SNAPSHOT_INTERVAL` steps.
     snapshots: Vec<World>,
+    /// How often the run forked: with a length, it names one version of the trace.
+    forks: u32,
+    /// The trace hash folded so far: (records covered, `forks` then, state). The app
+    /// shows the hash whenever the run is at its end, and hashing 100,000 records
+    /// takes about 100 ms, so a later call continues from here instead of restarting.
+    hashed: Cell<(u64, u32, Fnv1a)>,
 }
 
 impl Simulation {
@@ -426,6 +433,8 @@ impl Simulation {
             metrics: Vec::new(),
             stores: vec![EventStore::default(); services_len],
             snapshots: Vec::new(),
+            forks: 0,
+            hashed: Cell::new((0, 0, Fnv1a::default())),
         };
         sim.load_history();
         for (i, w) in sim.compiled.workload.iter().enumerate() {
@@ -510,7 +519,12 @@ impl Simulation {
 
     /// A fingerprint of the trace up to the current step.
     pub fn trace_hash(&self) -> u64 {
-        trace_hash(self.trace().iter(), self)
+        let len = self.world.step;
+        let (done, forks, state) = self.hashed.get();
+        let (from, state) = if forks == self.forks && done <= len { (done, state) } else { (0, Fnv1a::default()) };
+        let h = hash_records(state, self.trace[from as usize..len as usize].iter(), self);
+        self.hashed.set((len, self.forks, h));
+        h.finish()
     }
 
     /// The messages published so far, indexed by [`MessageId`].
@@ -684,6 +698,7 @@ impl Simulation {
         let forked = discarded_steps > 0;
         let mut discarded_faults = 0;
         if forked {
+            self.forks += 1;
             self.trace.truncate(step as usize);
             for (position, m) in self.messages.iter().enumerate().skip(self.world.messages_len as usize) {
                 let position = position as u32;

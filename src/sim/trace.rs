@@ -554,14 +554,23 @@ impl<L: Lookup + ?Sized> TraceLine<'_, L> {
 /// A stable fingerprint of a whole trace: equal traces, equal hashes, on every
 /// platform. It hashes the one-line form, which names every field that matters.
 pub fn trace_hash<'a, L: Lookup + ?Sized>(records: impl Iterator<Item = &'a TraceRecord>, names: &L) -> u64 {
-    let mut h = Fnv1a::default();
+    hash_records(Fnv1a::default(), records, names).finish()
+}
+
+/// Folds more records into a trace hash: hashing a trace in two parts, the second
+/// starting from the first part's state, gives the hash of the whole.
+pub fn hash_records<'a, L: Lookup + ?Sized>(
+    mut h: Fnv1a,
+    records: impl Iterator<Item = &'a TraceRecord>,
+    names: &L,
+) -> Fnv1a {
     let mut line = String::new();
     for record in records {
         line.clear();
         let _ = write!(line, "{}", TraceLine { record, names });
         h = h.str(&line);
     }
-    h.finish()
+    h
 }
 
 /// The same fingerprint as [`trace_hash`], from columns read back from a trace file:
