@@ -188,14 +188,35 @@ pub struct ServiceState {
 
 #[derive(Clone, Debug)]
 enum Agenda {
-    Workload { item: u32, n: u32 },
-    Publish { message: MessageId },
-    Complete { sub: SubId },
-    Requeue { sub: SubId, delivery: Delivery, cause: RequeueCause },
-    Restart { service: ServiceId },
-    Heal { service: ServiceId },
-    Scripted { index: u32 },
-    Project { projection: u32 },
+    Workload {
+        item: u32,
+        n: u32,
+    },
+    Publish {
+        message: MessageId,
+    },
+    Complete {
+        sub: SubId,
+    },
+    /// Boxed: the agenda is a binary heap whose entries move on every push and pop,
+    /// and a delivery by value would triple the size of every entry.
+    Requeue {
+        sub: SubId,
+        delivery: Box<Delivery>,
+        cause: RequeueCause,
+    },
+    Restart {
+        service: ServiceId,
+    },
+    Heal {
+        service: ServiceId,
+    },
+    Scripted {
+        index: u32,
+    },
+    Project {
+        projection: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -833,7 +854,7 @@ impl Simulation {
                 let s = &mut self.world.subs[sub.0 as usize];
                 s.waiting = s.waiting.saturating_sub(1);
                 let (message, attempt) = (delivery.message, delivery.attempt);
-                self.enter_queue_front(sub, delivery);
+                self.enter_queue_front(sub, *delivery);
                 Happened::Requeued { message, sub, attempt, cause }
             }
             Agenda::Restart { service } => self.restart(service),
@@ -1257,7 +1278,7 @@ impl Simulation {
             d.faulted = false;
             self.world.subs[sub.0 as usize].waiting += 1;
             let at = self.world.now_ms + timeout;
-            self.world.schedule(at, Agenda::Requeue { sub, delivery: d, cause: RequeueCause::AckTimeout });
+            self.world.schedule(at, Agenda::Requeue { sub, delivery: Box::new(d), cause: RequeueCause::AckTimeout });
             Happened::Dropped { message, sub, lost: false }
         }
     }
@@ -1282,7 +1303,7 @@ impl Simulation {
         self.world.subs[sub.0 as usize].waiting += 1;
         self.world.ready.insert(sub);
         let at = self.world.now_ms + delay_ms;
-        self.world.schedule(at, Agenda::Requeue { sub, delivery: d, cause: RequeueCause::DelayElapsed });
+        self.world.schedule(at, Agenda::Requeue { sub, delivery: Box::new(d), cause: RequeueCause::DelayElapsed });
         Happened::Delayed { message, sub, delay_ms }
     }
 
@@ -1806,7 +1827,8 @@ impl Simulation {
             // per-key order needs; unordered subscriptions ignore the block.
             self.world.subs[sub.0 as usize].waiting += 1;
             let at = self.world.now_ms + backoff;
-            self.world.schedule(at, Agenda::Requeue { sub, delivery: d, cause: RequeueCause::BackoffElapsed });
+            self.world
+                .schedule(at, Agenda::Requeue { sub, delivery: Box::new(d), cause: RequeueCause::BackoffElapsed });
             if attempt < cs.retry.attempts_max {
                 AfterFailure::RetryInMs(backoff)
             } else {
