@@ -165,7 +165,7 @@ try {
     const b = stats(backward.map((t) => t.ms));
     rows.push([`scrub backwards to 7 steps of the ${run.horizon}-step run (${backward.map((t) => t.target).join(', ')})`, `median ${fmt(b.median)}`, `max ${fmt(b.max)}`]);
     const forward = await timeScrubs(page, [2000, 60000, 100000]);
-    rows.push(...forward.map((t) => [`scrub forwards to step ${t.target}`, fmt(t.ms), 'replays every step in between (see note)']));
+    rows.push(...forward.map((t) => [`scrub forwards to step ${t.target}`, fmt(t.ms), 'from the nearest snapshot at or below the target']));
     const step = stats(await timeKeys(page, 'ArrowLeft', 30));
     rows.push(['← one step back + re-render at a 100,000-step history', `median ${fmt(step.median)}`, `p95 ${fmt(step.p95)}, max ${fmt(step.max)} (30 presses)`]);
     await close();
