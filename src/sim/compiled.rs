@@ -13,7 +13,7 @@ use super::envelope::EventKind;
 use super::fault::{FaultRule, Verdict};
 use super::hash::Fnv1a;
 use super::scenario::{
-    ApplySpec, Delivery, EmitSpec, Expr, Ordering, Part, Placeholders, RecordSpec, RetryPolicy, Scenario,
+    ApplySpec, Delivery, EmitSpec, Expr, ExprSpec, Ordering, Part, Placeholders, RecordSpec, RetryPolicy, Scenario,
     ScenarioErrors, Template,
 };
 use super::store::Upcaster;
@@ -210,15 +210,17 @@ fn template(text: &str, allowed: Placeholders) -> Template {
     Template::parse(text, allowed).unwrap_or(Template { parts: vec![Part::Text(text.to_string())] })
 }
 
+/// A state key (a template over the event) with the expression computed for it.
+/// Validation has already checked the expression, so a failure here cannot happen.
+fn keyed_expr(key: &str, expr: &ExprSpec) -> (Template, Expr) {
+    (template(key, Placeholders::EVENT), Expr::compile(expr).unwrap_or(Expr::Literal(0)))
+}
+
 fn fold_rules(apply: &[ApplySpec]) -> FoldRules {
     // Built by `extend`, not `collect`, which would sort (see `sorting`).
     let mut rules = FoldRules::new();
     rules.extend(apply.iter().map(|a| {
-        let effects = a
-            .effects
-            .iter()
-            .map(|e| (template(&e.key, Placeholders::EVENT), Expr::compile(&e.add).unwrap_or(Expr::Literal(0))))
-            .collect();
+        let effects = a.effects.iter().map(|e| keyed_expr(&e.key, &e.add)).collect();
         (a.on.clone(), effects)
     }));
     rules
@@ -302,26 +304,8 @@ impl Compiled {
                 handlers: handlers(svc.handlers.iter().map(|h| {
                     let compiled = CompiledHandler {
                         processing_ms: h.processing_ms,
-                        require: h
-                            .require
-                            .iter()
-                            .map(|r| {
-                                (
-                                    template(&r.key, Placeholders::EVENT),
-                                    Expr::compile(&r.at_least).unwrap_or(Expr::Literal(0)),
-                                )
-                            })
-                            .collect(),
-                        effects: h
-                            .effects
-                            .iter()
-                            .map(|e| {
-                                (
-                                    template(&e.key, Placeholders::EVENT),
-                                    Expr::compile(&e.add).unwrap_or(Expr::Literal(0)),
-                                )
-                            })
-                            .collect(),
+                        require: h.require.iter().map(|r| keyed_expr(&r.key, &r.at_least)).collect(),
+                        effects: h.effects.iter().map(|e| keyed_expr(&e.key, &e.add)).collect(),
                         emit: h.emit.iter().map(compile_emit).collect(),
                         otherwise: h.otherwise.iter().map(compile_emit).collect(),
                         reject_malformed: h.reject_malformed,
