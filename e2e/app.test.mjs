@@ -5,11 +5,10 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { join } from 'node:path';
-import { REPO, counter, launch, open, pickScenario, screenshot, serve, waitForCounter } from './helpers.mjs';
+import { REPO, counter, open, pickScenario, screenshot, waitForCounter, servedApp } from './helpers.mjs';
 
-const DIST = process.env.DIST_DIR ?? join(REPO, 'dist');
 
 async function press(page, key, times = 1) {
   for (let i = 0; i < times; i += 1) await page.keyboard.press(key);
@@ -28,19 +27,10 @@ async function injectOnQueued(page, sub, item) {
 }
 
 describe('the app', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await serve(DIST);
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const app = servedApp();
 
   test('plays, pauses, steps and rewinds with the keyboard', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await waitForCounter(page, 'step 0 of 0');
     // Playing computes new steps: the horizon grows with the cursor.
     const speed = page.getByLabel('Speed in steps per second');
@@ -80,7 +70,7 @@ describe('the app', () => {
   });
 
   test('a crashed service is drawn down and its messages pile up', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout');
     await page.locator('g.service[data-service="payment"]').click();
     const menu = page.getByRole('menu', { name: 'Service payment' });
@@ -110,7 +100,7 @@ describe('the app', () => {
   });
 
   test('a duplicated message is skipped by the idempotent consumer', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout');
     await press(page, 'ArrowRight'); // order.placed reaches the bus: queued in payment-orders
     await waitForCounter(page, 'step 1 of 1');
@@ -130,7 +120,7 @@ describe('the app', () => {
   });
 
   test('a poisoned message is retried with backoff, then reaches the DLQ', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout');
     await press(page, 'ArrowRight');
     await injectOnQueued(page, 'payment-orders', 'Mark as poison');
@@ -155,7 +145,7 @@ describe('the app', () => {
   });
 
   test('clicking a log row selects the message everywhere; the log filters by correlation id', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout');
     await press(page, 'End');
     await page.locator('.run-status', { hasText: 'finished' }).waitFor();
@@ -189,7 +179,7 @@ describe('the app', () => {
   });
 
   test('injecting while rewound forks the run; removing the fault rebuilds it', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout');
     await press(page, 'ArrowRight', 20);
     await waitForCounter(page, 'step 20 of 20');
@@ -215,7 +205,7 @@ describe('the app', () => {
   });
 
   test('a broken invariant turns red and links to the step that broke it', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'delivery-guarantees');
     await press(page, 'End');
     await page.locator('.run-status', { hasText: 'finished' }).waitFor();
@@ -235,7 +225,7 @@ describe('the app', () => {
   });
 
   test('delivery settings are editable and restart the run', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'poison-message');
     await press(page, 'ArrowRight', 5);
     await page.getByRole('tab', { name: /^Delivery/ }).click();
@@ -271,7 +261,7 @@ describe('the app', () => {
     const output = execFileSync(cli, ['run', '--scenario', 'checkout', '--seed', '7'], { encoding: 'utf8' });
     const native = output.match(/trace hash ([0-9a-f]{16})/)[1];
 
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout');
     const seed = page.getByLabel('Seed', { exact: true });
     await seed.fill('7');

@@ -9,12 +9,33 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const OUTPUT = join(REPO, 'e2e', 'output');
 export const VIEWPORT = { width: 1280, height: 800 };
+/** The release build the tests drive (`make test` builds it). */
+export const DIST = process.env.DIST_DIR ?? join(REPO, 'dist');
+
+/**
+ * For one `describe`: serve the build and launch a browser before its tests, stop
+ * both after them. Returns an object whose `server` and `browser` are set once the
+ * `before` hook has run, so tests read them as `app.server.url` and `app.browser`.
+ */
+export function servedApp(root = DIST) {
+  const app = { server: undefined, browser: undefined };
+  before(async () => {
+    app.server = await serve(root);
+    app.browser = await launch();
+  });
+  after(async () => {
+    await app.browser?.close();
+    await app.server?.stop();
+  });
+  return app;
+}
 
 /** Start scripts/serve.mjs on a free port; resolves to { url, stop }. */
 export function serve(root, { base = '/' } = {}) {

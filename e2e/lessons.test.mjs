@@ -6,11 +6,9 @@
 //! stored values that must not break anything. Screenshots go to e2e/output/lesson-*.png.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { join } from 'node:path';
-import { launch, open, REPO, screenshot, serve } from './helpers.mjs';
+import { describe, test } from 'node:test';
+import { open, screenshot, servedApp } from './helpers.mjs';
 
-const DIST = process.env.DIST_DIR ?? join(REPO, 'dist');
 
 /** The step counter's numbers: [step, horizon]. */
 async function counter(page) {
@@ -83,19 +81,10 @@ async function walk(browser, url, slug, { answer, tryFirst, play = 'play' }) {
 }
 
 describe('lessons', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await serve(DIST);
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const app = servedApp();
 
   test('the index lists twelve lessons and free play, and is the landing page', async () => {
-    const { page, problems, close } = await open(browser, server.url);
+    const { page, problems, close } = await open(app.browser, app.server.url);
     assert.equal(await page.locator('.lesson-card').count(), 12);
     assert.ok(await page.getByRole('link', { name: 'Free play' }).isVisible());
     assert.match(await page.locator('.index-progress').innerText(), /0 of 12 lessons completed/);
@@ -111,7 +100,7 @@ describe('lessons', () => {
   });
 
   test('1 envelope-pubsub: one copy per subscriber; a crashed subscriber falls behind', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'envelope-pubsub', { answer: 1 });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'envelope-pubsub', { answer: 1 });
     let m = await meter(page);
     assert.deepEqual(Object.values(m).map((r) => r.ok), [true, true, true]);
     assert.equal(await verdict(page, 'versioned'), 'pass');
@@ -127,7 +116,7 @@ describe('lessons', () => {
   });
 
   test('2 delivery-guarantees: only the idempotent ledger books 20; without idempotency it double-books', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'delivery-guarantees', { answer: 2 });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'delivery-guarantees', { answer: 2 });
     let m = await meter(page);
     assert.deepEqual([m['ledger-amo'].actual, m['ledger-eoe'].actual], [19, 20]);
     assert.ok(m['ledger-alo'].actual > 20);
@@ -148,7 +137,7 @@ describe('lessons', () => {
   });
 
   test('3 poison-messages: one dead letter; without a DLQ the checklist turns red', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'poison-messages', { answer: 1 });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'poison-messages', { answer: 1 });
     let m = await meter(page);
     assert.equal(m['messages in the DLQ'].actual, 1);
     assert.equal(m['orders invoiced'].actual, 9);
@@ -166,7 +155,7 @@ describe('lessons', () => {
   });
 
   test('4 choreography: the question comes after the try; compensations refund every unshipped order', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'choreography', {
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'choreography', {
       answer: 1,
       tryFirst: "Take away shipping's trucks",
     });
@@ -181,7 +170,7 @@ describe('lessons', () => {
   });
 
   test('5 orchestration: every saga settles; a failing payment leaves sagas unsettled', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'orchestration', { answer: 1, play: 'end' });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'orchestration', { answer: 1, play: 'end' });
     let m = await meter(page);
     assert.equal(m['sagas completed or aborted'].ok, true);
     assert.equal(await verdict(page, 'compensations'), 'pass');
@@ -195,7 +184,7 @@ describe('lessons', () => {
   });
 
   test('6 choreography-vs-orchestration: with no trucks both designs refund', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'choreography-vs-orchestration', { answer: 1 });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'choreography-vs-orchestration', { answer: 1 });
     let m = await meter(page);
     assert.equal(m['paid orders shipped'].ok, true);
     await page.keyboard.press('Home');
@@ -217,7 +206,7 @@ describe('lessons', () => {
   });
 
   test('7 event-sourcing: conflicts are caught, not lost; slowing down makes more of them', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'event-sourcing', { answer: 0, play: 'end' });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'event-sourcing', { answer: 0, play: 'end' });
     assert.match(await page.locator('.prediction-summary').innerText(), /not quite/, 'a wrong answer is said kindly');
     let m = await meter(page);
     assert.equal(m['deposits recorded'].ok, true);
@@ -235,7 +224,7 @@ describe('lessons', () => {
   });
 
   test('8 cqrs: the read model catches up, and a rebuild replays it', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'cqrs', { answer: 1 });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'cqrs', { answer: 1 });
     assert.equal((await meter(page))['orders placed (read model)'].ok, true);
     await pressTry(page, 'Rebuild orders-by-status');
     await page.keyboard.press('ArrowRight');
@@ -248,7 +237,7 @@ describe('lessons', () => {
   });
 
   test('9 schema-versioning: without versioning fewer events are readable than stored', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'schema-versioning', { answer: 1 });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'schema-versioning', { answer: 1 });
     let m = await meter(page);
     assert.equal(m['events read by totals-by-currency'].ok, true);
     assert.equal(await verdict(page, 'schema'), 'pass');
@@ -263,7 +252,7 @@ describe('lessons', () => {
   });
 
   test('10 correlation-ids: dropping them breaks tracing', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'correlation-ids', { answer: 1 });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'correlation-ids', { answer: 1 });
     assert.equal(Object.values(await meter(page))[0].ok, true);
     assert.equal(await verdict(page, 'correlation'), 'pass');
     await pressTry(page, 'Drop correlation ids');
@@ -275,7 +264,7 @@ describe('lessons', () => {
   });
 
   test('11 outbox: a dual write loses an event', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'outbox', { answer: 1 });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'outbox', { answer: 1 });
     let m = await meter(page);
     assert.equal(m['orders shipped / saved'].ok, true);
     await pressTry(page, 'Use a dual write instead');
@@ -288,7 +277,7 @@ describe('lessons', () => {
   });
 
   test('12 monitoring: a crashed consumer shows as lag', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'monitoring', { answer: 1 });
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'monitoring', { answer: 1 });
     let m = await meter(page);
     assert.equal(m['highest consumer lag (messages)'].ok, true);
     assert.match(await page.locator('tr.reading .expected').first().innerText(), /^≤ 2$/);
@@ -303,8 +292,8 @@ describe('lessons', () => {
   });
 
   test('progress survives a reload and shows on the index; corrupt storage is ignored', async () => {
-    const { page, problems, close } = await walk(browser, server.url, 'outbox', { answer: 1, play: 'end' });
-    await page.goto(`${server.url}#/`);
+    const { page, problems, close } = await walk(app.browser, app.server.url, 'outbox', { answer: 1, play: 'end' });
+    await page.goto(`${app.server.url}#/`);
     await page.reload();
     await page.locator('.lessons-index').waitFor();
     assert.match(await page.locator('[data-lesson="outbox"]').innerText(), /Completed/);
@@ -323,7 +312,7 @@ describe('lessons', () => {
   });
 
   test('a deep link opens the right lesson; next and previous; bad addresses show the index', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/lessons/cqrs`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/lessons/cqrs`);
     await page.locator('.lesson-bar', { hasText: 'Lesson 8 of 12' }).waitFor();
     assert.equal(await page.getByLabel('Scenario', { exact: true }).inputValue(), 'order-read-model');
     await page.getByRole('link', { name: 'Next ›' }).click();
@@ -331,17 +320,17 @@ describe('lessons', () => {
     assert.match(page.url(), /#\/lessons\/schema-versioning$/);
     await page.getByRole('link', { name: '‹ Previous' }).click();
     await page.locator('.lesson-bar', { hasText: 'Lesson 8 of 12' }).waitFor();
-    await page.goto(`${server.url}#/lessons/no-such-lesson`);
+    await page.goto(`${app.server.url}#/lessons/no-such-lesson`);
     await page.locator('.index-notice').waitFor();
     assert.equal(await page.locator('.lesson-card').count(), 12);
-    await page.goto(`${server.url}#/%%%/?&&=`);
+    await page.goto(`${app.server.url}#/%%%/?&&=`);
     await page.locator('.lessons-index').waitFor();
     assert.deepEqual(problems, []);
     await close();
   });
 
   test('leaving a lesson for free play keeps the run: scenario, seed, faults, anti-patterns, step', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/lessons/poison-messages`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/lessons/poison-messages`);
     await page.locator('.lesson-column').waitFor();
     await pressTry(page, 'Remove the DLQ');
     for (let i = 0; i < 7; i += 1) await page.keyboard.press('ArrowRight');
@@ -358,7 +347,7 @@ describe('lessons', () => {
     assert.match(await page.locator('.checklist-popover').innerText(), /has no dead-letter queue/);
     await screenshot(page, 'lesson-free-play');
     // Picking another scenario from a lesson is free play too.
-    await page.goto(`${server.url}#/lessons/outbox`);
+    await page.goto(`${app.server.url}#/lessons/outbox`);
     await page.locator('.lesson-column').waitFor();
     await page.getByLabel('Scenario', { exact: true }).selectOption('checkout');
     await page.locator('.play-bar').waitFor();
@@ -368,7 +357,7 @@ describe('lessons', () => {
   });
 
   test('the prediction dialog, keyboard only', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/lessons/delivery-guarantees`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/lessons/delivery-guarantees`);
     await page.locator('.lesson-column').waitFor();
     await page.keyboard.press('End');
     const question = page.locator('.prediction');

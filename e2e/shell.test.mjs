@@ -6,26 +6,15 @@
 //! request outside the app. Screenshots go to e2e/output/.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { join } from 'node:path';
-import { launch, open, REPO, screenshot, serve } from './helpers.mjs';
+import { describe, test } from 'node:test';
+import { open, screenshot, servedApp } from './helpers.mjs';
 
-const DIST = process.env.DIST_DIR ?? join(REPO, 'dist');
 
 describe('app shell', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await serve(DIST);
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const app = servedApp();
 
   test('shows header, toolbar and an explained empty state in every region', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await screenshot(page, 'shell');
 
     const picker = page.getByLabel('Scenario', { exact: true });
@@ -64,7 +53,7 @@ describe('app shell', () => {
   });
 
   test('fits a 1280x800 screen without scrolling', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     const size = await page.evaluate(() => ({
       width: document.documentElement.scrollWidth,
       height: document.documentElement.scrollHeight,
@@ -78,7 +67,7 @@ describe('app shell', () => {
   });
 
   test('the ? key opens the keyboard help and Escape closes it', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await page.keyboard.press('?');
     const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
     await dialog.waitFor();
@@ -98,7 +87,7 @@ describe('app shell', () => {
   });
 
   test('picking a scenario shows its summary; a bad seed is explained', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     const picker = page.getByLabel('Scenario', { exact: true });
     const options = await picker.locator('option').evaluateAll((all) =>
       all.map((o) => ({ value: o.value, title: o.textContent })),
@@ -129,7 +118,7 @@ describe('app shell', () => {
   });
 
   test('the Content-Security-Policy is strict and lists the loader by hash', async () => {
-    const response = await fetch(server.url);
+    const response = await fetch(app.server.url);
     const html = await response.text();
     const csp = html.match(/http-equiv="Content-Security-Policy"\s+content="([^"]*)"/)?.[1];
     assert.ok(csp, 'a CSP meta tag');

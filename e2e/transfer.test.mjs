@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { OUTPUT, REPO, counter, launch, open, pickScenario, screenshot, serve, waitForCounter } from './helpers.mjs';
+import { before, describe, test } from 'node:test';
+import { OUTPUT, REPO, counter, open, pickScenario, screenshot, waitForCounter, servedApp } from './helpers.mjs';
 
-const DIST = process.env.DIST_DIR ?? join(REPO, 'dist');
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(REPO, 'target');
 const CLI = join(TARGET, 'debug', 'eventscope-cli');
 const DOWNLOADS = join(OUTPUT, 'downloads');
@@ -77,20 +76,13 @@ async function checkoutWithFault(page) {
 }
 
 describe('export, import and share', () => {
-  let server;
-  let browser;
-  before(async () => {
+  before(() => {
     execFileSync('cargo', ['build', '--quiet', '--bin', 'eventscope-cli'], { cwd: REPO, stdio: 'inherit' });
-    server = await serve(DIST);
-    browser = await launch();
   });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const app = servedApp();
 
   test('every format downloads and parses; the trace replays in the CLI', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await checkoutWithFault(page);
     // Select a message so the flow diagram has a correlation id.
     await page.locator('.log-row.verb-publish').first().click();
@@ -139,7 +131,7 @@ describe('export, import and share', () => {
   });
 
   test('Open in Perfetto hands the trace over by postMessage', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     // The test has no network: Perfetto's address answers with the local stub.
     await page.context().route('https://ui.perfetto.dev/**', (route) =>
       route.fulfill({ path: STUB, contentType: 'text/html' }),
@@ -157,7 +149,7 @@ describe('export, import and share', () => {
       timeout: 15000,
     });
     const message = JSON.parse(await received.textContent());
-    assert.equal(message.origin, new URL(server.url).origin, 'posted from the app');
+    assert.equal(message.origin, new URL(app.server.url).origin, 'posted from the app');
     assert.equal(message.isArrayBuffer, true);
     assert.match(message.title, /checkout seed 42 \(step 20\)/);
     assert.ok(JSON.parse(message.text).traceEvents.length > 0);
@@ -169,7 +161,7 @@ describe('export, import and share', () => {
   });
 
   test('a broken file shows what is wrong and where; the run stays', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await checkoutWithFault(page);
     const good = (await exportFile(page, 'Trace')).text;
     await closeExportMenu(page);
@@ -208,13 +200,13 @@ describe('export, import and share', () => {
   });
 
   test('a good file, picked or dropped, lands on its step with the same trace hash', async () => {
-    const original = await open(browser, `${server.url}#/play`);
+    const original = await open(app.browser, `${app.server.url}#/play`);
     await checkoutWithFault(original.page);
     const exported = await exportFile(original.page, 'Trace');
     const hash = JSON.parse(exported.text).trace_hash;
     await original.close();
 
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await importFile(page, exported.name, Buffer.from(exported.text));
     await waitForCounter(page, 'step 40 of 40');
     const notice = page.locator('.notice');
@@ -241,7 +233,7 @@ describe('export, import and share', () => {
   });
 
   test('a share link opens the same run at the same step in a fresh page', async () => {
-    const original = await open(browser, `${server.url}#/play`);
+    const original = await open(app.browser, `${app.server.url}#/play`);
     await checkoutWithFault(original.page);
     const hash = JSON.parse((await exportFile(original.page, 'Trace')).text).trace_hash;
     await closeExportMenu(original.page);
@@ -257,7 +249,7 @@ describe('export, import and share', () => {
     // The bare form and the routed form, each in a fresh page.
     const routed = link.replace('#s=', '#/play?s=');
     for (const url of [link, routed]) {
-      const { page, problems, close } = await open(browser, url);
+      const { page, problems, close } = await open(app.browser, url);
       await waitForCounter(page, 'step 40 of 40');
       assert.match(await page.locator('.notice').innerText(), /Opened a shared run: checkout, seed 7, 1 fault of yours, at step 40/);
       const doc = JSON.parse((await exportFile(page, 'Trace')).text);
@@ -274,7 +266,7 @@ describe('export, import and share', () => {
       ['#s=bm90IGEgbGluaw', /This share link could not be opened: the share link is damaged/],
       [`#s=${'A'.repeat(20000)}`, /the limit is 16384/],
     ]) {
-      const { page, problems, close } = await open(browser, server.url + fragment);
+      const { page, problems, close } = await open(app.browser, app.server.url + fragment);
       await waitForCounter(page, 'step 0 of 0');
       assert.match(await page.locator('.notice').innerText(), message);
       assert.match(await page.locator('.notice').innerText(), /Showing the default run instead/);
@@ -285,7 +277,7 @@ describe('export, import and share', () => {
   });
 
   test('the editor shows an error at its path and line, then runs the fixed scenario', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout');
     await press(page, 'ArrowRight', 5);
     await page.getByRole('button', { name: 'Edit scenario' }).click();
@@ -327,7 +319,7 @@ describe('export, import and share', () => {
     await closeExportMenu(page);
     await page.getByRole('button', { name: 'Share' }).click();
     const link = await page.getByLabel('Share link').inputValue();
-    const opened = await open(browser, link);
+    const opened = await open(app.browser, link);
     await waitForCounter(opened.page, 'step 10 of 10');
     assert.match(await opened.page.locator('.scenario-picker').innerText(), /checkout-copy \(your own\)/);
     await opened.close();
@@ -336,7 +328,7 @@ describe('export, import and share', () => {
   });
 
   test('a link too long to share says so and offers the trace file', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await page.getByRole('button', { name: 'Edit scenario' }).click();
     const editor = page.getByLabel('Scenario JSON');
     const scenario = JSON.parse(await editor.inputValue());

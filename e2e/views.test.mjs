@@ -6,11 +6,9 @@
 //! Assertions are on what the page shows. Screenshots go to e2e/output/views-*.png.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { join } from 'node:path';
-import { REPO, counter, launch, open, pickScenario, screenshot, serve, waitForCounter } from './helpers.mjs';
+import { describe, test } from 'node:test';
+import { counter, open, pickScenario, screenshot, waitForCounter, servedApp } from './helpers.mjs';
 
-const DIST = process.env.DIST_DIR ?? join(REPO, 'dist');
 
 async function toEnd(page) {
   await page.keyboard.press('End');
@@ -37,19 +35,10 @@ async function failService(page, service, fail) {
 }
 
 describe('the views', () => {
-  let server;
-  let browser;
-  before(async () => {
-    server = await serve(DIST);
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const app = servedApp();
 
   test('saga view: no trucks, so the pivot fails and the compensations run in reverse order', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout-orchestration');
     await tab(page, 'Sagas');
     assert.match(await page.getByRole('tabpanel').innerText(), /No saga has started yet/);
@@ -91,7 +80,7 @@ describe('the views', () => {
   });
 
   test('a failing compensation leaves the saga stuck until payment is fixed and the refund redriven', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout-orchestration');
     // One order, so one saga.
     await tab(page, 'Delivery');
@@ -133,7 +122,7 @@ describe('the views', () => {
   });
 
   test('DLQ panel: redrive one message and follow it in the log', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout');
     await tab(page, 'DLQ');
     assert.match(await page.getByRole('tabpanel').innerText(), /No dead letters at this step/);
@@ -161,7 +150,7 @@ describe('the views', () => {
   });
 
   test('event store: streams with versions, state as of a version, snapshots and conflicts', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'bank-account');
     await tab(page, 'Store');
     await toEnd(page);
@@ -184,7 +173,7 @@ describe('the views', () => {
   });
 
   test('read models: stale reads next to the write side, and a rebuild that catches up', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'order-read-model');
     await tab(page, 'Read models');
     const query = page.getByLabel('Query the read models');
@@ -213,7 +202,7 @@ describe('the views', () => {
   });
 
   test('metrics: charts over simulated time, and a click jumps to that moment', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'checkout');
     await tab(page, 'Metrics');
     assert.match(await page.getByRole('tabpanel').innerText(), /Charts of lag/);
@@ -233,7 +222,7 @@ describe('the views', () => {
   });
 
   test('anti-patterns: without idempotency the meter shows the duplicate effect', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await pickScenario(page, 'delivery-guarantees');
     await tab(page, 'Anti-patterns');
     const card = page.locator('.anti-pattern[data-anti-pattern="no_idempotency"]');
@@ -251,7 +240,7 @@ describe('the views', () => {
   });
 
   test('side by side: the same failure as choreography and orchestration, same outcome', async () => {
-    const { page, problems, close } = await open(browser, `${server.url}#/play`);
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await page.getByRole('tab', { name: 'Side by side' }).click();
     await page.getByRole('button', { name: 'No trucks left' }).click();
     for (let i = 0; i < 40; i += 1) await page.getByRole('button', { name: 'Step both' }).click();
