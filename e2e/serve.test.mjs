@@ -58,6 +58,14 @@ describe('sub-path build', () => {
     const { page, problems, close } = await open(browser, `${server.url}#/play`);
     assert.ok(await page.getByRole('button', { name: 'Play', exact: true }).isVisible());
     await screenshot(page, 'subpath');
+    // The background worker loads from beside the app under the sub-path too.
+    await page.getByRole('button', { name: /^Export/ }).click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('.export-menu [data-format="AsyncApi"]').click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'pubsub.asyncapi.json');
+    await page.locator('.export-menu .menu-status', { hasText: 'Saved pubsub.asyncapi.json' }).waitFor();
     assert.deepEqual(problems, []);
     await close();
   });

@@ -160,6 +160,26 @@ describe('export, import and share', () => {
     await close();
   });
 
+  test('a worker that cannot load is reported, and the next export tries again', async () => {
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
+    await press(page, 'ArrowRight', 3);
+    // The worker's files are missing, as on a host that was only half updated.
+    await page.route('**/eventscope-worker_loader.js', (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await page.getByRole('button', { name: /^Export/ }).click();
+    await page.locator('.export-menu [data-format="Trace"]').click();
+    const status = page.locator('.export-menu .menu-status.failed', { hasText: 'background worker' });
+    await status.waitFor();
+    assert.match(await status.innerText(), /could not be written: the background worker stopped/);
+    await screenshot(page, 'transfer-worker-missing');
+    await waitForCounter(page, 'step 3 of 3');
+    // Back again: the next export starts a fresh worker and succeeds.
+    await page.unroute('**/eventscope-worker_loader.js');
+    const trace = await exportFile(page, 'Trace');
+    assert.equal(JSON.parse(trace.text).step, 3);
+    assert.ok(problems.every((p) => p.includes('eventscope-worker_loader.js')), problems.join('\n'));
+    await close();
+  });
+
   test('a broken file shows what is wrong and where; the run stays', async () => {
     const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await checkoutWithFault(page);
@@ -268,7 +288,8 @@ describe('export, import and share', () => {
     ]) {
       const { page, problems, close } = await open(app.browser, app.server.url + fragment);
       await waitForCounter(page, 'step 0 of 0');
-      assert.match(await page.locator('.notice').innerText(), message);
+      // The worker decodes the link while the default run is on screen.
+      await page.locator('.notice', { hasText: message }).waitFor();
       assert.match(await page.locator('.notice').innerText(), /Showing the default run instead/);
       if (fragment.length > 100) await screenshot(page, 'transfer-bad-link');
       assert.deepEqual(problems, []);

@@ -12,11 +12,14 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
-# The size guard for the release .wasm, gzipped (bytes). The product's target is
-# 400 KB; the full app (views, lessons, exports, editor) measures about 467 KB, so
-# until the bundle is cut back further this guard sits just above the current size
-# and catches any growth. BENCHMARKS.md ("Bundle size") has the breakdown.
-WASM_GZIP_BUDGET_BYTES=470000
+# The size guards for the release .wasm files, gzipped (bytes). The app's own wasm is
+# what every visitor downloads before the first frame; the product's target for it is
+# 400 KB. Until it is cut back that far its guard sits just above the current size and
+# catches any growth. The background worker (exports, import, share links) loads only
+# when someone uses those; its guard also sits just above its size. BENCHMARKS.md
+# ("Bundle size") has the breakdown.
+WASM_GZIP_BUDGET_BYTES=425000
+WORKER_GZIP_BUDGET_BYTES=240000
 SUBPATH_DIST=target/dist-subpath
 LOGS=target/test-logs
 mkdir -p "$LOGS"
@@ -72,18 +75,28 @@ node_tests() {
   record "$name" "$passed" "$failed"
 }
 
-wasm_size_budget() {
-  local wasm bytes
-  wasm=$(find dist -maxdepth 1 -name '*.wasm' | head -n 1)
-  if [ -z "$wasm" ]; then
-    echo "no .wasm in dist/ (did the release build fail?)"
+# One wasm file against its budget: `within_budget LABEL FILE BUDGET`.
+within_budget() {
+  local label=$1 wasm=$2 budget=$3 bytes
+  if [ -z "$wasm" ] || [ ! -f "$wasm" ]; then
+    echo "$label: no .wasm in dist/ (did the release build fail?)"
     return 1
   fi
   bytes=$(gzip -9 -c "$wasm" | wc -c)
-  awk -v file="$wasm" -v raw="$(wc -c <"$wasm")" -v gz="$bytes" -v budget="$WASM_GZIP_BUDGET_BYTES" \
-    'BEGIN { printf "wasm: %s, %d bytes raw, %d bytes gzipped = %.1f KB (budget %d KB)\n",
-      file, raw, gz, gz / 1000, budget / 1000 }'
-  [ "$bytes" -le "$WASM_GZIP_BUDGET_BYTES" ]
+  awk -v label="$label" -v file="$wasm" -v raw="$(wc -c <"$wasm")" -v gz="$bytes" -v budget="$budget" \
+    'BEGIN { printf "%s: %s, %d bytes raw, %d bytes gzipped = %.1f KB (budget %d KB)\n",
+      label, file, raw, gz, gz / 1000, budget / 1000 }'
+  [ "$bytes" -le "$budget" ]
+}
+
+wasm_size_budget() {
+  local app worker ok=0
+  # Trunk names the app's files by content hash and the worker's by its binary name.
+  app=$(find dist -maxdepth 1 -name 'eventscope-*_bg.wasm' ! -name 'eventscope-worker_bg.wasm' | head -n 1)
+  worker=dist/eventscope-worker_bg.wasm
+  within_budget "app wasm" "$app" "$WASM_GZIP_BUDGET_BYTES" || ok=1
+  within_budget "worker wasm" "$worker" "$WORKER_GZIP_BUDGET_BYTES" || ok=1
+  return $ok
 }
 
 summary() {

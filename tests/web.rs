@@ -236,12 +236,13 @@ fn panic_banner_shows_the_message_once() {
 // -------------------------------------------------------------------------------------
 
 mod transfer {
+    use eventscope::export::jobs::{answer, Answer, Format, Job};
     use eventscope::sim::fault::Fault;
     use eventscope::sim::scenario::builtin;
     use eventscope::ui::editor::{check, copy_of, line_of_path};
-    use eventscope::ui::export_menu::{export, Format};
-    use eventscope::ui::import::import_text;
-    use eventscope::ui::share::{action_for_fragment, shell_for_fragment};
+    use eventscope::ui::export_menu::export_job;
+    use eventscope::ui::import::{import_answer, ImportProblem};
+    use eventscope::ui::share::action_for_link;
     use eventscope::ui::state::{Notice, Shell, ShellAction};
     use wasm_bindgen_test::*;
 
@@ -260,6 +261,24 @@ mod transfer {
         shell
     }
 
+    /// The file the worker writes for `shell`'s run: (name, text). The worker's jobs
+    /// are pure functions, so the test calls them directly.
+    fn export(shell: &Shell, format: Format) -> (String, String) {
+        match answer(export_job(&shell.sim.borrow(), format, None)) {
+            Answer::File { name, text, .. } => (name, text),
+            other => panic!("no file: {other:?}"),
+        }
+    }
+
+    fn import_text(name: &str, text: &str) -> Result<ShellAction, ImportProblem> {
+        import_answer(name, answer(Job::Import { text: text.to_string() }))
+    }
+
+    /// The shell a page opened at `fragment` shows once the worker has decoded the link.
+    fn shell_for_fragment(fragment: &str) -> Shell {
+        Shell::default().apply(action_for_link(answer(Job::OpenLink { link: fragment.to_string() })))
+    }
+
     #[wasm_bindgen_test]
     fn export_then_import_gives_the_same_run_for_two_scenarios() {
         let runs = [
@@ -272,7 +291,7 @@ mod transfer {
             ),
         ];
         for original in runs {
-            let (name, text) = export(&original.sim.borrow(), Format::Trace, None);
+            let (name, text) = export(&original, Format::Trace);
             assert!(name.ends_with(".eventscope.json"), "{name}");
             let action = import_text(&name, &text).expect("the exported file imports");
             // Into a page showing some other run.
@@ -297,7 +316,7 @@ mod transfer {
     #[wasm_bindgen_test]
     fn a_failed_import_leaves_no_action_and_names_the_path() {
         let shell = Shell::default().apply(ShellAction::Step);
-        let (_, text) = export(&shell.sim.borrow(), Format::Trace, None);
+        let (_, text) = export(&shell, Format::Trace);
         let broken = text.replacen("\"seed\": 42", "\"seed\": \"forty-two\"", 1);
         let problem = import_text("x.eventscope.json", &broken).expect_err("a wrong type fails");
         assert_eq!(problem.errors[0].0, "seed");
@@ -311,8 +330,7 @@ mod transfer {
         let shell = shell_for_fragment("#s=not-a-link!!");
         assert_eq!(shell.step, 0);
         assert!(matches!(&shell.notice, Some(Notice::Refused(text)) if text.contains("could not be opened")));
-        assert_eq!(action_for_fragment("#/lessons/dlq"), None);
-        assert_eq!(shell_for_fragment("").notice, None);
+        assert!(eventscope::export::share::share_param("#/lessons/dlq").is_none());
     }
 
     #[wasm_bindgen_test]

@@ -13,12 +13,14 @@
 //! | [`perfetto`] | Chrome trace-event JSON for Perfetto: slices per handling, flows, queue counters, saga spans |
 //! | [`asyncapi`] | an AsyncAPI 3.0 document of the scenario's topology |
 //! | [`share`] | the share-link codec: configuration and step, deflated and base64url-encoded |
+//! | [`jobs`] | the jobs the app's background worker does with these: exports, share-link coding, import |
 //!
 //! Importers treat their input as hostile: every read is bounded in size and depth,
 //! errors name the JSON path they concern, and nothing panics.
 
 pub mod asyncapi;
 pub mod cloudevents;
+pub mod jobs;
 pub mod mermaid;
 pub mod perfetto;
 pub mod share;

@@ -99,6 +99,13 @@ struct PayloadIn {
 
 /// The fragment (`s=…`, without the `#`) that restores this configuration at `step`.
 pub fn encode_share(config: &RunConfig, step: u64) -> Result<String, ShareTooLong> {
+    encode_param(&payload_json(config, step))
+}
+
+/// The payload JSON of a share link: the run's configuration and step. The app hands
+/// this text to its worker, which compresses it ([`encode_param`]) or replays the run
+/// it describes for an export.
+pub fn payload_json(config: &RunConfig, step: u64) -> String {
     let builtin = scenario::builtin(&config.scenario.name).is_some_and(|b| b == config.scenario);
     let scenario = if builtin { Value::from(config.scenario.name.clone()) } else { config.scenario.to_value() };
     let payload = PayloadOut {
@@ -111,8 +118,13 @@ pub fn encode_share(config: &RunConfig, step: u64) -> Result<String, ShareTooLon
     };
     // Through a `Value`, so the payload's types share their serialisers with the
     // other exports (one copy of each in the browser bundle).
-    let json = serde_json::to_value(&payload).map(|v| v.to_string().into_bytes()).unwrap_or_default();
-    let deflated = miniz_oxide::deflate::compress_to_vec(&json, 9);
+    serde_json::to_value(&payload).map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The fragment parameter (`s=…`) that carries `payload` (from [`payload_json`]):
+/// raw deflate, then base64url.
+pub fn encode_param(payload: &str) -> Result<String, ShareTooLong> {
+    let deflated = miniz_oxide::deflate::compress_to_vec(payload.as_bytes(), 9);
     let fragment = format!("{PARAM}{}", URL_SAFE_NO_PAD.encode(deflated));
     if fragment.len() > FRAGMENT_CHARS_MAX {
         return Err(ShareTooLong { chars: fragment.len() });
@@ -122,6 +134,11 @@ pub fn encode_share(config: &RunConfig, step: u64) -> Result<String, ShareTooLon
 
 /// Reads a share link: a whole URL, a fragment with or without `#`, or just `s=…`.
 pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
+    decode_payload(&decode_param(link)?)
+}
+
+/// The payload JSON inside a share link, each stage bounded; [`decode_payload`] reads it.
+pub fn decode_param(link: &str) -> Result<String, ScenarioErrors> {
     // Bound the text before looking at it: a fragment can be no longer than this plus
     // a URL in front of it.
     if link.len() > FRAGMENT_CHARS_MAX + 4096 {
@@ -144,12 +161,19 @@ pub fn decode_share(link: &str) -> Result<SharedRun, ScenarioErrors> {
         };
         error_at("", format!("the share link is damaged ({why})"))
     })?;
+    String::from_utf8(json).map_err(|_| error_at("", "the share link is damaged (not UTF-8 text)"))
+}
+
+/// Reads a payload (from [`decode_param`] or [`payload_json`]) into the run it restores.
+pub fn decode_payload(text: &str) -> Result<SharedRun, ScenarioErrors> {
+    if text.len() > JSON_BYTES_MAX {
+        return Err(error_at("", format!("the share link is damaged (it expands beyond {JSON_BYTES_MAX} bytes)")));
+    }
     // Everything below reads the payload as text with `serde_json::Deserializer::from_str`,
     // as `Scenario::from_json` and the trace importer do: deserialising the same types
     // through `serde_json::Value` would compile a second copy of every scenario
     // deserializer into the wasm (tens of kilobytes). serde_json refuses nesting deeper
     // than 128 levels: the stack is safe.
-    let text = std::str::from_utf8(&json).map_err(|_| error_at("", "the share link is damaged (not UTF-8 text)"))?;
     let header: Header = serde_json::from_str(text)
         .map_err(|e| error_at("", format!("the share link is damaged (not a JSON object: {e})")))?;
     check_version(&header)?;

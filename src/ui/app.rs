@@ -61,11 +61,10 @@ fn owns_space(event: &KeyboardEvent) -> bool {
 }
 
 /// The first state: the page the address names and the progress stored in this
-/// browser, both read here at the edge and handed to the reducer as actions.
-/// The first state: a share link in the address opens its run from the first frame,
-/// then stored progress and the page the address names.
+/// browser, both read here at the edge and handed to the reducer as actions. A share
+/// link in the address is opened by the worker once the app runs.
 fn initial_shell() -> Shell {
-    super::share::startup_shell()
+    Shell::default()
         .apply(ShellAction::Guide(GuideAction::LoadProgress(super::progress::load())))
         .apply(ShellAction::Guide(GuideAction::Navigate(super::route::current().route)))
 }
@@ -83,6 +82,14 @@ pub fn app() -> Html {
         let dispatcher = shell.dispatcher();
         (*use_memo((), move |_| Callback::from(move |action: ShellAction| dispatcher.dispatch(action)))).clone()
     };
+
+    // A share link in the address when the page opens.
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |_| {
+            super::share::open_link(&super::download::location_hash(), dispatch);
+        });
+    }
 
     // Keyboard shortcuts, registered once for the lifetime of the app.
     {

@@ -102,23 +102,3 @@ pub fn describe(error: JsValue) -> String {
     }
     error.as_string().unwrap_or_else(|| "an unexpected browser error".to_string())
 }
-
-/// A file name from a scenario name and a seed: `checkout-seed7` plus `suffix`.
-pub fn file_name(scenario: &str, seed: u64, suffix: &str) -> String {
-    format!("{}-seed{seed}{suffix}", safe_stem(scenario))
-}
-
-/// A scenario name as the start of a file name. Names typed in the editor keep only
-/// characters every file system accepts.
-pub fn safe_stem(scenario: &str) -> String {
-    let safe: String = scenario
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
-        .take(64)
-        .collect();
-    if safe.trim_matches('.').is_empty() {
-        "run".to_string()
-    } else {
-        safe
-    }
-}

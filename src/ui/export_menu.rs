@@ -1,114 +1,92 @@
 //! The Export menu: the run as files, in every format the core writes.
 //!
-//! Each item is one pure export function of the run (`crate::export`) followed by one
-//! download effect; nothing is cached, so a file is always the run as it stands on
-//! screen, up to the current step. The menu stays open after a download and says what
+//! Each item hands the run's configuration and step to the background worker
+//! ([`super::worker`]), which replays it and writes the file; then the page offers the
+//! download. Nothing is cached, so a file is always the run as it stands on screen, up
+//! to the current step. The menu stays open after a download and says what
 //! was saved, so several formats can be taken in a row.
 
 use yew::prelude::*;
 
-use super::download::{download, file_name, safe_stem};
-use super::perfetto_open::{open_in_perfetto, Handover};
+use super::download::download;
+use super::perfetto_open::{hand_over, open_in_perfetto, Handover};
 use super::state::Shell;
-use crate::export::trace_file::FILE_SUFFIX;
-use crate::export::{asyncapi, cloudevents, export_trace, mermaid, perfetto};
+use super::worker::ask;
+use crate::export::jobs::{Answer, Format, Job};
+use crate::export::share::payload_json;
 use crate::sim::simulation::Simulation;
 
-/// One format of the menu.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Trace,
-    CloudEventsBatch,
-    CloudEventsLines,
-    MermaidRun,
-    MermaidCorrelation,
-    Perfetto,
-    AsyncApi,
-}
-
-impl Format {
-    pub const ALL: [Format; 7] = [
-        Format::Trace,
-        Format::CloudEventsBatch,
-        Format::CloudEventsLines,
-        Format::MermaidRun,
-        Format::MermaidCorrelation,
-        Format::Perfetto,
-        Format::AsyncApi,
-    ];
-
-    /// The item's `data-format` attribute, which the end-to-end tests click by.
-    fn id(self) -> &'static str {
-        match self {
-            Format::Trace => "Trace",
-            Format::CloudEventsBatch => "CloudEventsBatch",
-            Format::CloudEventsLines => "CloudEventsLines",
-            Format::MermaidRun => "MermaidRun",
-            Format::MermaidCorrelation => "MermaidCorrelation",
-            Format::Perfetto => "Perfetto",
-            Format::AsyncApi => "AsyncApi",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Format::Trace => "Trace file",
-            Format::CloudEventsBatch => "CloudEvents batch",
-            Format::CloudEventsLines => "CloudEvents JSON Lines",
-            Format::MermaidRun => "Mermaid diagram",
-            Format::MermaidCorrelation => "Mermaid diagram of the selected flow",
-            Format::Perfetto => "Perfetto trace",
-            Format::AsyncApi => "AsyncAPI document",
-        }
-    }
-
-    fn explain(self) -> &'static str {
-        match self {
-            Format::Trace => {
-                "The run itself: import it here or run `eventscope-cli replay` on it to get this exact run back."
-            }
-            Format::CloudEventsBatch => "Every published event as CloudEvents 1.0, one JSON array.",
-            Format::CloudEventsLines => "The same events, one per line.",
-            Format::MermaidRun => "A sequence diagram of every delivery; GitHub renders it.",
-            Format::MermaidCorrelation => "Only the messages sharing the selected message's correlation id.",
-            Format::Perfetto => "A timeline of every handling with flow arrows and queue depths, for ui.perfetto.dev.",
-            Format::AsyncApi => "The scenario's topics, senders and receivers as AsyncAPI 3.0.",
-        }
-    }
-
-    /// The file name ending and its media type.
-    fn suffix_and_mime(self) -> (&'static str, &'static str) {
-        match self {
-            Format::Trace => (FILE_SUFFIX, "application/json"),
-            Format::CloudEventsBatch => (".cloudevents.json", cloudevents::BATCH_CONTENT_TYPE),
-            Format::CloudEventsLines => (".cloudevents.jsonl", "application/jsonl"),
-            Format::MermaidRun | Format::MermaidCorrelation => (".mmd", "text/vnd.mermaid"),
-            Format::Perfetto => (".perfetto.json", "application/json"),
-            Format::AsyncApi => (".asyncapi.json", "application/json"),
-        }
-    }
-}
-
-/// The text and file name of one export of `sim` (`correlation` for the flow diagram).
-pub fn export(sim: &Simulation, format: Format, correlation: Option<&str>) -> (String, String) {
-    let config = sim.config();
-    let (suffix, _) = format.suffix_and_mime();
-    let name = |suffix: &str| file_name(&config.scenario.name, config.seed, suffix);
+/// The item's `data-format` attribute, which the end-to-end tests click by.
+fn id(format: Format) -> &'static str {
     match format {
-        Format::Trace => (name(suffix), export_trace(sim)),
-        Format::CloudEventsBatch => (name(suffix), cloudevents::to_batch(sim)),
-        Format::CloudEventsLines => (name(suffix), cloudevents::to_json_lines(sim)),
-        Format::MermaidRun => (name(suffix), mermaid::sequence_diagram(sim, None)),
-        Format::MermaidCorrelation => {
-            let tail = correlation.map(|c| format!("-{c}{suffix}")).unwrap_or_else(|| suffix.to_string());
-            (name(&tail), mermaid::sequence_diagram(sim, correlation))
-        }
-        Format::Perfetto => (name(suffix), perfetto::to_json(sim)),
-        // The topology does not depend on the seed.
-        Format::AsyncApi => {
-            (format!("{}{suffix}", safe_stem(&config.scenario.name)), asyncapi::to_json(&config.scenario))
-        }
+        Format::Trace => "Trace",
+        Format::CloudEventsBatch => "CloudEventsBatch",
+        Format::CloudEventsLines => "CloudEventsLines",
+        Format::MermaidRun => "MermaidRun",
+        Format::MermaidCorrelation => "MermaidCorrelation",
+        Format::Perfetto => "Perfetto",
+        Format::AsyncApi => "AsyncApi",
     }
+}
+
+fn label(format: Format) -> &'static str {
+    match format {
+        Format::Trace => "Trace file",
+        Format::CloudEventsBatch => "CloudEvents batch",
+        Format::CloudEventsLines => "CloudEvents JSON Lines",
+        Format::MermaidRun => "Mermaid diagram",
+        Format::MermaidCorrelation => "Mermaid diagram of the selected flow",
+        Format::Perfetto => "Perfetto trace",
+        Format::AsyncApi => "AsyncAPI document",
+    }
+}
+
+fn explain(format: Format) -> &'static str {
+    match format {
+        Format::Trace => {
+            "The run itself: import it here or run `eventscope-cli replay` on it to get this exact run back."
+        }
+        Format::CloudEventsBatch => "Every published event as CloudEvents 1.0, one JSON array.",
+        Format::CloudEventsLines => "The same events, one per line.",
+        Format::MermaidRun => "A sequence diagram of every delivery; GitHub renders it.",
+        Format::MermaidCorrelation => "Only the messages sharing the selected message's correlation id.",
+        Format::Perfetto => "A timeline of every handling with flow arrows and queue depths, for ui.perfetto.dev.",
+        Format::AsyncApi => "The scenario's topics, senders and receivers as AsyncAPI 3.0.",
+    }
+}
+
+/// The job that exports the run on screen: its configuration and step, which the
+/// worker replays.
+pub fn export_job(sim: &Simulation, format: Format, correlation: Option<String>) -> Job {
+    Job::Export { run: payload_json(sim.config(), sim.step_index()), format, correlation }
+}
+
+/// Exports in the background worker, then offers the file for download; `report` gets
+/// a sentence for the user and whether it went well.
+pub fn export_and_download(job: Job, report: impl Fn(bool, String) + 'static) {
+    ask(&job, move |answer| match answer {
+        Answer::File { name, mime, text } => report_download(&name, &mime, &text, &report),
+        Answer::Refused { problems, .. } => {
+            report(false, format!("The file could not be written: {}.", sentences(&problems)))
+        }
+        _ => report(false, "The file could not be written.".to_string()),
+    });
+}
+
+fn report_download(name: &str, mime: &str, text: &str, report: &dyn Fn(bool, String)) {
+    match download(name, mime, text) {
+        Ok(()) => report(true, format!("Saved {name} ({} bytes).", text.len())),
+        Err(e) => report(false, format!("{name} could not be saved: {e}")),
+    }
+}
+
+/// Problems as one sentence each, joined.
+pub fn sentences(problems: &[(String, String)]) -> String {
+    let parts: Vec<String> = problems
+        .iter()
+        .map(|(path, message)| if path.is_empty() { message.clone() } else { format!("{path}: {message}") })
+        .collect();
+    parts.join("; ")
 }
 
 #[derive(Properties, PartialEq)]
@@ -130,27 +108,25 @@ pub fn export_menu(props: &ExportMenuProps) -> Html {
             let status = status.clone();
             let correlation = correlation.clone();
             Callback::from(move |_: MouseEvent| {
-                let (name, text) = export(&sim.borrow(), format, correlation.as_deref());
-                let (_, mime) = format.suffix_and_mime();
-                status.set(Some(match download(&name, mime, &text) {
-                    Ok(()) => (true, format!("Saved {name} ({} bytes).", text.len())),
-                    Err(e) => (false, format!("{name} could not be saved: {e}")),
-                }));
+                let job = export_job(&sim.borrow(), format, correlation.clone());
+                status.set(Some((true, format!("Writing the file: {}\u{2026}", label(format)))));
+                let status = status.clone();
+                export_and_download(job, move |ok, text| status.set(Some((ok, text))));
             })
         };
         let unavailable = format == Format::MermaidCorrelation && correlation.is_none();
         let (suffix, _) = format.suffix_and_mime();
-        let explain = match (format, &correlation) {
+        let explanation = match (format, &correlation) {
             (Format::MermaidCorrelation, Some(c)) => format!("Only the messages of correlation id {c}."),
             (Format::MermaidCorrelation, None) => "Select a message first (in the log or the topology).".to_string(),
-            _ => format.explain().to_string(),
+            _ => explain(format).to_string(),
         };
         html! {
             <li>
                 <button type="button" class="menu-item" role="menuitem" disabled={unavailable}
-                    data-format={format.id()} {onclick}>
-                    <span class="menu-label">{ format.label() }<span class="menu-suffix">{ suffix }</span></span>
-                    <span class="menu-explain">{ explain }</span>
+                    data-format={id(format)} {onclick}>
+                    <span class="menu-label">{ label(format) }<span class="menu-suffix">{ suffix }</span></span>
+                    <span class="menu-explain">{ explanation }</span>
                 </button>
             </li>
         }
@@ -174,7 +150,16 @@ pub fn export_menu(props: &ExportMenuProps) -> Html {
                     }))
                 })
             };
-            open_in_perfetto(perfetto::to_json(&sim), title, report);
+            open_in_perfetto(title, report);
+            ask(&export_job(&sim, Format::Perfetto, None), |answer| {
+                hand_over(match answer {
+                    Answer::File { text, .. } => Ok(text),
+                    Answer::Refused { problems, .. } => {
+                        Err(format!("The trace could not be written: {}", sentences(&problems)))
+                    }
+                    _ => Err("The trace could not be written.".to_string()),
+                })
+            });
         })
     };
     let close = {

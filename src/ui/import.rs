@@ -2,7 +2,8 @@
 //! that says what was wrong with a file.
 //!
 //! The size is checked before a byte is read (a 2 GB file dropped by mistake must not
-//! freeze the tab), then the core's importer validates and replays the file. Only a
+//! freeze the tab), then the background worker ([`super::worker`]) validates and
+//! replays the file with the core's importer, and the page replays the run it gives. Only a
 //! file that reproduces replaces the run; a failed import leaves the current run as it
 //! was and lists each problem with its JSON path in a panel the user dismisses.
 
@@ -14,9 +15,11 @@ use yew::prelude::*;
 
 use super::download::read_text;
 use super::markup::D1;
-use super::state::{Restored, ShellAction};
-use crate::export::import_trace;
-use crate::export::trace_file::{ImportError, TRACE_BYTES_MAX};
+use super::state::{Notice, Restored, ShellAction};
+use super::worker::ask;
+use crate::export::jobs::{Answer, Job};
+use crate::export::share::decode_payload;
+use crate::export::trace_file::TRACE_BYTES_MAX;
 
 /// What went wrong with one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,30 +31,35 @@ pub struct ImportProblem {
     pub errors: Vec<(String, String)>,
 }
 
-/// Reads a trace file's text into the action that restores it, or the problems.
-pub fn import_text(file: &str, text: &str) -> Result<ShellAction, ImportProblem> {
-    match import_trace(text) {
-        Ok(imported) => {
-            let message = format!(
-                "Imported {file}: the run is restored at step {} (trace hash {:016x}, identical to the file).",
-                imported.step, imported.trace_hash
-            );
-            Ok(ShellAction::Restore(Box::new(Restored { config: imported.config, step: imported.step, message })))
-        }
-        Err(ImportError::Invalid(errors)) => Err(ImportProblem {
-            file: file.to_string(),
-            summary: format!("{file} was not imported: your current run is unchanged."),
-            errors: errors.0.into_iter().map(|e| (e.path, e.message)).collect(),
-        }),
-        Err(mismatch) => Err(ImportProblem {
-            file: file.to_string(),
-            summary: format!(
+/// The action that restores the worker's answer about the trace file `file`, or the
+/// problems to show.
+pub fn import_answer(file: &str, answer: Answer) -> Result<ShellAction, ImportProblem> {
+    let unchanged = || format!("{file} was not imported: your current run is unchanged.");
+    let (summary, errors) = match answer {
+        Answer::Run { run, trace_hash } => match decode_payload(&run) {
+            Ok(shared) => {
+                let hash =
+                    trace_hash.map(|h| format!(" (trace hash {h:016x}, identical to the file)")).unwrap_or_default();
+                let message = format!("Imported {file}: the run is restored at step {}{hash}.", shared.step);
+                return Ok(ShellAction::Restore(Box::new(Restored {
+                    config: shared.config,
+                    step: shared.step,
+                    message,
+                })));
+            }
+            Err(errors) => (unchanged(), errors.0.into_iter().map(|e| (e.path, e.message)).collect()),
+        },
+        Answer::Refused { problems, mismatch: true } => (
+            format!(
                 "{file} is a valid trace file, but replaying it here does not give the same run: your current \
                  run is unchanged."
             ),
-            errors: vec![(String::new(), mismatch.to_string())],
-        }),
-    }
+            problems,
+        ),
+        Answer::Refused { problems, mismatch: false } => (unchanged(), problems),
+        _ => (unchanged(), vec![(String::new(), "the worker's answer was not a run".to_string())]),
+    };
+    Err(ImportProblem { file: file.to_string(), summary, errors })
 }
 
 /// The problem of a file too large to read.
@@ -80,21 +88,28 @@ pub fn import_file(file: File, dispatch: Callback<ShellAction>, on_problem: Call
         return;
     }
     spawn_local(async move {
-        let outcome = match read_text(&file).await {
-            Ok(text) => import_text(&name, &text),
-            Err(why) => Err(ImportProblem {
-                file: name.clone(),
-                summary: format!("{name} was not imported: your current run is unchanged."),
-                errors: vec![(String::new(), why)],
-            }),
+        let text = match read_text(&file).await {
+            Ok(text) => text,
+            Err(why) => {
+                on_problem.emit(Some(ImportProblem {
+                    file: name.clone(),
+                    summary: format!("{name} was not imported: your current run is unchanged."),
+                    errors: vec![(String::new(), why)],
+                }));
+                return;
+            }
         };
-        match outcome {
+        dispatch.emit(ShellAction::Notify(Notice::Rebuilt(format!("Replaying {name}\u{2026}"))));
+        ask(&Job::Import { text }, move |answer| match import_answer(&name, answer) {
             Ok(action) => {
                 on_problem.emit(None);
                 dispatch.emit(action);
             }
-            Err(problem) => on_problem.emit(Some(problem)),
-        }
+            Err(problem) => {
+                dispatch.emit(ShellAction::Notify(Notice::Refused(problem.summary.clone())));
+                on_problem.emit(Some(problem));
+            }
+        });
     });
 }
 

@@ -38,6 +38,7 @@ pub mod store;
 pub mod toolbar;
 pub mod topology;
 pub mod transfer;
+pub mod worker;
 
 /// Id of the element the app mounts into (see `index.html`).
 pub const ROOT_ID: &str = "app";

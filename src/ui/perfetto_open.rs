@@ -3,14 +3,14 @@
 //! Perfetto's documented protocol for opening a trace from another page: open the UI
 //! with `window.open`, post `'PING'` to it until it answers `'PONG'` (its page takes a
 //! moment to load and listen), then post `{perfetto: {buffer, title}}` with the trace as
-//! an `ArrayBuffer`. Nothing is uploaded: the trace goes from this window to that one,
+//! an `ArrayBuffer`. The window opens at the click, while the background worker writes
+//! the trace; the trace goes over once both are ready. Nothing is uploaded: the trace goes from this window to that one,
 //! and the CSP's `connect-src 'self'` does not apply to `window.open` or `postMessage`.
 //! Both directions are pinned to Perfetto's origin: pings are posted only to it and
 //! only its answer counts. The handover gives up after [`HANDOVER_TIMEOUT_MS`] (a popup
 //! blocker, no network) and says so.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
 use gloo::events::EventListener;
 use gloo::timers::callback::{Interval, Timeout};
@@ -36,11 +36,18 @@ pub enum Handover {
     Failed(String),
 }
 
-/// The timers and the listener of one handover; dropping them ends it.
+/// One handover: its timers and listener (dropping them ends it), the Perfetto window,
+/// and the two things it waits for, in either order: Perfetto's first answer and the
+/// trace, which the background worker is still writing when the window opens.
 struct Pending {
     _ping: Interval,
     _answer: EventListener,
     _give_up: Timeout,
+    target: Window,
+    title: String,
+    status: Callback<Handover>,
+    answered: bool,
+    trace: Option<String>,
 }
 
 thread_local! {
@@ -48,14 +55,16 @@ thread_local! {
     static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
 }
 
-/// Opens Perfetto and hands it `trace` (Chrome trace JSON) under `title`, reporting
-/// progress on `status`.
-pub fn open_in_perfetto(trace: String, title: String, status: Callback<Handover>) {
+/// Opens Perfetto for a trace titled `title`, which [`hand_over`] delivers once it is
+/// written, reporting progress on `status`. Must run in the click's handler: browsers
+/// open windows only in answer to a click.
+pub fn open_in_perfetto(title: String, status: Callback<Handover>) {
     let window = gloo::utils::window();
     // No "noopener": the protocol needs the window handle to post to.
     let opened = match window.open_with_url_and_target(PERFETTO_URL, "_blank") {
         Ok(Some(opened)) => opened,
         _ => {
+            PENDING.with(|pending| pending.borrow_mut().take());
             status.emit(Handover::Failed(
                 "The browser did not open a window for Perfetto (a popup blocker?). Allow popups for this page, \
                  or download the Perfetto file and open it at ui.perfetto.dev."
@@ -65,38 +74,84 @@ pub fn open_in_perfetto(trace: String, title: String, status: Callback<Handover>
         }
     };
     status.emit(Handover::Waiting);
-    let target = Rc::new(opened);
     let ping = {
-        let target = target.clone();
+        let target = opened.clone();
         Interval::new(PING_PERIOD_MS, move || {
             let _ = target.post_message(&JsValue::from_str("PING"), PERFETTO_ORIGIN);
         })
     };
-    let answer = {
-        let target = target.clone();
-        let status = status.clone();
-        EventListener::new(&window, "message", move |event| {
-            let Some(event) = event.dyn_ref::<MessageEvent>() else {
-                return;
-            };
-            if event.origin() != PERFETTO_ORIGIN || event.data().as_string().as_deref() != Some("PONG") {
-                return;
+    let answer = EventListener::new(&window, "message", move |event| {
+        let Some(event) = event.dyn_ref::<MessageEvent>() else {
+            return;
+        };
+        if event.origin() != PERFETTO_ORIGIN || event.data().as_string().as_deref() != Some("PONG") {
+            return;
+        }
+        PENDING.with(|pending| {
+            if let Some(pending) = pending.borrow_mut().as_mut() {
+                pending.answered = true;
             }
-            let outcome = send(&target, &trace, &title);
-            // Stop pinging and listening, then report.
-            PENDING.with(|pending| pending.borrow_mut().take());
-            status.emit(outcome);
-        })
-    };
-    let give_up = Timeout::new(HANDOVER_TIMEOUT_MS, move || {
-        PENDING.with(|pending| pending.borrow_mut().take());
-        status.emit(Handover::Failed(
-            "Perfetto did not answer (no network?). Download the Perfetto file instead and open it at \
-             ui.perfetto.dev."
-                .into(),
-        ));
+        });
+        finish_if_ready();
     });
-    PENDING.with(|pending| *pending.borrow_mut() = Some(Pending { _ping: ping, _answer: answer, _give_up: give_up }));
+    let give_up = Timeout::new(HANDOVER_TIMEOUT_MS, move || {
+        if let Some(pending) = PENDING.with(|pending| pending.borrow_mut().take()) {
+            pending.status.emit(Handover::Failed(
+                "Perfetto did not answer (no network?). Download the Perfetto file instead and open it at \
+                 ui.perfetto.dev."
+                    .into(),
+            ));
+        }
+    });
+    PENDING.with(|pending| {
+        *pending.borrow_mut() = Some(Pending {
+            _ping: ping,
+            _answer: answer,
+            _give_up: give_up,
+            target: opened,
+            title,
+            status,
+            answered: false,
+            trace: None,
+        })
+    });
+}
+
+/// The trace for the open handover, or why there is none (which ends it).
+pub fn hand_over(trace: Result<String, String>) {
+    match trace {
+        Ok(trace) => {
+            PENDING.with(|pending| {
+                if let Some(pending) = pending.borrow_mut().as_mut() {
+                    pending.trace = Some(trace);
+                }
+            });
+            finish_if_ready();
+        }
+        Err(why) => {
+            if let Some(pending) = PENDING.with(|pending| pending.borrow_mut().take()) {
+                pending.status.emit(Handover::Failed(why));
+            }
+        }
+    }
+}
+
+/// Sends the trace once Perfetto listens and the trace is written, then stops pinging
+/// and listening and reports.
+fn finish_if_ready() {
+    let ready = PENDING.with(|pending| {
+        let mut pending = pending.borrow_mut();
+        let done = pending.as_ref().is_some_and(|p| p.answered && p.trace.is_some());
+        if done {
+            pending.take()
+        } else {
+            None
+        }
+    });
+    if let Some(pending) = ready {
+        let outcome = send(&pending.target, pending.trace.as_deref().unwrap_or_default(), &pending.title);
+        pending.status.emit(outcome);
+    }
 }
 
 /// Posts the trace itself: `{perfetto: {buffer: ArrayBuffer, title}}`.

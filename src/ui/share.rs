@@ -2,44 +2,49 @@
 //!
 //! The link is the page's address with the run's configuration and step in the
 //! fragment (`#s=…`, or `#/play?s=…` when the page routes by fragment; see
-//! [`crate::export::share`]). Writing it replaces the fragment without a navigation;
-//! opening one happens before the first render ([`startup_shell`]) so a shared link
-//! never flashes the default run, and again whenever the fragment changes under an
-//! open page. A link that cannot be opened says what is wrong and leaves the default
-//! (or current) run on screen: never a blank page.
+//! [`crate::export::share`]). The background worker ([`super::worker`]) compresses and
+//! decodes links. Writing one replaces the fragment without a navigation; opening one
+//! happens when the page starts and whenever the fragment changes under an open page.
+//! A link that cannot be opened says what is wrong and leaves the default (or current)
+//! run on screen: never a blank page.
 
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::download::{copy_text, location_hash, page_address, replace_fragment};
+use super::download::{copy_text, page_address, replace_fragment};
+use super::export_menu::sentences;
 use super::state::{Notice, Restored, Shell, ShellAction};
-use crate::export::share::{decode_share, encode_share, fragment_with, share_param, FRAGMENT_CHARS_MAX};
+use super::worker::ask;
+use crate::export::jobs::{Answer, Job};
+use crate::export::share::{decode_payload, fragment_with, payload_json, share_param, FRAGMENT_CHARS_MAX};
 use crate::export::SharedRun;
 
-/// The shell the page starts with: the run of the share link in the address, if any.
-pub fn startup_shell() -> Shell {
-    shell_for_fragment(&location_hash())
-}
-
-/// The shell for a page whose fragment is `fragment`: the default run, the shared run
-/// at its step, or the default run with a notice saying why the link did not open.
-pub fn shell_for_fragment(fragment: &str) -> Shell {
-    let shell = Shell::default();
-    match action_for_fragment(fragment) {
-        Some(action) => shell.apply(action),
-        None => shell,
+/// Opens the run of the share link in `fragment`, if it has one: the worker decodes the
+/// link and the answer becomes a restore, or a notice of what is wrong. Until then the
+/// page says it is opening the link. False when the fragment holds no link.
+pub fn open_link(fragment: &str, dispatch: Callback<ShellAction>) -> bool {
+    if share_param(fragment).is_none() {
+        return false;
     }
+    dispatch.emit(ShellAction::Notify(Notice::Rebuilt("Opening the shared run\u{2026}".into())));
+    ask(&Job::OpenLink { link: fragment.to_string() }, move |answer| dispatch.emit(action_for_link(answer)));
+    true
 }
 
-/// What a fragment asks for: nothing (no `s=`), a restore, or a notice of the problem.
-pub fn action_for_fragment(fragment: &str) -> Option<ShellAction> {
-    share_param(fragment)?;
-    Some(match decode_share(fragment) {
-        Ok(shared) => restore_action(shared),
-        Err(errors) => ShellAction::Notify(Notice::Refused(format!(
-            "This share link could not be opened: {errors}. Showing the default run instead."
-        ))),
-    })
+/// What the worker's answer about a share link asks for: a restore, or a notice of the
+/// problem (the run on screen stays).
+pub fn action_for_link(answer: Answer) -> ShellAction {
+    let problem = match answer {
+        Answer::Run { run, .. } => match decode_payload(&run) {
+            Ok(shared) => return restore_action(shared),
+            Err(errors) => errors.to_string(),
+        },
+        Answer::Refused { problems, .. } => sentences(&problems),
+        _ => "the worker's answer was not a run".to_string(),
+    };
+    ShellAction::Notify(Notice::Refused(format!(
+        "This share link could not be opened: {problem}. Showing the default run instead."
+    )))
 }
 
 fn restore_action(shared: SharedRun) -> ShellAction {
@@ -55,12 +60,10 @@ fn restore_action(shared: SharedRun) -> ShellAction {
     ShellAction::Restore(Box::new(Restored { config: shared.config, step: shared.step, message }))
 }
 
-/// The link for the run as it stands, or why there can be none.
-pub fn share_link(shell: &Shell) -> Result<String, String> {
-    let sim = shell.sim.borrow();
-    let param = encode_share(sim.config(), sim.step_index()).map_err(|e| e.to_string())?;
-    let fragment = fragment_with(&location_hash(), &param);
-    Ok(format!("{}#{fragment}", page_address()))
+/// The link for `param` (`s=…`) in this page's address.
+fn link_for(param: &str) -> String {
+    let fragment = fragment_with(&super::download::location_hash(), param);
+    format!("{}#{fragment}", page_address())
 }
 
 #[derive(Properties, PartialEq)]
@@ -74,10 +77,26 @@ pub struct SharePanelProps {
 /// The panel the Share button opens: the link, selected, with a Copy button.
 #[function_component(SharePanel)]
 pub fn share_panel(props: &SharePanelProps) -> Html {
-    let link = use_memo((props.shell.run_id, props.shell.revision), {
-        let shell = props.shell.clone();
-        move |_| share_link(&shell)
-    });
+    // The link of the run as it stands, or why there can be none; `None` while the
+    // worker compresses it.
+    let link = use_state(|| None::<Result<String, String>>);
+    {
+        let link = link.clone();
+        let sim = props.shell.sim.clone();
+        use_effect_with((props.shell.run_id, props.shell.revision), move |_| {
+            let run = {
+                let sim = sim.borrow();
+                payload_json(sim.config(), sim.step_index())
+            };
+            ask(&Job::Share { run }, move |answer| {
+                link.set(Some(match answer {
+                    Answer::Param { param } => Ok(link_for(&param)),
+                    Answer::Refused { problems, .. } => Err(sentences(&problems)),
+                    _ => Err("the worker's answer was not a link".to_string()),
+                }))
+            });
+        });
+    }
     let copied = use_state(|| None::<bool>);
     let input = use_node_ref();
     {
@@ -86,7 +105,7 @@ pub fn share_panel(props: &SharePanelProps) -> Html {
         let input = input.clone();
         let copied = copied.clone();
         use_effect_with(link.clone(), move |_| {
-            if let Ok(url) = &*link {
+            if let Some(Ok(url)) = &*link {
                 if let Some((_, fragment)) = url.split_once('#') {
                     replace_fragment(fragment);
                 }
@@ -103,7 +122,7 @@ pub fn share_panel(props: &SharePanelProps) -> Html {
         let copied = copied.clone();
         let input = input.clone();
         Callback::from(move |_: MouseEvent| {
-            let Ok(url) = (*link).clone() else {
+            let Some(Ok(url)) = (*link).clone() else {
                 return;
             };
             let copied = copied.clone();
@@ -137,7 +156,8 @@ pub fn share_panel(props: &SharePanelProps) -> Html {
         })
     };
     let body = match &*link {
-        Ok(url) => html! {
+        None => html! { <p class="menu-intro" role="status">{ "Making the link\u{2026}" }</p> },
+        Some(Ok(url)) => html! {
             <>
                 <p class="menu-intro">
                     { format!("Anyone who opens this link sees this run at step {}: the scenario{}, the seed, your faults and anti-patterns travel inside the link. Nothing is uploaded.",
@@ -157,7 +177,7 @@ pub fn share_panel(props: &SharePanelProps) -> Html {
                 } }
             </>
         },
-        Err(why) => html! {
+        Some(Err(why)) => html! {
             <>
                 <p class="menu-status failed share-too-long" role="alert">{ format!("No link: {why}.") }</p>
                 <button type="button" class="control primary" onclick={export_trace}>{ "Download the trace file" }</button>

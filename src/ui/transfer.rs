@@ -14,12 +14,13 @@ use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, File};
 use yew::prelude::*;
 
-use super::download::{download, location_hash};
+use super::download::location_hash;
 use super::editor::ScenarioEditor;
-use super::export_menu::{export, ExportMenu, Format};
+use super::export_menu::{export_and_download, export_job, ExportMenu};
 use super::import::{import_file, import_problem_panel, ImportButton, ImportProblem, ImportProblemProps};
-use super::share::{action_for_fragment, SharePanel};
-use super::state::{Shell, ShellAction};
+use super::share::{open_link, SharePanel};
+use super::state::{Notice, Shell, ShellAction};
+use crate::export::jobs::Format;
 
 /// Which panel is open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,9 +94,7 @@ pub fn file_actions(props: &FileActionsProps) -> Html {
                 }
             });
             let hash = EventListener::new(&window, "hashchange", move |_| {
-                if let Some(action) = action_for_fragment(&location_hash()) {
-                    dispatch.emit(action);
-                }
+                open_link(&location_hash(), dispatch.clone());
             });
             move || drop_all((over, leave, drop, hash))
         });
@@ -115,9 +114,14 @@ pub fn file_actions(props: &FileActionsProps) -> Html {
     };
     let export_trace = {
         let sim = props.shell.sim.clone();
+        let dispatch = props.dispatch.clone();
         Callback::from(move |_: ()| {
-            let (name, text) = export(&sim.borrow(), Format::Trace, None);
-            let _ = download(&name, "application/json", &text);
+            let dispatch = dispatch.clone();
+            export_and_download(export_job(&sim.borrow(), Format::Trace, None), move |ok, text| {
+                if !ok {
+                    dispatch.emit(ShellAction::Notify(Notice::Refused(text)));
+                }
+            });
         })
     };
     let pressed = |panel: Panel| (*open == Some(panel)).to_string();
