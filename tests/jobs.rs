@@ -129,13 +129,37 @@ fn a_run_too_large_for_a_link_is_refused_with_the_advice() {
 }
 
 #[test]
-fn the_wire_form_answers_in_json_and_refuses_what_it_cannot_read() {
+fn answers_cross_as_strings_and_come_back_the_same() {
+    let answers = [
+        Answer::File { name: "a.json".into(), mime: "application/json".into(), text: "{}\n".into() },
+        Answer::Param { param: "s=abc".into() },
+        Answer::Run { run: "{\"v\":1}".into(), trace_hash: Some(u64::MAX) },
+        Answer::Run { run: "{}".into(), trace_hash: None },
+        Answer::Refused { problems: vec![("seed".into(), "wrong".into()), (String::new(), "".into())], mismatch: true },
+        Answer::Refused { problems: vec![], mismatch: false },
+    ];
+    for answer in answers {
+        assert_eq!(Answer::from_strings(answer.clone().to_strings()), Some(answer));
+    }
+    for broken in [
+        vec![],
+        vec!["file".to_string(), "a".into()],
+        vec!["nonsense".into()],
+        vec!["run".into(), "{}".into(), "x".into()],
+    ] {
+        assert_eq!(Answer::from_strings(broken.clone()), None, "{broken:?}");
+    }
+    // An odd number of problem strings: the last path has no message.
+    assert_eq!(Answer::from_strings(vec!["refused".into(), "".into(), "path".into()]), None);
+}
+
+#[test]
+fn the_worker_reads_jobs_as_json_and_refuses_what_it_cannot_read() {
     let sim = forked_run();
     let job = serde_json::to_string(&job_for(&sim, Format::AsyncApi, None)).expect("serialises");
-    let reply: Answer = serde_json::from_str(&answer_text(&job)).expect("an answer");
+    let reply = answer_text(&job);
     assert!(matches!(reply, Answer::File { ref name, .. } if name == "checkout.asyncapi.json"), "{reply:?}");
-    let reply: Answer = serde_json::from_str(&answer_text("{\"export\": 1}")).expect("an answer");
-    match reply {
+    match answer_text("{\"export\": 1}") {
         Answer::Refused { problems, .. } => assert!(problems[0].1.contains("reload the page"), "{problems:?}"),
         other => panic!("{other:?}"),
     }

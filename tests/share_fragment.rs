@@ -48,3 +48,19 @@ fn a_routed_link_decodes_like_a_bare_one() {
     assert_eq!(routed.step, 12);
     assert_eq!(routed.config, config);
 }
+
+#[test]
+fn an_unmodified_built_in_travels_by_name_and_an_edited_one_in_full() {
+    let checkout = builtin("checkout").expect("checkout is built in");
+    assert_eq!(builtin("checkout").expect("built in"), checkout, "equal documents compare equal");
+    let by_name = eventscope::export::share::payload_json(&RunConfig::new(checkout.clone(), 1), 0);
+    assert!(by_name.contains("\"scenario\":\"checkout\""), "{by_name}");
+    let mut edited = checkout.clone();
+    edited.description.push_str(" (edited)");
+    assert_ne!(edited, checkout, "one changed field makes them differ");
+    let in_full = eventscope::export::share::payload_json(&RunConfig::new(edited.clone(), 1), 0);
+    assert!(in_full.contains("\"scenario\":{"), "{in_full}");
+    let shared = eventscope::export::share::decode_payload(&in_full).expect("the edited copy travels");
+    assert_eq!(shared.config.scenario, edited);
+    assert_ne!(shared.config.scenario, checkout);
+}

@@ -10,8 +10,8 @@
 //! of that configuration, so the replayed run is the one on screen. Replaying off the
 //! page's thread also keeps the page responsive while a long run is exported.
 //!
-//! [`answer`] is a pure function, tested natively; the worker only moves its text
-//! across `postMessage` ([`answer_text`]). Every failure is an [`Answer::Refused`]
+//! [`answer`] is a pure function, tested natively; the worker only moves a job's JSON
+//! text and the answer's strings ([`Answer::to_strings`]) across `postMessage`. Every failure is an [`Answer::Refused`]
 //! with paths and sentences, never a panic.
 
 use serde::{Deserialize, Serialize};
@@ -73,8 +73,7 @@ pub enum Job {
 }
 
 /// The worker's answer to a [`Job`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Answer {
     /// A file to save.
     File { name: String, mime: String, text: String },
@@ -130,14 +129,65 @@ pub fn answer(job: Job) -> Answer {
     }
 }
 
-/// [`answer`] from and to JSON text, as the worker receives and sends it.
-pub fn answer_text(job: &str) -> String {
-    let answer = match serde_json::from_str::<Job>(job) {
+/// [`answer`] to a job given as JSON text, as the worker receives it.
+pub fn answer_text(job: &str) -> Answer {
+    match serde_json::from_str::<Job>(job) {
         Ok(job) => answer(job),
         // Only a page and worker of different builds could disagree on the format.
         Err(e) => Answer::whole(format!("the worker did not understand the page ({e}); reload the page")),
-    };
-    serde_json::to_string(&answer).unwrap_or_default()
+    }
+}
+
+impl Answer {
+    /// The answer as a flat list of strings, the form it crosses `postMessage` in: a
+    /// kind, then its fields. The page reads it back with [`Answer::from_strings`],
+    /// which is a few lines instead of a JSON reader for every answer type.
+    pub fn to_strings(self) -> Vec<String> {
+        match self {
+            Answer::File { name, mime, text } => vec!["file".into(), name, mime, text],
+            Answer::Param { param } => vec!["param".into(), param],
+            Answer::Run { run, trace_hash } => {
+                vec!["run".into(), run, trace_hash.map(|h| h.to_string()).unwrap_or_default()]
+            }
+            Answer::Refused { problems, mismatch } => {
+                let mut out = vec!["refused".into(), if mismatch { "mismatch" } else { "" }.into()];
+                for (path, message) in problems {
+                    out.push(path);
+                    out.push(message);
+                }
+                out
+            }
+        }
+    }
+
+    /// Reads [`Answer::to_strings`]' form; `None` for anything else.
+    pub fn from_strings(mut parts: Vec<String>) -> Option<Answer> {
+        if parts.is_empty() {
+            return None;
+        }
+        let kind = parts.remove(0);
+        let mut parts = parts.into_iter();
+        let mut next = || parts.next();
+        let answer = match kind.as_str() {
+            "file" => Answer::File { name: next()?, mime: next()?, text: next()? },
+            "param" => Answer::Param { param: next()? },
+            "run" => {
+                let run = next()?;
+                let hash = next()?;
+                Answer::Run { run, trace_hash: if hash.is_empty() { None } else { Some(hash.parse().ok()?) } }
+            }
+            "refused" => {
+                let mismatch = next()? == "mismatch";
+                let mut problems = Vec::new();
+                while let Some(path) = next() {
+                    problems.push((path, next()?));
+                }
+                Answer::Refused { problems, mismatch }
+            }
+            _ => return None,
+        };
+        Some(answer)
+    }
 }
 
 /// The run a share payload describes, replayed to its step.

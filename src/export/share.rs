@@ -22,7 +22,7 @@ use std::fmt;
 use base64::engine::general_purpose::{URL_SAFE_NO_PAD, URL_SAFE_NO_PAD_INDIFFERENT};
 use base64::Engine as _;
 use miniz_oxide::inflate::TINFLStatus;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{error_at, under};
@@ -66,22 +66,6 @@ impl fmt::Display for ShareTooLong {
 
 impl std::error::Error for ShareTooLong {}
 
-#[derive(Serialize)]
-struct PayloadOut<'a> {
-    v: u64,
-    scenario: Value,
-    seed: u64,
-    #[serde(skip_serializing_if = "is_empty_script")]
-    faults: &'a FaultScript,
-    #[serde(skip_serializing_if = "<[AntiPattern]>::is_empty")]
-    anti_patterns: &'a [AntiPattern],
-    step: u64,
-}
-
-fn is_empty_script(f: &&FaultScript) -> bool {
-    f.rules.is_empty() && f.scripted.is_empty()
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PayloadIn {
@@ -107,18 +91,21 @@ pub fn encode_share(config: &RunConfig, step: u64) -> Result<String, ShareTooLon
 /// it describes for an export.
 pub fn payload_json(config: &RunConfig, step: u64) -> String {
     let builtin = scenario::builtin(&config.scenario.name).is_some_and(|b| b == config.scenario);
-    let scenario = if builtin { Value::from(config.scenario.name.clone()) } else { config.scenario.to_value() };
-    let payload = PayloadOut {
-        v: SHARE_VERSION,
-        scenario,
-        seed: config.seed,
-        faults: &config.faults,
-        anti_patterns: &config.anti_patterns,
-        step,
-    };
-    // Through a `Value`, so the payload's types share their serialisers with the
-    // other exports (one copy of each in the browser bundle).
-    serde_json::to_value(&payload).map(|v| v.to_string()).unwrap_or_default()
+    // Written as text around the scenario's own serialiser: the browser bundle then
+    // needs no serialiser into `serde_json::Value` for this document.
+    let scenario =
+        if builtin { Value::from(config.scenario.name.clone()).to_string() } else { config.scenario.to_json() };
+    let mut out = format!("{{\"v\":{SHARE_VERSION},\"scenario\":{scenario},\"seed\":{}", config.seed);
+    if !config.faults.rules.is_empty() || !config.faults.scripted.is_empty() {
+        out.push_str(",\"faults\":");
+        out.push_str(&serde_json::to_string(&config.faults).unwrap_or_default());
+    }
+    if !config.anti_patterns.is_empty() {
+        out.push_str(",\"anti_patterns\":");
+        out.push_str(&serde_json::to_string(&config.anti_patterns).unwrap_or_default());
+    }
+    out.push_str(&format!(",\"step\":{step}}}"));
+    out
 }
 
 /// The fragment parameter (`s=…`) that carries `payload` (from [`payload_json`]):

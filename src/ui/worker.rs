@@ -4,8 +4,8 @@
 //! The worker is a second program of this crate (`src/bin/eventscope-worker.rs`), which
 //! Trunk builds next to the app and names without a content hash. The page starts it on
 //! the first job, so its code is downloaded only by people who export, import or
-//! share. Messages are plain text both ways: the page posts `[id, job JSON]`, the
-//! worker answers `[id, answer JSON]`, and says `"ready"` once it listens. Until then
+//! share. Messages are arrays of strings: the page posts `[id, job JSON]`, the worker
+//! answers `[id, ...Answer::to_strings()]`, and says `"ready"` once it listens. Until then
 //! the page keeps its jobs, since a worker drops messages that arrive before its
 //! handler is set. Should the worker fail to load or stop on an error, every waiting
 //! job is answered with a sentence saying so and the next job starts a fresh worker.
@@ -136,10 +136,10 @@ fn on_message(data: JsValue) {
         return;
     };
     let id = pair.get(0).as_f64().map_or(0, |id| id as u32);
-    let answer =
-        pair.get(1).as_string().and_then(|text| serde_json::from_str::<Answer>(&text).ok()).unwrap_or_else(|| {
-            refusal("the background worker gave an answer this page cannot read; reload the page".into())
-        });
+    let parts: Vec<String> = pair.iter().skip(1).map(|part| part.as_string().unwrap_or_default()).collect();
+    let answer = Answer::from_strings(parts).unwrap_or_else(|| {
+        refusal("the background worker gave an answer this page cannot read; reload the page".into())
+    });
     // Take the reply out before calling it: it may ask for more.
     let reply = CLIENT.with(|client| {
         let mut client = client.borrow_mut();
@@ -178,8 +178,11 @@ pub fn serve() {
                 return;
             };
             let text = pair.get(1).as_string().unwrap_or_default();
-            let answer = answer_text(&text);
-            let _ = scope.post_message(&Array::of2(&pair.get(0), &JsValue::from_str(&answer)));
+            let reply = Array::of1(&pair.get(0));
+            for part in answer_text(&text).to_strings() {
+                reply.push(&JsValue::from_str(&part));
+            }
+            let _ = scope.post_message(&reply);
         })
     };
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
