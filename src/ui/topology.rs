@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use yew::prelude::*;
 
 use super::layout::{Layout, NodeBox, DLQ_W, SLOTS_SHOWN, SLOT_W};
-use super::markup::{emit_on_click, D0, D1};
+use super::markup::{emit_on_click, esc, put, raw, D0, D1};
 use super::state::{MenuTarget, Motion, Shell, ShellAction, DELAY_MS, FAIL_PER_MILLE, PARTITION_MS, SLOW_EXTRA_MS};
 use crate::sim::envelope::EventKind;
 use crate::sim::fault::Fault;
@@ -151,41 +151,48 @@ pub fn topology(props: &TopologyProps) -> Html {
         })
     };
 
-    // Edges: publications, topic → subscription, subscription → service.
-    let edges = html! {
-        <g class="edges">
-            { for layout.publish_edges.iter().map(|e| html! {
-                <path class={classes!("edge", "edge-publish", (layout.services[e.service].x > layout.topics[e.topic].x).then_some("edge-back"))}
-                    d={layout.publish_path(e)} marker-end="url(#arrow)" />
-            }) }
-            { for subs.iter().map(|s| {
-                let t = layout.topics[s.topic.0 as usize];
-                let b = layout.subs[s.id.0 as usize];
-                let c = layout.services[s.service.0 as usize];
-                html! {
-                    <>
-                        <path class="edge" d={format!("M{} {} L{} {}", D1(t.right()), D1(t.y), D1(b.left()), D1(b.y))} marker-end="url(#arrow)" />
-                        <path class="edge" d={format!("M{} {} L{} {}", D1(b.right()), D1(b.y), D1(c.left()), D1(c.y))} marker-end="url(#arrow)" />
-                    </>
-                }
-            }) }
-            { for compensation_routes.iter().map(|(service, topic, sub)| {
-                let publish = service.and_then(|s| layout.publish_edges.iter().find(|e| e.service == s && e.topic == *topic)).map(|e| layout.publish_path(e));
-                let delivery = sub.and_then(|i| subs.get(i)).map(|s| {
-                    let t = layout.topics[s.topic.0 as usize];
-                    let b = layout.subs[s.id.0 as usize];
-                    let c = layout.services[s.service.0 as usize];
-                    format!("M{} {} L{} {} M{} {} L{} {}", D1(t.right()), D1(t.y), D1(b.left()), D1(b.y), D1(b.right()), D1(b.y), D1(c.left()), D1(c.y))
-                });
-                html! {
-                    <>
-                        if let Some(d) = publish { <path class="edge edge-compensation" d={d} /> }
-                        if let Some(d) = delivery { <path class="edge edge-compensation" d={d} /> }
-                    </>
-                }
-            }) }
-        </g>
-    };
+    // Edges: publications, topic → subscription, subscription → service. These and the
+    // topics and queues below only display data, so they are markup text (one raw node
+    // each, see `super::markup`); services and tokens stay elements with listeners.
+    let mut edges = String::from("<g class=\"edges\">");
+    for e in &layout.publish_edges {
+        let back = if layout.services[e.service].x > layout.topics[e.topic].x { " edge-back" } else { "" };
+        put(
+            &mut edges,
+            format_args!(
+                "<path class=\"edge edge-publish{back}\" d=\"{}\" marker-end=\"url(#arrow)\"></path>",
+                layout.publish_path(e)
+            ),
+        );
+    }
+    for s in &subs {
+        put(
+            &mut edges,
+            format_args!(
+                "<path class=\"edge\" d=\"{}\" marker-end=\"url(#arrow)\"></path>",
+                delivery_path(&layout, s, true)
+            ),
+        );
+        put(
+            &mut edges,
+            format_args!(
+                "<path class=\"edge\" d=\"{}\" marker-end=\"url(#arrow)\"></path>",
+                delivery_path(&layout, s, false)
+            ),
+        );
+    }
+    for (service, topic, sub) in &compensation_routes {
+        let publish = service
+            .and_then(|s| layout.publish_edges.iter().find(|e| e.service == s && e.topic == *topic))
+            .map(|e| layout.publish_path(e));
+        let delivery = sub
+            .and_then(|i| subs.get(i))
+            .map(|s| format!("{} {}", delivery_path(&layout, s, true), delivery_path(&layout, s, false)));
+        for d in [publish, delivery].into_iter().flatten() {
+            put(&mut edges, format_args!("<path class=\"edge edge-compensation\" d=\"{d}\"></path>"));
+        }
+    }
+    edges.push_str("</g>");
 
     let topic_nodes = scenario_topics(&layout, shell);
     let service_nodes = html! {
@@ -218,39 +225,71 @@ pub fn topology(props: &TopologyProps) -> Html {
         </g>
     };
 
-    let sub_nodes = html! {
-        <g class="subscriptions">
-            { for subs.iter().map(|s| {
-                let b = layout.subs[s.id.0 as usize];
-                let dlq_x = b.right() - DLQ_W;
-                html! {
-                    <g class="subscription" data-sub={s.name.clone()}>
-                        <title>{ format!("Subscription {} ({}): its own queue of the topic's events for {}. {} queued, {} waiting to retry, {} in the DLQ.",
-                            s.name, delivery_text(s), service_name(&services, s), s.queue_depth, s.waiting, s.dlq_depth) }</title>
-                        <rect class="queue-box" x={fmt(b.left())} y={fmt(b.top())} width={fmt(b.w)} height={fmt(b.h)} rx="6" />
-                        <text class="queue-name" x={fmt(b.left() + 16.0)} y={fmt(b.top() - 4.0)}>
-                            { &s.name }<tspan class="queue-mode">{ format!(" \u{b7} {}", delivery_text(s)) }</tspan>
-                        </text>
-                        <rect class={classes!("dlq-box", (!s.dlq_enabled).then_some("dlq-off"), (s.dlq_depth > 0).then_some("dlq-full"))}
-                            x={fmt(dlq_x)} y={fmt(b.top())} width={fmt(DLQ_W)} height={fmt(b.h)} rx="6" />
-                        <text class="dlq-label" x={fmt(dlq_x + DLQ_W / 2.0)} y={fmt(b.y - 3.0)}>{ "DLQ" }</text>
-                        <text class="dlq-count" data-dlq={s.name.clone()} x={fmt(dlq_x + DLQ_W / 2.0)} y={fmt(b.y + 13.0)}>
-                            { if s.dlq_enabled { s.dlq_depth.to_string() } else { "off".to_string() } }
-                        </text>
-                        <g class={classes!("depth-badge", (s.queue_depth > 0).then_some("busy"))}>
-                            <circle cx={fmt(b.left())} cy={fmt(b.top())} r="12" />
-                            <text class="depth-count" data-depth={s.name.clone()} x={fmt(b.left())} y={fmt(b.top() + 4.5)}>{ s.queue_depth }</text>
-                        </g>
-                        if s.duplicates_skipped > 0 {
-                            <text class="queue-note" x={fmt(b.left() + 8.0)} y={fmt(b.y + 5.0)}>
-                                { format!("{} duplicate(s) skipped", s.duplicates_skipped) }
-                            </text>
-                        }
-                    </g>
-                }
-            }) }
-        </g>
-    };
+    let mut sub_nodes = String::from("<g class=\"subscriptions\">");
+    for s in &subs {
+        let b = layout.subs[s.id.0 as usize];
+        let dlq_x = b.right() - DLQ_W;
+        let name = esc(&s.name);
+        put(
+            &mut sub_nodes,
+            format_args!(
+                "<g class=\"subscription\" data-sub=\"{name}\"><title>{}</title>\
+                 <rect class=\"queue-box\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\"></rect>\
+                 <text class=\"queue-name\" x=\"{}\" y=\"{}\">{name}<tspan class=\"queue-mode\"> \u{b7} {}</tspan></text>\
+                 <rect class=\"dlq-box{}{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\"></rect>\
+                 <text class=\"dlq-label\" x=\"{}\" y=\"{}\">DLQ</text>\
+                 <text class=\"dlq-count\" data-dlq=\"{name}\" x=\"{}\" y=\"{}\">{}</text>\
+                 <g class=\"depth-badge{}\"><circle cx=\"{}\" cy=\"{}\" r=\"12\"></circle>\
+                 <text class=\"depth-count\" data-depth=\"{name}\" x=\"{}\" y=\"{}\">{}</text></g>",
+                esc(&format!(
+                    "Subscription {} ({}): its own queue of the topic's events for {}. {} queued, {} waiting to retry, {} in the DLQ.",
+                    s.name,
+                    delivery_text(s),
+                    service_name(&services, s),
+                    s.queue_depth,
+                    s.waiting,
+                    s.dlq_depth
+                )),
+                D1(b.left()),
+                D1(b.top()),
+                D1(b.w),
+                D1(b.h),
+                D1(b.left() + 16.0),
+                D1(b.top() - 4.0),
+                delivery_text(s),
+                if s.dlq_enabled { "" } else { " dlq-off" },
+                if s.dlq_depth > 0 { " dlq-full" } else { "" },
+                D1(dlq_x),
+                D1(b.top()),
+                D1(DLQ_W),
+                D1(b.h),
+                D1(dlq_x + DLQ_W / 2.0),
+                D1(b.y - 3.0),
+                D1(dlq_x + DLQ_W / 2.0),
+                D1(b.y + 13.0),
+                if s.dlq_enabled { s.dlq_depth.to_string() } else { "off".to_string() },
+                if s.queue_depth > 0 { " busy" } else { "" },
+                D1(b.left()),
+                D1(b.top()),
+                D1(b.left()),
+                D1(b.top() + 4.5),
+                s.queue_depth,
+            ),
+        );
+        if s.duplicates_skipped > 0 {
+            put(
+                &mut sub_nodes,
+                format_args!(
+                    "<text class=\"queue-note\" x=\"{}\" y=\"{}\">{} duplicate(s) skipped</text>",
+                    D1(b.left() + 8.0),
+                    D1(b.y + 5.0),
+                    s.duplicates_skipped
+                ),
+            );
+        }
+        sub_nodes.push_str("</g>");
+    }
+    sub_nodes.push_str("</g>");
 
     // Tokens: several copies of one message in one place get distinct keys.
     let mut copies: BTreeMap<(u32, u8, u32), u32> = BTreeMap::new();
@@ -305,9 +344,9 @@ pub fn topology(props: &TopologyProps) -> Html {
                 <text class="column-head" x="330" y="14">{ "topics" }</text>
                 <text class="column-head" x="590" y="14">{ "subscriptions: queue · DLQ" }</text>
                 <text class="column-head" x="880" y="14">{ "consumers" }</text>
-                { edges }
-                { topic_nodes }
-                { sub_nodes }
+                { raw(edges) }
+                { raw(topic_nodes) }
+                { raw(sub_nodes) }
                 { service_nodes }
                 { token_nodes }
             </svg>
@@ -352,21 +391,43 @@ pub fn delivery_label(delivery: crate::sim::scenario::Delivery) -> &'static str 
     }
 }
 
-fn scenario_topics(layout: &Layout, shell: &Shell) -> Html {
-    html! {
-        <g class="topics">
-            { for shell.scenario.topics.iter().enumerate().map(|(i, t)| {
-                let b = layout.topics[i];
-                html! {
-                    <g class="topic">
-                        <title>{ format!("Topic {}: {}", t.name, t.description) }</title>
-                        <rect class="topic-box" x={fmt(b.left())} y={fmt(b.top())} width={fmt(b.w)} height={fmt(b.h)} rx="22" />
-                        <text class="node-name" x={fmt(b.x)} y={fmt(b.y + 1.0)}>{ &t.name }</text>
-                        <text class="node-note" x={fmt(b.x)} y={fmt(b.y + 16.0)}>{ "topic" }</text>
-                    </g>
-                }
-            }) }
-        </g>
+fn scenario_topics(layout: &Layout, shell: &Shell) -> String {
+    let mut out = String::from("<g class=\"topics\">");
+    for (i, t) in shell.scenario.topics.iter().enumerate() {
+        let b = layout.topics[i];
+        put(
+            &mut out,
+            format_args!(
+                "<g class=\"topic\"><title>{}</title>\
+                 <rect class=\"topic-box\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"22\"></rect>\
+                 <text class=\"node-name\" x=\"{}\" y=\"{}\">{}</text>\
+                 <text class=\"node-note\" x=\"{}\" y=\"{}\">topic</text></g>",
+                esc(&format!("Topic {}: {}", t.name, t.description)),
+                D1(b.left()),
+                D1(b.top()),
+                D1(b.w),
+                D1(b.h),
+                D1(b.x),
+                D1(b.y + 1.0),
+                esc(&t.name),
+                D1(b.x),
+                D1(b.y + 16.0),
+            ),
+        );
+    }
+    out.push_str("</g>");
+    out
+}
+
+/// The path of a delivery edge: topic → queue (`first`) or queue → service.
+fn delivery_path(layout: &Layout, s: &SubscriptionView, first: bool) -> String {
+    let t = layout.topics[s.topic.0 as usize];
+    let b = layout.subs[s.id.0 as usize];
+    let c = layout.services[s.service.0 as usize];
+    if first {
+        format!("M{} {} L{} {}", D1(t.right()), D1(t.y), D1(b.left()), D1(b.y))
+    } else {
+        format!("M{} {} L{} {}", D1(b.right()), D1(b.y), D1(c.left()), D1(c.y))
     }
 }
 
