@@ -86,7 +86,7 @@ struct TraceDocument {
     _format: String,
     #[serde(rename = "format_version")]
     _format_version: u64,
-    scenario: Scenario,
+    scenario: Value,
     seed: u64,
     #[serde(default)]
     faults: FaultScript,
@@ -200,7 +200,7 @@ fn read(text: &str) -> Result<(RunConfig, u64, Vec<TraceColumns>, u64), Scenario
     })?;
     check_header(&header)?;
     let doc: TraceDocument = crate::sim::scenario::typed_from_str(text)?;
-    let scenario = doc.scenario;
+    let scenario = Scenario::read(doc.scenario, "scenario").map_err(|e| ScenarioErrors::one(e.path, e.message))?;
     scenario.validate().map_err(|e| under("scenario", e))?;
     let faults = doc.faults;
     faults.validate_against(&scenario).map_err(|e| under("faults", e))?;

@@ -14,6 +14,7 @@ pub mod handler;
 pub mod hash;
 pub mod invariant;
 pub mod ledger;
+pub mod reader;
 pub mod rng;
 pub mod saga;
 pub mod scenario;

@@ -14,11 +14,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::envelope::EventKind;
 use super::fault::{FaultScript, SCRIPT_ENTRIES_MAX};
+use super::reader::{
+    i64_of, invalid, join, map_of, object, string, u32_of, u64_of, value_map, variant, Obj, Read, ReadError,
+};
 use super::store::Upcaster;
 
 /// Largest scenario document accepted, in bytes.
@@ -127,130 +130,99 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 // The document
 // ---------------------------------------------------------------------------------
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Scenario {
     pub name: String,
     pub title: String,
-    #[serde(default)]
     pub description: String,
     /// The run stops after this many steps even if work remains (a poison message
     /// looping without a DLQ would otherwise run forever).
-    #[serde(default = "defaults::steps_max")]
     pub steps_max: u64,
     /// Time from a handler's commit to its events reaching the bus.
-    #[serde(default = "defaults::publish_latency_ms")]
     pub publish_latency_ms: u64,
     pub topics: Vec<TopicSpec>,
     pub services: Vec<ServiceSpec>,
     pub subscriptions: Vec<SubscriptionSpec>,
     pub workload: Vec<WorkloadSpec>,
-    #[serde(default)]
     pub conserved: Vec<ConservedSpec>,
     /// Read models fed from event-sourced services' stores (CQRS).
-    #[serde(default)]
     pub projections: Vec<ProjectionSpec>,
     /// Orchestrated sagas, each run by a coordinator service.
-    #[serde(default)]
     pub sagas: Vec<SagaSpec>,
     /// Faults that belong to the scenario itself (a lesson's crash, say); the user's
     /// own fault script runs in addition to these.
-    #[serde(default)]
     pub faults: FaultScript,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TopicSpec {
     pub name: String,
-    #[serde(default)]
     pub description: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ServiceSpec {
     pub name: String,
-    #[serde(default)]
     pub description: String,
     /// Local state: named integer counters (balances, stock, order status codes).
-    #[serde(default)]
     pub state: BTreeMap<String, i64>,
-    #[serde(default)]
     pub handlers: Vec<HandlerSpec>,
     /// Makes the service event-sourced: its state is the fold of its streams.
-    #[serde(default)]
     pub event_store: Option<EventStoreSpec>,
 }
 
 /// An event-sourced service's store: how events fold into an aggregate's state, how
 /// old events are upcast, and what the store already holds when the run starts.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EventStoreSpec {
     /// Store the aggregate's state every this many events (0: never).
-    #[serde(default = "defaults::snapshot_every")]
     pub snapshot_every: u32,
     /// The fold: how each event type changes an aggregate's counters. No rules here;
     /// the rules live in the handlers that decide which events to record.
     pub apply: Vec<ApplySpec>,
     /// Upcasters from older schema versions, applied on read.
-    #[serde(default)]
     pub upcasters: Vec<Upcaster>,
     /// The schema version the service writes now.
-    #[serde(default = "defaults::schema_version")]
     pub schema_version: u32,
     /// Events in the store before the run starts, possibly in older schema versions.
-    #[serde(default)]
     pub history: Vec<HistorySpec>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ApplySpec {
     pub on: String,
     pub effects: Vec<EffectSpec>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HistorySpec {
     pub stream: String,
     #[serde(rename = "type")]
     pub event_type: String,
-    #[serde(default = "defaults::schema_version")]
     pub schema_version: u32,
-    #[serde(default)]
     pub data: serde_json::Map<String, Value>,
 }
 
 /// An event an event-sourced handler appends to the aggregate's stream.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecordSpec {
     #[serde(rename = "type")]
     pub event_type: String,
     /// Also publish the recorded event on this topic (through the outbox).
-    #[serde(default)]
     pub topic: Option<String>,
-    #[serde(default = "defaults::domain")]
     pub kind: EventKind,
     /// Payload templates, as in `emit`; without it the handled event's payload is kept.
-    #[serde(default)]
     pub data: Option<BTreeMap<String, Value>>,
 }
 
 /// A read model (CQRS): it follows one event-sourced service's store from a
 /// checkpoint, applying each event to its own counters, a little behind the writes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProjectionSpec {
     pub name: String,
-    #[serde(default)]
     pub description: String,
     /// The event-sourced service whose store it reads.
     pub store: String,
-    #[serde(default = "defaults::projection_ms")]
     pub processing_ms: u64,
     /// Keys may use `{subject}` (the stream) and `{data.FIELD}`.
     pub apply: Vec<ApplySpec>,
@@ -258,43 +230,34 @@ pub struct ProjectionSpec {
 
 /// An orchestrated saga: a coordinator sends each step's command, waits for its reply,
 /// and on a failure sends the compensations of the completed steps in reverse order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SagaSpec {
     pub name: String,
-    #[serde(default)]
     pub description: String,
     /// The service that runs the coordinator; it must subscribe to the start event and
     /// to the replies.
     pub coordinator: String,
     /// The event type that starts an instance; its subject becomes the instance id.
     pub start_on: String,
-    #[serde(default = "defaults::coordinator_ms")]
     pub processing_ms: u64,
     pub steps: Vec<SagaStepSpec>,
     /// The step after whose success the saga only goes forward.
-    #[serde(default)]
     pub pivot: Option<String>,
     /// Published when an instance completes.
-    #[serde(default)]
     pub on_completed: Option<EmitSpec>,
     /// Published when an instance has been compensated.
-    #[serde(default)]
     pub on_aborted: Option<EmitSpec>,
 }
 
 /// One step: a command, the replies that mean yes and no, and how to undo it.
 /// Templates in commands read the payload of the event that started the saga.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SagaStepSpec {
     pub name: String,
     pub action: EmitSpec,
     pub success: String,
     pub failure: String,
-    #[serde(default)]
     pub compensation: Option<EmitSpec>,
-    #[serde(default)]
     pub compensated: Option<String>,
 }
 
@@ -305,35 +268,25 @@ pub struct SagaStepSpec {
 /// published (a business "no", such as insufficient funds, is a normal outcome that
 /// is acknowledged, not a failure). A payload missing a field the handler reads is a
 /// failure: it is retried, or rejected straight to the DLQ with `reject_malformed`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HandlerSpec {
     /// The CloudEvents `type` this handler reacts to.
     pub on: String,
-    #[serde(default = "defaults::processing_ms")]
     pub processing_ms: u64,
-    #[serde(default)]
     pub require: Vec<RequireSpec>,
-    #[serde(default)]
     pub effects: Vec<EffectSpec>,
-    #[serde(default)]
     pub emit: Vec<EmitSpec>,
-    #[serde(default)]
     pub otherwise: Vec<EmitSpec>,
-    #[serde(default)]
     pub reject_malformed: bool,
     /// Event-sourced services only: the aggregate stream (default `{subject}`).
-    #[serde(default)]
     pub stream: Option<String>,
     /// Event-sourced services only: events appended to the stream when the
     /// requirements hold, with the stream's version as read when handling began.
-    #[serde(default)]
     pub record: Vec<RecordSpec>,
 }
 
 /// A guard: the state counter named by `key` must be at least `at_least`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RequireSpec {
     pub key: String,
     pub at_least: ExprSpec,
@@ -341,8 +294,7 @@ pub struct RequireSpec {
 
 /// Adds `add` to the state counter named by `key` (a template such as
 /// `"balance.{data.customer}"`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EffectSpec {
     pub key: String,
     pub add: ExprSpec,
@@ -350,35 +302,31 @@ pub struct EffectSpec {
 
 /// An integer expression: a literal, or `"data.FIELD"` / `"-data.FIELD"` read from the
 /// event being handled.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ExprSpec {
     Literal(i64),
     Field(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EmitSpec {
     pub topic: String,
     #[serde(rename = "type")]
     pub event_type: String,
     pub kind: EventKind,
     /// Subject template; defaults to the subject of the event being handled.
-    #[serde(default)]
     pub subject: Option<String>,
     /// Payload. Strings may hold `{data.FIELD}` and `{subject}` placeholders; a string
     /// that is exactly one placeholder keeps the field's JSON type. Without `data`, the
     /// handled event's payload is carried over.
-    #[serde(default)]
     pub data: Option<BTreeMap<String, Value>>,
     /// Marks the event as part of a compensation (undoing an earlier step), so views
     /// and exports can draw the reverse path.
-    #[serde(default)]
     pub compensation: bool,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {
     /// Acknowledge before handling: a crash or failure loses the event.
@@ -411,7 +359,7 @@ impl Delivery {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Ordering {
     /// Messages are handled in queue order, but a retry waiting out its backoff does not
@@ -427,21 +375,15 @@ pub enum Ordering {
 ///
 /// `attempts_max` counts the first attempt: 3 means one try and two retries (as SQS
 /// and Temporal count; Step Functions counts retries only).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RetryPolicy {
-    #[serde(default = "defaults::attempts_max")]
     pub attempts_max: u32,
-    #[serde(default = "defaults::backoff_initial_ms")]
     pub backoff_initial_ms: u64,
     /// Growth of the backoff per attempt, in percent (200 doubles it).
-    #[serde(default = "defaults::backoff_multiplier_percent")]
     pub backoff_multiplier_percent: u32,
-    #[serde(default = "defaults::backoff_max_ms")]
     pub backoff_max_ms: u64,
     /// Random spread of each backoff, in per-mille of it, drawn from the seeded RNG
     /// (250 = up to 25% shorter or longer).
-    #[serde(default)]
     pub jitter_per_mille: u32,
 }
 
@@ -472,36 +414,26 @@ impl RetryPolicy {
 }
 
 /// A consumer group: one service's durable interest in one topic, with its own queue.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SubscriptionSpec {
     pub name: String,
     pub topic: String,
     pub service: String,
-    #[serde(default)]
     pub delivery: Delivery,
-    #[serde(default)]
     pub retry: RetryPolicy,
     /// Dead-letter queue on or off. Off is the "no DLQ" anti-pattern.
-    #[serde(default = "defaults::yes")]
     pub dlq: bool,
-    #[serde(default = "defaults::capacity")]
     pub capacity: u32,
-    #[serde(default)]
     pub ordering: Ordering,
     /// How long the broker waits for an acknowledgement before redelivering.
-    #[serde(default = "defaults::ack_timeout_ms")]
     pub ack_timeout_ms: u64,
     /// A message waiting in the queue longer than this expires to the DLQ.
-    #[serde(default)]
     pub ttl_ms: Option<u64>,
 }
 
 /// Events injected from outside (the "client"), optionally repeated.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WorkloadSpec {
-    #[serde(default)]
     pub at_ms: u64,
     pub topic: String,
     #[serde(rename = "type")]
@@ -512,14 +444,11 @@ pub struct WorkloadSpec {
     pub subject: String,
     /// Payload; strings may hold `{n}`, and a string that is exactly `"{n}"` becomes
     /// the number.
-    #[serde(default)]
     pub data: BTreeMap<String, Value>,
-    #[serde(default)]
     pub repeat: Option<RepeatSpec>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RepeatSpec {
     pub count: u32,
     pub every_ms: u64,
@@ -527,31 +456,389 @@ pub struct RepeatSpec {
 
 /// A quantity (money, stock) whose total must never change: the sum of the named
 /// state counters plus what is in transit in events.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ConservedSpec {
     pub name: String,
     pub accounts: Vec<AccountSpec>,
-    #[serde(default)]
     pub in_transit: Vec<CarrierSpec>,
 }
 
 /// The state counters of `service` whose names start with `key_prefix`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AccountSpec {
     pub service: String,
     pub key_prefix: String,
 }
 
 /// Events of `type` carry `field` of the quantity until `subscription` applies them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CarrierSpec {
     #[serde(rename = "type")]
     pub event_type: String,
     pub field: String,
     pub subscription: String,
+}
+
+// ---------------------------------------------------------------------------------
+// Reading the document (see `super::reader` for why it is walked by hand)
+// ---------------------------------------------------------------------------------
+
+const KINDS: [EventKind; 4] =
+    [EventKind::Domain, EventKind::Integration, EventKind::Command, EventKind::ChangeDataCapture];
+
+fn kind(value: Value, path: &str) -> Read<EventKind> {
+    Ok(KINDS[variant(value, path, &["domain", "integration", "command", "change_data_capture"])?])
+}
+
+fn delivery(value: Value, path: &str) -> Read<Delivery> {
+    Ok(Delivery::ALL[variant(value, path, &["at_most_once", "at_least_once", "exactly_once_effect"])?])
+}
+
+fn ordering(value: Value, path: &str) -> Read<Ordering> {
+    Ok([Ordering::None, Ordering::PerKey][variant(value, path, &["none", "per_key"])?])
+}
+
+fn data_map(value: Value, path: &str) -> Read<BTreeMap<String, Value>> {
+    value_map(value, path)
+}
+
+fn expr(value: Value, path: &str) -> Read<ExprSpec> {
+    match value {
+        Value::String(field) => Ok(ExprSpec::Field(field)),
+        Value::Number(_) => i64_of(value, path).map(ExprSpec::Literal),
+        other => Err(invalid(path, &other, "a whole number or the name of a data field")),
+    }
+}
+
+fn faults(value: Value, path: &str) -> Read<FaultScript> {
+    // The fault script has its own table-driven reader, which reads text.
+    typed_from_str::<FaultScript>(&value.to_string()).map_err(|errors| {
+        let first =
+            errors.0.into_iter().next().unwrap_or(ScenarioError { path: String::new(), message: String::new() });
+        let inner = first.path.trim_start_matches('.');
+        let path = if inner.is_empty() {
+            path.to_string()
+        } else if inner.starts_with('[') {
+            format!("{path}{inner}")
+        } else {
+            join(path, inner)
+        };
+        ReadError { path, message: first.message }
+    })
+}
+
+impl Scenario {
+    /// Reads the document from a parsed JSON value (validation is separate).
+    pub fn read(value: Value, path: &str) -> Read<Scenario> {
+        let mut o = Obj::new(
+            value,
+            path,
+            &[
+                "name",
+                "title",
+                "description",
+                "steps_max",
+                "publish_latency_ms",
+                "topics",
+                "services",
+                "subscriptions",
+                "workload",
+                "conserved",
+                "projections",
+                "sagas",
+                "faults",
+            ],
+        )?;
+        Ok(Scenario {
+            name: o.string("name")?,
+            title: o.string("title")?,
+            description: o.text("description")?,
+            steps_max: o.u64_or("steps_max", defaults::steps_max())?,
+            publish_latency_ms: o.u64_or("publish_latency_ms", defaults::publish_latency_ms())?,
+            topics: o.list("topics", TopicSpec::read)?,
+            services: o.list("services", ServiceSpec::read)?,
+            subscriptions: o.list("subscriptions", SubscriptionSpec::read)?,
+            workload: o.list("workload", WorkloadSpec::read)?,
+            conserved: o.list_or_empty("conserved", ConservedSpec::read)?,
+            projections: o.list_or_empty("projections", ProjectionSpec::read)?,
+            sagas: o.list_or_empty("sagas", SagaSpec::read)?,
+            faults: o.or("faults", FaultScript::default(), faults)?,
+        })
+    }
+}
+
+impl TopicSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["name", "description"])?;
+        Ok(Self { name: o.string("name")?, description: o.text("description")? })
+    }
+}
+
+impl ServiceSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["name", "description", "state", "handlers", "event_store"])?;
+        Ok(Self {
+            name: o.string("name")?,
+            description: o.text("description")?,
+            state: o.or("state", BTreeMap::new(), |value, path| map_of(value, path, i64_of))?,
+            handlers: o.list_or_empty("handlers", HandlerSpec::read)?,
+            event_store: o.opt("event_store", EventStoreSpec::read)?,
+        })
+    }
+}
+
+impl EventStoreSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["snapshot_every", "apply", "upcasters", "schema_version", "history"])?;
+        Ok(Self {
+            snapshot_every: o.u32_or("snapshot_every", defaults::snapshot_every())?,
+            apply: o.list("apply", ApplySpec::read)?,
+            upcasters: o.list_or_empty("upcasters", Upcaster::read)?,
+            schema_version: o.u32_or("schema_version", defaults::schema_version())?,
+            history: o.list_or_empty("history", HistorySpec::read)?,
+        })
+    }
+}
+
+impl ApplySpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["on", "effects"])?;
+        Ok(Self { on: o.string("on")?, effects: o.list("effects", EffectSpec::read)? })
+    }
+}
+
+impl HistorySpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["stream", "type", "schema_version", "data"])?;
+        Ok(Self {
+            stream: o.string("stream")?,
+            event_type: o.string("type")?,
+            schema_version: o.u32_or("schema_version", defaults::schema_version())?,
+            data: o.or("data", serde_json::Map::new(), object)?,
+        })
+    }
+}
+
+impl RecordSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["type", "topic", "kind", "data"])?;
+        Ok(Self {
+            event_type: o.string("type")?,
+            topic: o.opt("topic", string)?,
+            kind: o.or("kind", defaults::domain(), kind)?,
+            data: o.opt("data", data_map)?,
+        })
+    }
+}
+
+impl ProjectionSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["name", "description", "store", "processing_ms", "apply"])?;
+        Ok(Self {
+            name: o.string("name")?,
+            description: o.text("description")?,
+            store: o.string("store")?,
+            processing_ms: o.u64_or("processing_ms", defaults::projection_ms())?,
+            apply: o.list("apply", ApplySpec::read)?,
+        })
+    }
+}
+
+impl SagaSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(
+            value,
+            path,
+            &[
+                "name",
+                "description",
+                "coordinator",
+                "start_on",
+                "processing_ms",
+                "steps",
+                "pivot",
+                "on_completed",
+                "on_aborted",
+            ],
+        )?;
+        Ok(Self {
+            name: o.string("name")?,
+            description: o.text("description")?,
+            coordinator: o.string("coordinator")?,
+            start_on: o.string("start_on")?,
+            processing_ms: o.u64_or("processing_ms", defaults::coordinator_ms())?,
+            steps: o.list("steps", SagaStepSpec::read)?,
+            pivot: o.opt("pivot", string)?,
+            on_completed: o.opt("on_completed", EmitSpec::read)?,
+            on_aborted: o.opt("on_aborted", EmitSpec::read)?,
+        })
+    }
+}
+
+impl SagaStepSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["name", "action", "success", "failure", "compensation", "compensated"])?;
+        Ok(Self {
+            name: o.string("name")?,
+            action: o.get("action", EmitSpec::read)?,
+            success: o.string("success")?,
+            failure: o.string("failure")?,
+            compensation: o.opt("compensation", EmitSpec::read)?,
+            compensated: o.opt("compensated", string)?,
+        })
+    }
+}
+
+impl HandlerSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(
+            value,
+            path,
+            &["on", "processing_ms", "require", "effects", "emit", "otherwise", "reject_malformed", "stream", "record"],
+        )?;
+        Ok(Self {
+            on: o.string("on")?,
+            processing_ms: o.u64_or("processing_ms", defaults::processing_ms())?,
+            require: o.list_or_empty("require", RequireSpec::read)?,
+            effects: o.list_or_empty("effects", EffectSpec::read)?,
+            emit: o.list_or_empty("emit", EmitSpec::read)?,
+            otherwise: o.list_or_empty("otherwise", EmitSpec::read)?,
+            reject_malformed: o.bool_or("reject_malformed", false)?,
+            stream: o.opt("stream", string)?,
+            record: o.list_or_empty("record", RecordSpec::read)?,
+        })
+    }
+}
+
+impl RequireSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["key", "at_least"])?;
+        Ok(Self { key: o.string("key")?, at_least: o.get("at_least", expr)? })
+    }
+}
+
+impl EffectSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["key", "add"])?;
+        Ok(Self { key: o.string("key")?, add: o.get("add", expr)? })
+    }
+}
+
+impl EmitSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["topic", "type", "kind", "subject", "data", "compensation"])?;
+        Ok(Self {
+            topic: o.string("topic")?,
+            event_type: o.string("type")?,
+            kind: o.get("kind", kind)?,
+            subject: o.opt("subject", string)?,
+            data: o.opt("data", data_map)?,
+            compensation: o.bool_or("compensation", false)?,
+        })
+    }
+}
+
+impl RetryPolicy {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(
+            value,
+            path,
+            &["attempts_max", "backoff_initial_ms", "backoff_multiplier_percent", "backoff_max_ms", "jitter_per_mille"],
+        )?;
+        Ok(Self {
+            attempts_max: o.u32_or("attempts_max", defaults::attempts_max())?,
+            backoff_initial_ms: o.u64_or("backoff_initial_ms", defaults::backoff_initial_ms())?,
+            backoff_multiplier_percent: o
+                .u32_or("backoff_multiplier_percent", defaults::backoff_multiplier_percent())?,
+            backoff_max_ms: o.u64_or("backoff_max_ms", defaults::backoff_max_ms())?,
+            jitter_per_mille: o.u32_or("jitter_per_mille", 0)?,
+        })
+    }
+}
+
+impl SubscriptionSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(
+            value,
+            path,
+            &[
+                "name",
+                "topic",
+                "service",
+                "delivery",
+                "retry",
+                "dlq",
+                "capacity",
+                "ordering",
+                "ack_timeout_ms",
+                "ttl_ms",
+            ],
+        )?;
+        Ok(Self {
+            name: o.string("name")?,
+            topic: o.string("topic")?,
+            service: o.string("service")?,
+            delivery: o.or("delivery", Delivery::default(), delivery)?,
+            retry: o.or("retry", RetryPolicy::default(), RetryPolicy::read)?,
+            dlq: o.bool_or("dlq", defaults::yes())?,
+            capacity: o.u32_or("capacity", defaults::capacity())?,
+            ordering: o.or("ordering", Ordering::default(), ordering)?,
+            ack_timeout_ms: o.u64_or("ack_timeout_ms", defaults::ack_timeout_ms())?,
+            ttl_ms: o.opt("ttl_ms", u64_of)?,
+        })
+    }
+}
+
+impl WorkloadSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["at_ms", "topic", "type", "kind", "source", "subject", "data", "repeat"])?;
+        Ok(Self {
+            at_ms: o.u64_or("at_ms", 0)?,
+            topic: o.string("topic")?,
+            event_type: o.string("type")?,
+            kind: o.get("kind", kind)?,
+            source: o.string("source")?,
+            subject: o.string("subject")?,
+            data: o.or("data", BTreeMap::new(), data_map)?,
+            repeat: o.opt("repeat", |value, path| {
+                let mut o = Obj::new(value, path, &["count", "every_ms"])?;
+                Ok(RepeatSpec { count: o.get("count", u32_of)?, every_ms: o.get("every_ms", u64_of)? })
+            })?,
+        })
+    }
+}
+
+impl ConservedSpec {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["name", "accounts", "in_transit"])?;
+        Ok(Self {
+            name: o.string("name")?,
+            accounts: o.list("accounts", |value, path| {
+                let mut o = Obj::new(value, path, &["service", "key_prefix"])?;
+                Ok(AccountSpec { service: o.string("service")?, key_prefix: o.string("key_prefix")? })
+            })?,
+            in_transit: o.list_or_empty("in_transit", |value, path| {
+                let mut o = Obj::new(value, path, &["type", "field", "subscription"])?;
+                Ok(CarrierSpec {
+                    event_type: o.string("type")?,
+                    field: o.string("field")?,
+                    subscription: o.string("subscription")?,
+                })
+            })?,
+        })
+    }
+}
+
+impl Upcaster {
+    fn read(value: Value, path: &str) -> Read<Self> {
+        let mut o = Obj::new(value, path, &["type", "from_version", "rename", "defaults"])?;
+        Ok(Self {
+            event_type: o.string("type")?,
+            from_version: o.get("from_version", u32_of)?,
+            rename: o.or("rename", BTreeMap::new(), |value, path| map_of(value, path, string))?,
+            defaults: o.or("defaults", BTreeMap::new(), data_map)?,
+        })
+    }
 }
 
 mod defaults {
@@ -657,7 +944,8 @@ impl Scenario {
                 format!("scenario is {} bytes; the limit is {SCENARIO_BYTES_MAX}", text.len()),
             ));
         }
-        let scenario: Scenario = typed_from_str(text)?;
+        let value: Value = typed_from_str(text)?;
+        let scenario = Scenario::read(value, "").map_err(|e| ScenarioErrors::one(e.path, e.message))?;
         scenario.validate()?;
         Ok(scenario)
     }

@@ -68,15 +68,12 @@ pub struct Conflict {
 
 /// Turns events of `event_type` at `from_version` into `from_version + 1`: fields are
 /// renamed and missing fields get defaults.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Upcaster {
     #[serde(rename = "type")]
     pub event_type: String,
     pub from_version: u32,
-    #[serde(default)]
     pub rename: BTreeMap<String, String>,
-    #[serde(default)]
     pub defaults: BTreeMap<String, Value>,
 }
 
