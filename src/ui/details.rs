@@ -7,16 +7,23 @@
 //! button carries a live summary (a red count of broken invariants, the number of
 //! faults) so a change in a hidden tab is still noticed. Every panel opens with a
 //! short explanation of its concept, and shows an empty state until it has content.
+//!
+//! The inspector, the invariants and the fault script mostly display data, so they are
+//! written as markup text (see `markup`) rather than `html!` trees, whose construction
+//! code cost kilobytes of the binary; their buttons say what they do in data
+//! attributes, read by one listener per panel. The delivery settings are forms, and
+//! stay components.
 
 use std::rc::Rc;
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::markup::emit_on_click;
+use super::markup::{emit_on_click, esc, on_goto, on_number, put, raw};
+use super::regions::empty_state;
 use super::state::{MenuTarget, Shell, ShellAction, SubscriptionEdit, Tab};
-use super::topology::{delivery_label, kind_class, kind_shape, short_type};
-use crate::sim::envelope::MessageId;
+use super::topology::{delivery_label, kind_class, kind_shape_markup, short_type};
+use crate::sim::envelope::{EventKind, MessageId};
 use crate::sim::fault::{Fault, ScriptedFault, Trigger};
 use crate::sim::scenario::{Delivery, Scenario, ATTEMPTS_MAX_LIMIT, DURATION_MS_MAX, WORKLOAD_MESSAGES_MAX};
 use crate::sim::simulation::Simulation;
@@ -89,64 +96,67 @@ pub fn details(props: &DetailsProps) -> Html {
     }
 }
 
-fn empty(what: &str, concept: &str) -> Html {
-    html! {
-        <div class="empty-state">
-            <p class="empty-what">{ what.to_string() }</p>
-            <p class="empty-concept">{ concept.to_string() }</p>
-        </div>
-    }
-}
-
 // ---------------------------------------------------------------------------------
 // Inspector
 // ---------------------------------------------------------------------------------
 
-/// A clickable reference to a message: selects it.
-fn message_link(sim: &Simulation, id: MessageId, dispatch: &Callback<ShellAction>) -> Html {
-    let Some(m) = sim.message(id) else { return html! {} };
+/// An event kind's token (its shape in its colour) as markup.
+fn token(out: &mut String, kind: EventKind) {
+    put(
+        out,
+        format_args!(
+            "<svg class=\"legend-token {}\" viewBox=\"-10 -10 20 20\" aria-hidden=\"true\">{}</svg>",
+            kind_class(kind),
+            kind_shape_markup(kind)
+        ),
+    );
+}
+
+/// A reference to a message, as markup: a button naming it in `data-message`, which the
+/// inspector's listener selects.
+fn message_link(out: &mut String, sim: &Simulation, id: MessageId) {
+    let Some(m) = sim.message(id) else { return };
     let service = m
         .emitted_by
         .and_then(|s| sim.scenario().services.get(s.0 as usize))
-        .map_or_else(|| m.envelope.source.clone(), |s| s.name.clone());
-    let onclick = {
-        let dispatch = dispatch.clone();
-        emit_on_click(&dispatch, ShellAction::Select(Some(id)))
-    };
-    html! {
-        <button type="button" class="message-link" {onclick} title="Inspect this message">
-            <svg class={classes!("legend-token", kind_class(m.envelope.kind))} viewBox="-10 -10 20 20" aria-hidden="true">{ kind_shape(m.envelope.kind) }</svg>
-            <span class="link-type">{ short_type(&m.envelope.event_type) }</span>
-            <span class="link-from">{ format!("from {service}") }</span>
-        </button>
-    }
+        .map_or(m.envelope.source.as_str(), |s| s.name.as_str());
+    put(
+        out,
+        format_args!(
+            "<button type=\"button\" class=\"message-link\" title=\"Inspect this message\" data-message=\"{}\">",
+            id.0
+        ),
+    );
+    token(out, m.envelope.kind);
+    put(
+        out,
+        format_args!(
+            "<span class=\"link-type\">{}</span><span class=\"link-from\">from {}</span></button>",
+            esc(short_type(&m.envelope.event_type)),
+            esc(service)
+        ),
+    );
 }
 
-/// The messages caused by `id`, recursively, as nested lists (bounded in depth and size).
-fn caused_tree(
-    sim: &Simulation,
-    id: MessageId,
-    depth: u32,
-    budget: &mut u32,
-    dispatch: &Callback<ShellAction>,
-) -> Html {
+/// The messages caused by `id`, recursively, as nested lists of markup (bounded in
+/// depth and size).
+fn caused_tree(out: &mut String, sim: &Simulation, id: MessageId, depth: u32, budget: &mut u32) {
     let (_, caused) = sim.causal_links(id);
     if caused.is_empty() || depth >= 6 || *budget == 0 {
-        return html! {};
+        return;
     }
-    html! {
-        <ul class="tree">
-            { for caused.into_iter().map_while(|child| {
-                if *budget == 0 {
-                    return None;
-                }
-                *budget -= 1;
-                Some(html! {
-                    <li>{ message_link(sim, child, dispatch) }{ caused_tree(sim, child, depth + 1, budget, dispatch) }</li>
-                })
-            }) }
-        </ul>
+    out.push_str("<ul class=\"tree\">");
+    for child in caused {
+        if *budget == 0 {
+            break;
+        }
+        *budget -= 1;
+        out.push_str("<li>");
+        message_link(out, sim, child);
+        caused_tree(out, sim, child, depth + 1, budget);
+        out.push_str("</li>");
     }
+    out.push_str("</ul>");
 }
 
 fn inspector(props: &DetailsProps) -> Html {
@@ -154,7 +164,7 @@ fn inspector(props: &DetailsProps) -> Html {
     let dispatch = &props.dispatch;
     let sim = shell.sim.borrow();
     let Some(id) = shell.selected.filter(|id| sim.message(*id).is_some()) else {
-        return empty(
+        return empty_state(
             "Click a row of the event log or a token on the topology to inspect that message: its envelope, its delivery attempts and what it caused.",
             "The envelope is the metadata every message carries, here in CloudEvents form: id, source, type, time, subject, and the correlation and causation ids that tie a flow together.",
         );
@@ -218,21 +228,75 @@ fn inspector(props: &DetailsProps) -> Html {
             dispatch.emit(ShellAction::OpenMenu(MenuTarget::Message { message: id, sub: queued_sub }))
         })
     };
+    let status = match (now.is_empty(), dead_in.is_empty()) {
+        (_, false) => format!(
+            "In the dead-letter queue of {}{}.",
+            dead_in.join(", "),
+            if now.is_empty() { String::new() } else { format!("; also {}", now.join("; ")) }
+        ),
+        (true, true) => "Not in flight at this step: handled everywhere, lost, or not yet published.".to_string(),
+        (false, true) => format!("Now: {}.", now.join("; ")),
+    };
+    // The read-only parts are markup text (see `markup`); the two action buttons between
+    // them stay elements, each with its own listener. Links to messages and attempts name
+    // what they lead to in data attributes, read by the one listener of the inspector.
+    let mut head = String::with_capacity(512);
+    head.push_str("<h2 class=\"panel-title\">");
+    token(&mut head, m.envelope.kind);
+    put(
+        &mut head,
+        format_args!(
+            "{} {}</h2><p class=\"panel-note\">{}</p>",
+            esc(short_type(&m.envelope.event_type)),
+            esc(&m.envelope.id),
+            esc(&status)
+        ),
+    );
+    let mut body = String::with_capacity(4096);
+    body.push_str(
+        "<h3>Causal tree</h3><p class=\"panel-note\">Caused by (causationid) above, caused below: each handler's emits name the event that triggered them.</p><ul class=\"tree causal\">",
+    );
+    for a in &ancestors {
+        body.push_str("<li class=\"ancestor\">");
+        message_link(&mut body, &sim, *a);
+        body.push_str("</li>");
+    }
+    body.push_str("<li class=\"this\"><strong>this message</strong>");
     let mut budget = 40;
-    let tree = caused_tree(&sim, id, 0, &mut budget, dispatch);
-    let title = format!("{} {}", short_type(&m.envelope.event_type), m.envelope.id);
-    let kind = m.envelope.kind;
+    caused_tree(&mut body, &sim, id, 0, &mut budget);
+    put(&mut body, format_args!("</li></ul><h3>Delivery attempts ({})</h3>", attempts.len()));
+    if attempts.is_empty() {
+        body.push_str("<p class=\"panel-note\">No subscription has received it yet.</p>");
+    } else {
+        body.push_str("<ol class=\"attempts\">");
+        for a in &attempts {
+            let row = super::log::split_line(&a.what);
+            put(
+                &mut body,
+                format_args!(
+                    "<li><button type=\"button\" class=\"attempt\" title=\"Rewind to this step\" data-goto=\"{}\"><span class=\"c-step\">step {}</span>\
+                     <span class=\"c-verb\">{}</span><span class=\"c-where\">{}</span><span class=\"c-detail\">{}</span></button></li>",
+                    a.step + 1,
+                    a.step,
+                    esc(&row.verb),
+                    esc(&row.place),
+                    esc(&row.detail)
+                ),
+            );
+        }
+        body.push_str("</ol>");
+    }
+    put(
+        &mut body,
+        format_args!(
+            "<h3>Envelope (CloudEvents 1.0)</h3><pre class=\"json\" aria-label=\"The envelope as CloudEvents JSON\">{}</pre>",
+            esc(&json)
+        ),
+    );
+    drop(sim);
     html! {
-        <div class="inspector">
-            <h2 class="panel-title">
-                <svg class={classes!("legend-token", kind_class(kind))} viewBox="-10 -10 20 20" aria-hidden="true">{ kind_shape(kind) }</svg>
-                { title }
-            </h2>
-            <p class="panel-note">{ match (now.is_empty(), dead_in.is_empty()) {
-                (_, false) => format!("In the dead-letter queue of {}{}.", dead_in.join(", "), if now.is_empty() { String::new() } else { format!("; also {}", now.join("; ")) }),
-                (true, true) => "Not in flight at this step: handled everywhere, lost, or not yet published.".to_string(),
-                (false, true) => format!("Now: {}.", now.join("; ")),
-            } }</p>
+        <div class="inspector" onclick={on_goto(dispatch)}>
+            { raw(head) }
             <div class="inspector-actions">
                 if let Some(on_filter) = filter_flow {
                     <button type="button" class="control small" onclick={on_filter} title="Show only this business flow in the event log">{ "Filter log by its correlation id" }</button>
@@ -241,35 +305,7 @@ fn inspector(props: &DetailsProps) -> Html {
                     <button type="button" class="control small" onclick={open_menu}>{ "Inject a fault on it\u{2026}" }</button>
                 }
             </div>
-            <h3>{ "Causal tree" }</h3>
-            <p class="panel-note">{ "Caused by (causationid) above, caused below: each handler's emits name the event that triggered them." }</p>
-            <ul class="tree causal">
-                { for ancestors.iter().map(|a| html! { <li class="ancestor">{ message_link(&sim, *a, dispatch) }</li> }) }
-                <li class="this"><strong>{ "this message" }</strong>{ tree }</li>
-            </ul>
-            <h3>{ format!("Delivery attempts ({})", attempts.len()) }</h3>
-            if attempts.is_empty() {
-                <p class="panel-note">{ "No subscription has received it yet." }</p>
-            } else {
-                <ol class="attempts">
-                    { for attempts.iter().map(|a| {
-                        let row = super::log::split_line(&a.what);
-                        let step = a.step;
-                        let dispatch = dispatch.clone();
-                        let onclick = emit_on_click(&dispatch, ShellAction::RewindTo(step + 1));
-                        html! {
-                            <li><button type="button" class="attempt" {onclick} title="Rewind to this step">
-                                <span class="c-step">{ format!("step {}", a.step) }</span>
-                                <span class="c-verb">{ row.verb }</span>
-                                <span class="c-where">{ row.place }</span>
-                                <span class="c-detail">{ row.detail }</span>
-                            </button></li>
-                        }
-                    }) }
-                </ol>
-            }
-            <h3>{ "Envelope (CloudEvents 1.0)" }</h3>
-            <pre class="json" aria-label="The envelope as CloudEvents JSON">{ json }</pre>
+            { raw(body) }
         </div>
     }
 }
@@ -280,36 +316,47 @@ fn inspector(props: &DetailsProps) -> Html {
 
 fn invariants(props: &DetailsProps) -> Html {
     let sim = props.shell.sim.borrow();
-    let views = sim.invariant_views();
-    let first_detail = |inv| sim.checkers().violations.iter().find(|v| v.invariant == inv).map(|v| v.detail.clone());
-    html! {
-        <div class="invariants">
-            <p class="panel-note">{ "Promises checked after every step. A broken one turns red and links to the step that broke it." }</p>
-            <ul class="invariant-list">
-                { for views.iter().map(|v| {
-                    let ok = v.violations == 0;
-                    let link = v.first_step.map(|step| {
-                        let dispatch = props.dispatch.clone();
-                        let onclick = emit_on_click(&dispatch, ShellAction::RewindTo(step + 1));
-                        html! { <button type="button" class="control small danger" {onclick}>{ format!("Broken at step {step}: go there") }</button> }
-                    });
-                    html! {
-                        <li class={classes!("invariant", if ok { "ok" } else { "broken" })} data-invariant={v.invariant.name()}>
-                            <span class="invariant-mark" aria-hidden="true">{ if ok { "\u{2713}" } else { "\u{2717}" } }</span>
-                            <div>
-                                <p class="invariant-name">{ v.invariant.name() }<span class="invariant-state">{ if ok { " holds" } else { " broken" } }</span></p>
-                                <p class="invariant-promise">{ v.invariant.promise() }</p>
-                                if !ok {
-                                    <p class="invariant-detail">{ format!("{} violation(s). First: {}", v.violations, first_detail(v.invariant).unwrap_or_default()) }</p>
-                                    { for link }
-                                }
-                            </div>
-                        </li>
-                    }
-                }) }
-            </ul>
-        </div>
+    let mut out = String::with_capacity(2048);
+    out.push_str(
+        "<p class=\"panel-note\">Promises checked after every step. A broken one turns red and links to the step that broke it.</p><ul class=\"invariant-list\">",
+    );
+    for v in sim.invariant_views() {
+        let ok = v.violations == 0;
+        let (class, mark, state) = if ok { ("ok", "\u{2713}", "holds") } else { ("broken", "\u{2717}", "broken") };
+        let name = v.invariant.name();
+        put(
+            &mut out,
+            format_args!(
+                "<li class=\"invariant {class}\" data-invariant=\"{name}\"><span class=\"invariant-mark\" aria-hidden=\"true\">{mark}</span><div>\
+                 <p class=\"invariant-name\">{name}<span class=\"invariant-state\"> {state}</span></p><p class=\"invariant-promise\">{}</p>",
+                esc(v.invariant.promise()),
+                name = esc(name)
+            ),
+        );
+        if !ok {
+            let first = sim.checkers().violations.iter().find(|f| f.invariant == v.invariant);
+            put(
+                &mut out,
+                format_args!(
+                    "<p class=\"invariant-detail\">{} violation(s). First: {}</p>",
+                    v.violations,
+                    esc(first.map_or("", |f| f.detail.as_str()))
+                ),
+            );
+            if let Some(step) = v.first_step {
+                put(
+                    &mut out,
+                    format_args!(
+                        "<button type=\"button\" class=\"control small danger\" data-goto=\"{}\">Broken at step {step}: go there</button>",
+                        step + 1
+                    ),
+                );
+            }
+        }
+        out.push_str("</div></li>");
     }
+    out.push_str("</ul>");
+    html! { <div class="invariants" onclick={on_goto(&props.dispatch)}>{ raw(out) }</div> }
 }
 
 // ---------------------------------------------------------------------------------
@@ -347,37 +394,49 @@ fn fault_what(fault: &Fault) -> String {
 fn fault_script_panel(props: &DetailsProps) -> Html {
     let shell = &props.shell;
     let sim = shell.sim.borrow();
-    let builtin: Vec<ScriptedFault> = sim.scenario().faults.scripted.clone();
-    drop(sim);
-    let row = |entry: &ScriptedFault, remove: Option<usize>| {
-        let button = remove.map(|index| {
-            let dispatch = props.dispatch.clone();
-            let onclick = emit_on_click(&dispatch, ShellAction::RemoveFault(index));
-            html! { <button type="button" class="control small" {onclick} title="Rebuild the run without this fault and return to the same step">{ "Remove" }</button> }
-        });
-        html! {
-            <tr>
-                <td class="c-when">{ when(entry) }</td>
-                <td>{ fault_what(&entry.fault) }</td>
-                <td class="c-target">{ fault_where(&entry.fault) }</td>
-                <td>{ button.unwrap_or_else(|| html! { <span class="muted">{ "scenario" }</span> }) }</td>
-            </tr>
-        }
-    };
-    html! {
-        <div class="fault-script">
-            <p class="panel-note">{ "Every fault is recorded with the step it happened at, so the run replays exactly from its seed. Click a service or a token on the topology to inject one; removing one rebuilds the run without it." }</p>
-            if shell.faults.scripted.is_empty() && builtin.is_empty() {
-                { empty("No faults yet.", "A fault is something going wrong on purpose: a crash, a lost or duplicated message, a poison message. Injecting one while rewound forks the run: the future is recomputed.") }
-            } else {
-                <table class="fault-table">
-                    <thead><tr><th>{ "when" }</th><th>{ "what" }</th><th>{ "where" }</th><th></th></tr></thead>
-                    <tbody>
-                        { for builtin.iter().map(|e| row(e, None)) }
-                        { for shell.faults.scripted.iter().enumerate().map(|(i, e)| row(e, Some(i))) }
-                    </tbody>
-                </table>
+    let builtin = &sim.scenario().faults.scripted;
+    // The panel is markup text (its empty state is the markup of `regions::empty_state`);
+    // a Remove button names its fault's index in `data-remove-fault`, read by the one
+    // listener of the panel.
+    let mut out = String::with_capacity(1024);
+    out.push_str("<p class=\"panel-note\">Every fault is recorded with the step it happened at, so the run replays exactly from its seed. Click a service or a token on the topology to inject one; removing one rebuilds the run without it.</p>");
+    if shell.faults.scripted.is_empty() && builtin.is_empty() {
+        out.push_str("<div class=\"empty-state\"><p class=\"empty-what\">No faults yet.</p><p class=\"empty-concept\">A fault is something going wrong on purpose: a crash, a lost or duplicated message, a poison message. Injecting one while rewound forks the run: the future is recomputed.</p></div>");
+    } else {
+        out.push_str(
+            "<table class=\"fault-table\"><thead><tr><th>when</th><th>what</th><th>where</th><th></th></tr></thead><tbody>",
+        );
+        let rows = builtin
+            .iter()
+            .map(|e| (e, None))
+            .chain(shell.faults.scripted.iter().enumerate().map(|(i, e)| (e, Some(i))));
+        for (entry, remove) in rows {
+            put(
+                &mut out,
+                format_args!(
+                    "<tr><td class=\"c-when\">{}</td><td>{}</td><td class=\"c-target\">{}</td><td>",
+                    when(entry),
+                    esc(&fault_what(&entry.fault)),
+                    esc(&fault_where(&entry.fault))
+                ),
+            );
+            match remove {
+                Some(index) => put(
+                    &mut out,
+                    format_args!(
+                        "<button type=\"button\" class=\"control small\" title=\"Rebuild the run without this fault and return to the same step\" data-remove-fault=\"{index}\">Remove</button>"
+                    ),
+                ),
+                None => out.push_str("<span class=\"muted\">scenario</span>"),
             }
+            out.push_str("</td></tr>");
+        }
+        out.push_str("</tbody></table>");
+    }
+    drop(sim);
+    html! {
+        <div class="fault-script" onclick={on_number(&props.dispatch, "data-remove-fault", |i| ShellAction::RemoveFault(i as usize))}>
+            { raw(out) }
         </div>
     }
 }

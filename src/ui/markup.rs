@@ -7,7 +7,11 @@
 //! diffs as one string: an unchanged diagram costs one comparison per render. Clicks
 //! on such markup are handled by one listener on the container, which reads the
 //! `data-goto` (a step to rewind to) and `data-message` attributes of the clicked
-//! element or its nearest ancestor that has one.
+//! element or its nearest ancestor that has one ([`on_goto`]), or a view's own
+//! numbered attribute, such as a fault's index ([`on_number`]). Buttons in such markup
+//! stay `<button type="button">`, so the keyboard reaches and presses them as any other;
+//! but a render that changes the markup replaces its elements, so a button whose press
+//! changes its panel does not keep the focus.
 //!
 //! Everything that comes from a scenario (names, event types, ids) goes through
 //! [`esc`], so a scenario cannot inject markup; the page's Content-Security-Policy
@@ -73,13 +77,22 @@ pub fn put(out: &mut String, args: std::fmt::Arguments<'_>) {
     let _ = out.write_fmt(args);
 }
 
+/// The clicked element or its nearest ancestor matching `selector` (such as
+/// `"[data-goto]"`): the element whose data attributes say what the click means.
+pub fn marked(event: &MouseEvent, selector: &str) -> Option<Element> {
+    let target: Element = event.target()?.dyn_into().ok()?;
+    target.closest(selector).ok()?
+}
+
+/// A data attribute of `element` read as a number; `None` when absent or not a number.
+pub fn number<T: std::str::FromStr>(element: &Element, attribute: &str) -> Option<T> {
+    element.get_attribute(attribute)?.parse().ok()
+}
+
 /// The step and message named by the clicked element or its nearest marked ancestor.
 pub fn picked(event: &MouseEvent) -> Option<(u64, Option<MessageId>)> {
-    let target: Element = event.target()?.dyn_into().ok()?;
-    let marked = target.closest("[data-goto]").ok()??;
-    let step = marked.get_attribute("data-goto")?.parse().ok()?;
-    let message = marked.get_attribute("data-message").and_then(|m| m.parse().ok()).map(MessageId);
-    Some((step, message))
+    let marked = marked(event, "[data-goto]")?;
+    Some((number(&marked, "data-goto")?, number(&marked, "data-message").map(MessageId)))
 }
 
 /// A click listener that dispatches `action`. One closure type serves every such
@@ -89,16 +102,34 @@ pub fn emit_on_click(dispatch: &Callback<ShellAction>, action: ShellAction) -> C
     Callback::from(move |_: MouseEvent| dispatch.emit(action.clone()))
 }
 
-/// One click listener for a container of raw markup: rewinds to the clicked step and
-/// selects its message, if it names one.
+/// One click listener for a container of raw markup: rewinds to the clicked step, if
+/// it names one, and selects its message, if it names one (a link to a message names
+/// only the message, so following it does not move the run).
 pub fn on_goto(dispatch: &Callback<ShellAction>) -> Callback<MouseEvent> {
     let dispatch = dispatch.clone();
     Callback::from(move |event: MouseEvent| {
-        if let Some((step, message)) = picked(&event) {
+        let Some(marked) = marked(&event, "[data-goto],[data-message]") else { return };
+        if let Some(step) = number(&marked, "data-goto") {
             dispatch.emit(ShellAction::RewindTo(step));
-            if message.is_some() {
-                dispatch.emit(ShellAction::Select(message));
-            }
+        }
+        if let Some(message) = number(&marked, "data-message") {
+            dispatch.emit(ShellAction::Select(Some(MessageId(message))));
+        }
+    })
+}
+
+/// One click listener for a container of raw markup whose elements name a number in
+/// `attribute` (a fault's index, say): dispatches `action` of the clicked one's number.
+/// A function pointer rather than a closure, so every use shares one listener type.
+pub fn on_number(
+    dispatch: &Callback<ShellAction>,
+    attribute: &'static str,
+    action: fn(u64) -> ShellAction,
+) -> Callback<MouseEvent> {
+    let dispatch = dispatch.clone();
+    Callback::from(move |event: MouseEvent| {
+        if let Some(n) = marked(&event, &format!("[{attribute}]")).and_then(|m| number(&m, attribute)) {
+            dispatch.emit(action(n));
         }
     })
 }

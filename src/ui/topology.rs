@@ -41,14 +41,21 @@ pub const KIND_LEGEND: [(EventKind, &str, &str); 4] = [
     (EventKind::ChangeDataCapture, "change data capture", "a row changed in a database"),
 ];
 
-/// The token's shape, centred on the origin, about 14 units across.
-pub fn kind_shape(kind: EventKind) -> Html {
+/// The token's shape, centred on the origin, about 14 units across, as markup text
+/// (views written as text draw it too; see `markup`).
+pub fn kind_shape_markup(kind: EventKind) -> &'static str {
     match kind {
-        EventKind::Domain => html! { <circle class="token-shape" r="7" /> },
-        EventKind::Integration => html! { <path class="token-shape" d="M0 -8.5L8.5 0L0 8.5L-8.5 0Z" /> },
-        EventKind::Command => html! { <path class="token-shape" d="M-7 -7L8 0L-7 7L-3 0Z" /> },
-        EventKind::ChangeDataCapture => html! { <rect class="token-shape" x="-6.5" y="-6.5" width="13" height="13" /> },
+        EventKind::Domain => r#"<circle class="token-shape" r="7"/>"#,
+        EventKind::Integration => r#"<path class="token-shape" d="M0 -8.5L8.5 0L0 8.5L-8.5 0Z"/>"#,
+        EventKind::Command => r#"<path class="token-shape" d="M-7 -7L8 0L-7 7L-3 0Z"/>"#,
+        EventKind::ChangeDataCapture => r#"<rect class="token-shape" x="-6.5" y="-6.5" width="13" height="13"/>"#,
     }
+}
+
+/// The token's shape as a node: the same markup, which Yew parses in the SVG namespace
+/// of the `<g>` or `<svg>` it is drawn in, and compares as one string between renders.
+pub fn kind_shape(kind: EventKind) -> Html {
+    Html::from_html_unchecked(AttrValue::Static(kind_shape_markup(kind)))
 }
 
 /// Where a token is drawn.
