@@ -9,18 +9,117 @@
 //! (`RebuildProjection`), so it is recorded and replays; the progress bar then shows
 //! the projection catching up, one event per step.
 //!
+//! What only displays (the progress, the numbers, the query's answers) is markup text
+//! (see `markup.rs`); the query box and the rebuild buttons stay Yew elements, so they
+//! keep the focus and the typed text across renders.
+//!
 //! Cost: one fold of the store per projection per render, only while this tab is open.
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::markup::inject_on_click;
+use super::markup::{esc, inject_on_click, put, raw};
 use super::regions::empty_state;
 use super::sagas::PanelProps;
 use crate::sim::fault::Fault;
+use crate::sim::view::ProjectionView;
 
 /// Keys of a read model listed at most.
 const KEYS_SHOWN: usize = 40;
+
+const INTRO: &str = "<p class=\"panel-note\">CQRS: commands change the write side (the event store); read models are projections built from its events, each with its own checkpoint. A query answers from the read model, which may lag: a stale read.</p>";
+
+/// A read model's heading, progress against its store's head and stall, as markup.
+fn progress_markup(v: &ProjectionView, store: &str) -> String {
+    let percent = (v.checkpoint * 100).checked_div(v.head).unwrap_or(100);
+    let behind = v.lag_events > 0;
+    let mut out = String::new();
+    put(
+        &mut out,
+        format_args!(
+            "<h3>{}<span class=\"muted\"> from the {} store</span></h3><div class=\"projection-progress\" aria-label=\"Checkpoint against the store head\">\
+             <svg class=\"progress\" viewBox=\"0 0 100 8\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><rect class=\"progress-track\" x=\"0\" y=\"0\" width=\"100\" height=\"8\"/>\
+             <rect class=\"progress-fill{}\" x=\"0\" y=\"0\" width=\"{percent}\" height=\"8\"/></svg><span class=\"projection-numbers\">checkpoint {} of {} \u{b7} \
+             <strong class=\"lag{}\" data-lag=\"{}\">lag {} event(s), {} ms</strong>",
+            esc(&v.name),
+            esc(store),
+            if behind { " lagging" } else { "" },
+            v.checkpoint,
+            v.head,
+            if behind { " behind" } else { "" },
+            v.lag_events,
+            v.lag_events,
+            v.lag_ms
+        ),
+    );
+    if v.rebuilds > 0 {
+        put(&mut out, format_args!(" \u{b7} rebuilt {} time(s)", v.rebuilds));
+    }
+    out.push_str("</span></div>");
+    if let Some((position, field)) = &v.stalled {
+        put(
+            &mut out,
+            format_args!(
+                "<p class=\"invariant-detail\">Stalled at position {position}: the event lacks \u{201c}{}\u{201d}. It will not move until the schema problem is fixed.</p>",
+                esc(field)
+            ),
+        );
+    }
+    out
+}
+
+/// The query's answer from one read model next to the write side's, as markup.
+fn answer_markup(v: &ProjectionView, truth: &std::collections::BTreeMap<String, i64>, needle: &str) -> String {
+    // The write side's keys are a superset of the read model's (it has applied every
+    // event), and both are in key order.
+    let mut keys: Vec<&String> = truth.keys().collect();
+    for (k, _) in &v.state {
+        if !truth.contains_key(k) {
+            keys.push(k);
+        }
+    }
+    let matching: Vec<&String> = keys.into_iter().filter(|k| needle.is_empty() || k.contains(needle)).collect();
+    let mut out = String::new();
+    if matching.is_empty() {
+        if needle.is_empty() {
+            out.push_str("<p class=\"panel-note\">The read model is empty so far.</p>");
+        } else {
+            put(&mut out, format_args!("<p class=\"panel-note\">No key contains \u{201c}{}\u{201d}.</p>", esc(needle)));
+        }
+        return out;
+    }
+    // A counter the read model has not seen yet reads as 0, as a query would answer.
+    let read = |k: &str| v.state.iter().find(|(key, _)| key == k).map_or(0, |(_, x)| *x);
+    let stale = matching.iter().filter(|k| read(k) != truth.get(k.as_str()).copied().unwrap_or(0)).count();
+    put(
+        &mut out,
+        format_args!(
+            "<table class=\"state-table query-result\" aria-label=\"Query result of {}\"><thead><tr><th>key</th><th>read model says</th>\
+             <th>write side says</th><th></th></tr></thead><tbody>",
+            esc(&v.name)
+        ),
+    );
+    for k in matching.iter().take(KEYS_SHOWN) {
+        let (r, t) = (read(k), truth.get(k.as_str()).copied().unwrap_or(0));
+        let (class, answer) = if r == t { ("", "up to date") } else { (" class=\"stale\"", "stale read") };
+        let k = esc(k);
+        put(
+            &mut out,
+            format_args!("<tr{class} data-key=\"{k}\"><td class=\"mono\">{k}</td><td class=\"num\">{r}</td><td class=\"num\">{t}</td><td>{answer}</td></tr>"),
+        );
+    }
+    out.push_str("</tbody></table>");
+    if stale > 0 {
+        put(
+            &mut out,
+            format_args!(
+                "<p class=\"panel-note stale-note\">{stale} answer(s) are stale: the read model has not applied the last {} event(s) yet.</p>",
+                v.lag_events
+            ),
+        );
+    }
+    out
+}
 
 #[function_component(ReadModelsPanel)]
 pub fn read_models_panel(props: &PanelProps) -> Html {
@@ -41,13 +140,10 @@ pub fn read_models_panel(props: &PanelProps) -> Html {
             query.set(input.value());
         })
     };
-    let intro = html! {
-        <p class="panel-note">{ "CQRS: commands change the write side (the event store); read models are projections built from its events, each with its own checkpoint. A query answers from the read model, which may lag: a stale read." }</p>
-    };
     if views.is_empty() {
         return html! {
             <div class="read-models">
-                { intro }
+                { raw(INTRO.to_string()) }
                 { empty_state("This scenario has no read models.", "Pick order-read-model, bank-account or schema-versioning: their projections fold the event store into tables a query can read.") }
             </div>
         };
@@ -55,7 +151,7 @@ pub fn read_models_panel(props: &PanelProps) -> Html {
     let needle = query.trim().to_string();
     html! {
         <div class="read-models">
-            { intro }
+            { raw(INTRO.to_string()) }
             <label class="query-box">
                 <span class="number-label">{ "Query the read models" }</span>
                 <input type="text" placeholder="a key, e.g. placed or revenue" value={(*query).clone()} oninput={on_query}
@@ -64,65 +160,12 @@ pub fn read_models_panel(props: &PanelProps) -> Html {
             { for views.iter().zip(caught_up).zip(store_names).map(|((v, truth), store)| {
                 let truth = truth.and_then(Result::ok).unwrap_or_default();
                 let rebuild = inject_on_click(&props.dispatch, Fault::RebuildProjection { projection: v.name.clone() });
-                let percent = (v.checkpoint * 100).checked_div(v.head).unwrap_or(100);
-                // The write side's keys are a superset of the read model's (it has applied
-                // every event), and both are in key order.
-                let mut keys: Vec<&String> = truth.keys().collect();
-                for (k, _) in &v.state {
-                    if !truth.contains_key(k) {
-                        keys.push(k);
-                    }
-                }
-                let matching: Vec<&String> = keys.into_iter().filter(|k| needle.is_empty() || k.contains(&needle)).collect();
-                // A counter the read model has not seen yet reads as 0, as a query would answer.
-                let read = |k: &str| v.state.iter().find(|(key, _)| key == k).map_or(0, |(_, x)| *x);
-                let stale = matching.iter().filter(|k| read(k) != truth.get(k.as_str()).copied().unwrap_or(0)).count();
                 html! {
                     <section class="sub-settings projection" data-projection={v.name.clone()} aria-label={format!("Read model {}", v.name)}>
-                        <h3>{ &v.name }<span class="muted">{ format!(" from the {store} store") }</span></h3>
-                        <div class="projection-progress" aria-label="Checkpoint against the store head">
-                            <svg class="progress" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true">
-                                <rect class="progress-track" x="0" y="0" width="100" height="8" />
-                                <rect class={classes!("progress-fill", (v.lag_events > 0).then_some("lagging"))} x="0" y="0" width={percent.to_string()} height="8" />
-                            </svg>
-                            <span class="projection-numbers">
-                                { format!("checkpoint {} of {} \u{b7} ", v.checkpoint, v.head) }
-                                <strong class={classes!("lag", (v.lag_events > 0).then_some("behind"))} data-lag={v.lag_events.to_string()}>
-                                    { format!("lag {} event(s), {} ms", v.lag_events, v.lag_ms) }
-                                </strong>
-                                if v.rebuilds > 0 { { format!(" \u{b7} rebuilt {} time(s)", v.rebuilds) } }
-                            </span>
-                        </div>
-                        if let Some((position, field)) = &v.stalled {
-                            <p class="invariant-detail">{ format!("Stalled at position {position}: the event lacks \u{201c}{field}\u{201d}. It will not move until the schema problem is fixed.") }</p>
-                        }
+                        { raw(progress_markup(v, &store)) }
                         <button type="button" class="control small" onclick={rebuild}
                             title="Clear the read model and replay the store from the first event: watch it catch up">{ "Rebuild from zero" }</button>
-                        if matching.is_empty() {
-                            <p class="panel-note">{ if needle.is_empty() { "The read model is empty so far.".to_string() } else { format!("No key contains \u{201c}{needle}\u{201d}.") } }</p>
-                        } else {
-                            <table class="state-table query-result" aria-label={format!("Query result of {}", v.name)}>
-                                <thead><tr><th>{ "key" }</th><th>{ "read model says" }</th><th>{ "write side says" }</th><th></th></tr></thead>
-                                <tbody>
-                                    { for matching.iter().take(KEYS_SHOWN).map(|k| {
-                                        let r = read(k);
-                                        let t = truth.get(k.as_str()).copied().unwrap_or(0);
-                                        let fresh = r == t;
-                                        html! {
-                                            <tr class={classes!((!fresh).then_some("stale"))} data-key={(*k).clone()}>
-                                                <td class="mono">{ k }</td>
-                                                <td class="num">{ r }</td>
-                                                <td class="num">{ t }</td>
-                                                <td>{ if fresh { "up to date" } else { "stale read" } }</td>
-                                            </tr>
-                                        }
-                                    }) }
-                                </tbody>
-                            </table>
-                            if stale > 0 {
-                                <p class="panel-note stale-note">{ format!("{stale} answer(s) are stale: the read model has not applied the last {} event(s) yet.", v.lag_events) }</p>
-                            }
-                        }
+                        { raw(answer_markup(v, &truth, &needle)) }
                     </section>
                 }
             }) }
