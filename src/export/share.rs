@@ -22,12 +22,12 @@ use std::fmt;
 use base64::engine::general_purpose::{URL_SAFE_NO_PAD, URL_SAFE_NO_PAD_INDIFFERENT};
 use base64::Engine as _;
 use miniz_oxide::inflate::TINFLStatus;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::{error_at, under};
 use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::fault::FaultScript;
+use crate::sim::reader::{u64_of, Obj, Read};
 use crate::sim::scenario::{self, Scenario, ScenarioErrors};
 use crate::sim::simulation::RunConfig;
 
@@ -66,19 +66,24 @@ impl fmt::Display for ShareTooLong {
 
 impl std::error::Error for ShareTooLong {}
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The payload as read, before the scenario is resolved and checked.
 struct PayloadIn {
-    #[serde(rename = "v")]
-    _v: u64,
     scenario: Value,
     seed: u64,
-    #[serde(default)]
     faults: FaultScript,
-    #[serde(default)]
     anti_patterns: Vec<AntiPattern>,
-    #[serde(default)]
     step: u64,
+}
+
+fn read_payload(value: Value) -> Read<PayloadIn> {
+    let mut o = Obj::new(value, "", &["v", "scenario", "seed", "faults", "anti_patterns", "step"])?;
+    Ok(PayloadIn {
+        scenario: o.req("scenario")?,
+        seed: o.get("seed", u64_of)?,
+        faults: o.or("faults", FaultScript::default(), FaultScript::read)?,
+        anti_patterns: o.list_or_empty("anti_patterns", AntiPattern::read)?,
+        step: o.u64_or("step", 0)?,
+    })
 }
 
 /// The fragment (`s=…`, without the `#`) that restores this configuration at `step`.
@@ -156,15 +161,14 @@ pub fn decode_payload(text: &str) -> Result<SharedRun, ScenarioErrors> {
     if text.len() > JSON_BYTES_MAX {
         return Err(error_at("", format!("the share link is damaged (it expands beyond {JSON_BYTES_MAX} bytes)")));
     }
-    // Everything below reads the payload as text with `serde_json::Deserializer::from_str`,
-    // as `Scenario::from_json` and the trace importer do: deserialising the same types
-    // through `serde_json::Value` would compile a second copy of every scenario
-    // deserializer into the wasm (tens of kilobytes). serde_json refuses nesting deeper
-    // than 128 levels: the stack is safe.
-    let header: Header = serde_json::from_str(text)
-        .map_err(|e| error_at("", format!("the share link is damaged (not a JSON object: {e})")))?;
-    check_version(&header)?;
-    let payload: PayloadIn = crate::sim::scenario::typed_from_str(text)?;
+    // serde_json refuses nesting deeper than 128 levels: the stack is safe.
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| error_at("", format!("the share link is damaged (not JSON: {e})")))?;
+    if !value.is_object() {
+        return Err(error_at("", "the share link is damaged (not a JSON object)"));
+    }
+    check_version(value.get("v"))?;
+    let payload = read_payload(value).map_err(|e| ScenarioErrors::one(e.path, e.message))?;
     let scenario = match payload.scenario {
         Value::String(name) => scenario::builtin(&name).ok_or_else(|| {
             let names: Vec<&str> = scenario::builtin_names().collect();
@@ -217,16 +221,10 @@ fn too_long(chars: usize) -> String {
     format!("the share link is {chars} characters; the limit is {FRAGMENT_CHARS_MAX}")
 }
 
-/// The version field alone, read before the rest so that a newer payload gets that
+/// The version field, checked before the rest so that a newer payload gets that
 /// message rather than a complaint about a field it added.
-#[derive(Deserialize)]
-struct Header {
-    #[serde(default)]
-    v: Option<Value>,
-}
-
-fn check_version(header: &Header) -> Result<(), ScenarioErrors> {
-    match header.v.as_ref().map(Value::as_u64) {
+fn check_version(v: Option<&Value>) -> Result<(), ScenarioErrors> {
+    match v.map(Value::as_u64) {
         Some(Some(SHARE_VERSION)) => Ok(()),
         Some(Some(v)) if v > SHARE_VERSION => Err(error_at(
             "",

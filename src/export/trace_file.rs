@@ -89,7 +89,7 @@ struct TraceDocument {
     scenario: Value,
     seed: u64,
     #[serde(default)]
-    faults: FaultScript,
+    faults: Option<Value>,
     #[serde(default)]
     anti_patterns: Vec<AntiPattern>,
     step: u64,
@@ -202,7 +202,10 @@ fn read(text: &str) -> Result<(RunConfig, u64, Vec<TraceColumns>, u64), Scenario
     let doc: TraceDocument = crate::sim::scenario::typed_from_str(text)?;
     let scenario = Scenario::read(doc.scenario, "scenario").map_err(|e| ScenarioErrors::one(e.path, e.message))?;
     scenario.validate().map_err(|e| under("scenario", e))?;
-    let faults = doc.faults;
+    let faults = match doc.faults {
+        Some(value) => FaultScript::read(value, "faults").map_err(|e| ScenarioErrors::one(e.path, e.message))?,
+        None => FaultScript::default(),
+    };
     faults.validate_against(&scenario).map_err(|e| under("faults", e))?;
     if doc.steps.len() as u64 != doc.step {
         return Err(error_at(

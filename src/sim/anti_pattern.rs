@@ -58,6 +58,12 @@ impl AntiPattern {
         Self::SynchronousProcessing,
     ];
 
+    /// Reads an anti-pattern by its name (see `super::reader`).
+    pub fn read(value: serde_json::Value, path: &str) -> super::reader::Read<AntiPattern> {
+        let names = Self::ALL.map(Self::name);
+        Ok(Self::ALL[super::reader::variant(value, path, &names)?])
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::NoDlq => "no_dlq",

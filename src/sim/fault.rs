@@ -11,32 +11,30 @@
 //!   from the UI is appended here with the step it was injected at, which is what
 //!   lets the run replay exactly.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
+use super::reader::{i64_of, invalid, join, string, u32_of, u64_of, variant, Obj, Read, ReadError};
 use super::scenario::{Scenario, ScenarioError, ScenarioErrors, DURATION_MS_MAX};
 use super::time::Millis;
 
 pub const RULES_MAX: usize = 64;
 pub const SCRIPT_ENTRIES_MAX: usize = 10_000;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct FaultScript {
-    #[serde(default)]
     pub rules: Vec<FaultRule>,
-    #[serde(default)]
     pub scripted: Vec<ScriptedFault>,
 }
 
 /// One intervention and when it happens.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ScriptedFault {
     pub at: Trigger,
     pub fault: Fault,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// As step number `n` (counting from 0): the step is the fault's application.
@@ -197,54 +195,6 @@ const FAULT_VARIANTS: &[&str] = &[
     "discard_dead_letters",
 ];
 
-/// The JSON fields a fault can have, and how each is read.
-#[derive(Clone, Copy, PartialEq)]
-enum FaultField {
-    Service,
-    Message,
-    Subscription,
-    Projection,
-    Key,
-    RestartAfterMs,
-    ExtraMs,
-    PerMille,
-    DurationMs,
-    DelayMs,
-    Value,
-}
-
-impl FaultField {
-    const ALL: [FaultField; 11] = [
-        FaultField::Service,
-        FaultField::Message,
-        FaultField::Subscription,
-        FaultField::Projection,
-        FaultField::Key,
-        FaultField::RestartAfterMs,
-        FaultField::ExtraMs,
-        FaultField::PerMille,
-        FaultField::DurationMs,
-        FaultField::DelayMs,
-        FaultField::Value,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            FaultField::Service => "service",
-            FaultField::Message => "message",
-            FaultField::Subscription => "subscription",
-            FaultField::Projection => "projection",
-            FaultField::Key => "key",
-            FaultField::RestartAfterMs => "restart_after_ms",
-            FaultField::ExtraMs => "extra_ms",
-            FaultField::PerMille => "per_mille",
-            FaultField::DurationMs => "duration_ms",
-            FaultField::DelayMs => "delay_ms",
-            FaultField::Value => "value",
-        }
-    }
-}
-
 /// The fields of variant `v` (an index into `FAULT_VARIANTS`) as JSON names, in
 /// declaration order, and the one among them that may be left out or null (an
 /// `Option` in the enum), if any.
@@ -264,124 +214,56 @@ fn fault_fields(v: usize) -> (&'static [&'static str], Option<&'static str>) {
     }
 }
 
-/// One field's value as read.
-enum Read {
-    Text(Option<String>),
-    Number(Option<u64>),
-    Signed(i64),
-}
-
-struct FaultVisitor;
-
-impl<'de> serde::de::Visitor<'de> for FaultVisitor {
-    type Value = Fault;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("enum Fault")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Fault, A::Error> {
-        use serde::de::Error;
-        let Some(name) = map.next_key::<String>()? else {
-            return Err(A::Error::invalid_length(0, &self));
+impl Fault {
+    /// Reads a fault written as `{"crash_service": {"service": "payment", …}}`.
+    pub fn read(value: Value, path: &str) -> Read<Fault> {
+        let map = match value {
+            Value::Object(map) if map.len() == 1 => map,
+            other => return Err(invalid(path, &other, "a map with one fault kind, as {\"crash_service\": {…}}")),
         };
-        let Some(v) = FAULT_VARIANTS.iter().position(|n| *n == name) else {
-            return Err(A::Error::unknown_variant(&name, FAULT_VARIANTS));
+        let Some((name, fields)) = map.into_iter().next() else {
+            return Err(ReadError { path: path.to_string(), message: "no fault kind".into() });
         };
-        let fault = map.next_value_seed(VariantSeed(v))?;
-        if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
-            return Err(A::Error::invalid_length(2, &self));
-        }
-        Ok(fault)
-    }
-}
-
-/// Reads the fields object of variant `.0`.
-struct VariantSeed(usize);
-
-impl<'de> serde::de::DeserializeSeed<'de> for VariantSeed {
-    type Value = Fault;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Fault, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for VariantSeed {
-    type Value = Fault;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "struct variant Fault::{}", FAULT_VARIANTS[self.0])
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Fault, A::Error> {
-        use serde::de::Error;
-        let (names, optional_name) = fault_fields(self.0);
-        let mut read: [Option<Read>; 11] = Default::default();
-        while let Some(key) = map.next_key::<String>()? {
-            let Some(field) = FaultField::ALL.into_iter().find(|f| f.name() == key && names.contains(&f.name())) else {
-                return Err(A::Error::unknown_field(&key, names));
-            };
-            let slot = &mut read[field as usize];
-            if slot.is_some() {
-                return Err(A::Error::duplicate_field(field.name()));
+        let v = variant(Value::String(name.clone()), path, FAULT_VARIANTS)?;
+        let (names, optional) = fault_fields(v);
+        let mut o = Obj::new(fields, &join(path, &name), names)?;
+        // Each field by its kind; the optional one may be missing or null.
+        let text = |o: &mut Obj, key: &str| -> Read<Option<String>> {
+            if !names.contains(&key) {
+                Ok(None)
+            } else if optional == Some(key) {
+                o.opt(key, string)
+            } else {
+                o.get(key, string).map(Some)
             }
-            let optional = optional_name == Some(field.name());
-            *slot = Some(match field {
-                FaultField::Value => Read::Signed(map.next_value()?),
-                FaultField::PerMille => Read::Number(Some(u64::from(map.next_value::<u32>()?))),
-                FaultField::Service
-                | FaultField::Message
-                | FaultField::Subscription
-                | FaultField::Projection
-                | FaultField::Key => {
-                    Read::Text(if optional { map.next_value()? } else { Some(map.next_value::<String>()?) })
-                }
-                _ => Read::Number(if optional { map.next_value()? } else { Some(map.next_value::<u64>()?) }),
-            });
-        }
-        for field in FaultField::ALL {
-            if read[field as usize].is_none() && names.contains(&field.name()) && optional_name != Some(field.name()) {
-                return Err(A::Error::missing_field(field.name()));
+        };
+        let service = text(&mut o, "service")?.unwrap_or_default();
+        let message = text(&mut o, "message")?;
+        let subscription = text(&mut o, "subscription")?;
+        let projection = text(&mut o, "projection")?.unwrap_or_default();
+        let key = text(&mut o, "key")?.unwrap_or_default();
+        let ms = |o: &mut Obj, key: &str| -> Read<Millis> {
+            if names.contains(&key) {
+                o.get(key, u64_of)
+            } else {
+                Ok(0)
             }
-        }
-        let mut text = |f: FaultField| match read[f as usize].take() {
-            Some(Read::Text(t)) => t,
-            _ => None,
         };
-        let (service, message, subscription, projection, key) = (
-            text(FaultField::Service).unwrap_or_default(),
-            text(FaultField::Message),
-            text(FaultField::Subscription),
-            text(FaultField::Projection).unwrap_or_default(),
-            text(FaultField::Key).unwrap_or_default(),
-        );
-        let number = |f: FaultField| match read[f as usize] {
-            Some(Read::Number(n)) => n,
-            _ => None,
-        };
-        let ms = |f: FaultField| number(f).unwrap_or(0);
-        let value = match read[FaultField::Value as usize] {
-            Some(Read::Signed(v)) => v,
-            _ => 0,
-        };
-        // Read as a u32 above.
-        let per_mille = ms(FaultField::PerMille) as u32;
-        Ok(match self.0 {
-            0 => Fault::CrashService { service, restart_after_ms: number(FaultField::RestartAfterMs) },
+        Ok(match v {
+            0 => Fault::CrashService { service, restart_after_ms: o.opt("restart_after_ms", u64_of)? },
             1 => Fault::RestartService { service },
-            2 => Fault::SlowService { service, extra_ms: ms(FaultField::ExtraMs) },
-            3 => Fault::FailHandlers { service, per_mille },
-            4 => Fault::PartitionService { service, duration_ms: ms(FaultField::DurationMs) },
+            2 => Fault::SlowService { service, extra_ms: ms(&mut o, "extra_ms")? },
+            3 => Fault::FailHandlers { service, per_mille: o.get("per_mille", u32_of)? },
+            4 => Fault::PartitionService { service, duration_ms: ms(&mut o, "duration_ms")? },
             5 => Fault::DropMessage { message: message.unwrap_or_default(), subscription },
             6 => Fault::DuplicateMessage { message: message.unwrap_or_default(), subscription },
             7 => Fault::DelayMessage {
                 message: message.unwrap_or_default(),
                 subscription,
-                delay_ms: ms(FaultField::DelayMs),
+                delay_ms: ms(&mut o, "delay_ms")?,
             },
             8 => Fault::ReorderMessage { message: message.unwrap_or_default(), subscription },
-            9 => Fault::SetState { service, key, value },
+            9 => Fault::SetState { service, key, value: o.get("value", i64_of)? },
             10 => Fault::PoisonMessage { message: message.unwrap_or_default() },
             11 => Fault::RedriveDeadLetters { subscription: subscription.unwrap_or_default(), message },
             12 => Fault::RebuildProjection { projection },
@@ -390,37 +272,99 @@ impl<'de> serde::de::Visitor<'de> for VariantSeed {
     }
 }
 
-impl<'de> Deserialize<'de> for Fault {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Fault, D::Error> {
-        deserializer.deserialize_map(FaultVisitor)
+impl FaultScript {
+    /// Reads a fault script from a parsed JSON value (see `super::reader`); validation
+    /// against a scenario is separate ([`FaultScript::validate_against`]).
+    pub fn read(value: Value, path: &str) -> Read<FaultScript> {
+        let mut o = Obj::new(value, path, &["rules", "scripted"])?;
+        Ok(FaultScript {
+            rules: o.list_or_empty("rules", |value, path| {
+                let mut o = Obj::new(value, path, &["matcher", "verdict", "per_mille"])?;
+                Ok(FaultRule {
+                    matcher: o.or("matcher", Matcher::default(), |value, path| {
+                        let mut o = Obj::new(value, path, &["type", "subscription", "service"])?;
+                        Ok(Matcher {
+                            event_type: o.opt("type", string)?,
+                            subscription: o.opt("subscription", string)?,
+                            service: o.opt("service", string)?,
+                        })
+                    })?,
+                    verdict: o.get("verdict", Verdict::read)?,
+                    per_mille: o.get("per_mille", u32_of)?,
+                })
+            })?,
+            scripted: o.list_or_empty("scripted", |value, path| {
+                let mut o = Obj::new(value, path, &["at", "fault"])?;
+                Ok(ScriptedFault {
+                    at: o.get("at", |value, path| {
+                        let mut o = Obj::new(value, path, &["step", "time_ms"])?;
+                        match (o.opt("step", u64_of)?, o.opt("time_ms", u64_of)?) {
+                            (Some(step), None) => Ok(Trigger::Step(step)),
+                            (None, Some(ms)) => Ok(Trigger::TimeMs(ms)),
+                            _ => Err(ReadError {
+                                path: path.to_string(),
+                                message: "expected exactly one of `step` or `time_ms`".into(),
+                            }),
+                        }
+                    })?,
+                    fault: o.get("fault", Fault::read)?,
+                })
+            })?,
+        })
+    }
+}
+
+impl Verdict {
+    /// `"drop"`, or `{"delay": {"delay_ms": 50}}` for the verdicts with fields.
+    fn read(value: Value, path: &str) -> Read<Verdict> {
+        const UNIT: [Verdict; 6] =
+            [Verdict::Pass, Verdict::Drop, Verdict::Duplicate, Verdict::Reorder, Verdict::Fail, Verdict::Random];
+        const NAMES: &[&str] = &["pass", "drop", "duplicate", "delay", "reorder", "fail", "crash", "random"];
+        if let Value::String(_) = value {
+            let i = variant(value, path, &["pass", "drop", "duplicate", "reorder", "fail", "random"])?;
+            return Ok(UNIT[i]);
+        }
+        let map = match value {
+            Value::Object(map) if map.len() == 1 => map,
+            other => return Err(invalid(path, &other, "a verdict, as \"drop\" or {\"delay\": {\"delay_ms\": 50}}")),
+        };
+        let Some((name, fields)) = map.into_iter().next() else {
+            return Err(ReadError { path: path.to_string(), message: "no verdict".into() });
+        };
+        match variant(Value::String(name.clone()), path, NAMES)? {
+            3 => {
+                let mut o = Obj::new(fields, &join(path, &name), &["delay_ms"])?;
+                Ok(Verdict::Delay { delay_ms: o.get("delay_ms", u64_of)? })
+            }
+            6 => {
+                let mut o = Obj::new(fields, &join(path, &name), &["restart_after_ms"])?;
+                Ok(Verdict::Crash { restart_after_ms: o.get("restart_after_ms", u64_of)? })
+            }
+            _ => Err(invalid(&join(path, &name), &fields, "a verdict without fields, as \"drop\"")),
+        }
     }
 }
 
 /// A standing rule checked at each delivery.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FaultRule {
-    #[serde(default)]
     pub matcher: Matcher,
     pub verdict: Verdict,
     pub per_mille: u32,
 }
 
 /// Which deliveries a rule applies to; an empty field matches anything.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Matcher {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub event_type: Option<String>,
-    #[serde(default)]
     pub subscription: Option<String>,
-    #[serde(default)]
     pub service: Option<String>,
 }
 
 /// What a rule does to the delivery it fires on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
     /// Lost between broker and consumer.
@@ -574,7 +518,8 @@ impl FaultScript {
                 message: format!("fault script is {} bytes; the limit is {limit}", text.len()),
             }]));
         }
-        let script: FaultScript = super::scenario::typed_from_str(text)?;
+        let value: Value = super::scenario::typed_from_str(text)?;
+        let script = FaultScript::read(value, "").map_err(|e| ScenarioErrors::one(e.path, e.message))?;
         script.validate_against(scenario)?;
         Ok(script)
     }
@@ -591,8 +536,9 @@ mod tests {
 
     use super::{Fault, Millis};
 
-    /// `Fault` as serde's derive reads it: the hand-written reader must accept the same
-    /// documents, build the same faults and fail with the same messages.
+    /// `Fault` as serde's derive would read it: the hand-written reader must accept the
+    /// same documents, build the same faults and fail with the same messages (serde_json
+    /// adds the position, which the reader gives as a path instead).
     #[derive(Debug, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case", deny_unknown_fields)]
     enum Derived {
@@ -650,7 +596,9 @@ mod tests {
         }
         let mut compared = 0;
         for doc in &docs {
-            let ours = serde_json::from_str::<Fault>(doc);
+            let ours = serde_json::from_str::<serde_json::Value>(doc)
+                .map_err(|e| e.to_string())
+                .and_then(|v| Fault::read(v, "").map_err(|e| e.message));
             let derived = serde_json::from_str::<Derived>(doc);
             match (ours, derived) {
                 (Ok(ours), Ok(derived)) => {
@@ -659,27 +607,36 @@ mod tests {
                 }
                 (Err(ours), Err(derived)) => {
                     // Both fail; where the derived reader names a field or variant, so
-                    // does ours, at the same place.
-                    let (o, d) = (ours.to_string(), derived.to_string());
+                    // does ours, in the same words.
+                    let d = derived.to_string();
+                    let (o, d) = (ours, d.split(" at line ").next().unwrap_or_default().to_string());
                     if [
                         "unknown field",
                         "missing field",
                         "unknown variant",
-                        "duplicate field",
+                        // (Not "duplicate field": the parsed JSON keeps a repeated key's
+                        // last value, so the reader never sees the first.)
                         "invalid type: ",
                         "invalid value",
                     ]
                     .iter()
                     .any(|k| d.starts_with(k) && !d.contains("expected struct variant") && !d.contains("expected enum"))
                     {
-                        assert_eq!(o, d, "{doc}");
+                        // The reader checks for missing fields as it reads, the derive
+                        // after the document's last field: with both problems in one
+                        // document each names a real one.
+                        let missing = o.starts_with("missing field") && doc.matches(':').count() > 1;
+                        assert!(o == d || missing, "{doc}: ours {o}, derived {d}");
                     }
                 }
+                // A repeated key: the parsed JSON keeps the last value, as serde_json's
+                // `Value` does; the derive refuses the document.
+                (Ok(_), Err(derived)) if derived.to_string().starts_with("duplicate field") => {}
                 (ours, derived) => panic!("{doc}: ours {ours:?}, derived {derived:?}"),
             }
         }
         assert!(compared >= 14, "every variant read at least once");
-        let unknown = serde_json::from_str::<Fault>(r#"{"set_state": {"nope": 1}}"#).unwrap_err().to_string();
+        let unknown = Fault::read(serde_json::json!({"set_state": {"nope": 1}}), "").unwrap_err().message;
         assert!(unknown.starts_with("unknown field `nope`, expected one of `service`, `key`, `value`"), "{unknown}");
     }
 }

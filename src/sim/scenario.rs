@@ -19,9 +19,7 @@ use serde_json::Value;
 
 use super::envelope::EventKind;
 use super::fault::{FaultScript, SCRIPT_ENTRIES_MAX};
-use super::reader::{
-    i64_of, invalid, join, map_of, object, string, u32_of, u64_of, value_map, variant, Obj, Read, ReadError,
-};
+use super::reader::{i64_of, invalid, map_of, object, string, u32_of, u64_of, value_map, variant, Obj, Read};
 use super::store::Upcaster;
 
 /// Largest scenario document accepted, in bytes.
@@ -510,23 +508,6 @@ fn expr(value: Value, path: &str) -> Read<ExprSpec> {
     }
 }
 
-fn faults(value: Value, path: &str) -> Read<FaultScript> {
-    // The fault script has its own table-driven reader, which reads text.
-    typed_from_str::<FaultScript>(&value.to_string()).map_err(|errors| {
-        let first =
-            errors.0.into_iter().next().unwrap_or(ScenarioError { path: String::new(), message: String::new() });
-        let inner = first.path.trim_start_matches('.');
-        let path = if inner.is_empty() {
-            path.to_string()
-        } else if inner.starts_with('[') {
-            format!("{path}{inner}")
-        } else {
-            join(path, inner)
-        };
-        ReadError { path, message: first.message }
-    })
-}
-
 impl Scenario {
     /// Reads the document from a parsed JSON value (validation is separate).
     pub fn read(value: Value, path: &str) -> Read<Scenario> {
@@ -562,7 +543,7 @@ impl Scenario {
             conserved: o.list_or_empty("conserved", ConservedSpec::read)?,
             projections: o.list_or_empty("projections", ProjectionSpec::read)?,
             sagas: o.list_or_empty("sagas", SagaSpec::read)?,
-            faults: o.or("faults", FaultScript::default(), faults)?,
+            faults: o.or("faults", FaultScript::default(), FaultScript::read)?,
         })
     }
 }
