@@ -12,6 +12,7 @@
 //! and the browser's style and layout, but not painting. The views (sequence diagram,
 //! each details tab, side by side) are measured the same way at the same history.
 
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { launch, open, REPO, serve } from '../e2e/helpers.mjs';
 
@@ -107,6 +108,19 @@ const stats = (times) => {
 };
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 
+/** Wall-clock ms from clicking an export item until its download starts. */
+async function timeExport(page, format) {
+  if (!(await page.locator('.export-menu').isVisible())) await page.getByRole('button', { name: /^Export/ }).click();
+  const start = Date.now();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator(`.export-menu [data-format="${format}"]`).click(),
+  ]);
+  const ms = Date.now() - start;
+  const { size } = await stat(await download.path());
+  return { ms, bytes: size };
+}
+
 const server = await serve(DIST);
 const browser = await launch();
 const rows = [];
@@ -168,6 +182,13 @@ try {
     rows.push(...forward.map((t) => [`scrub forwards to step ${t.target}`, fmt(t.ms), 'from the nearest snapshot at or below the target']));
     const step = stats(await timeKeys(page, 'ArrowLeft', 30));
     rows.push(['← one step back + re-render at a 100,000-step history', `median ${fmt(step.median)}`, `p95 ${fmt(step.p95)}, max ${fmt(step.max)} (30 presses)`]);
+    // Exports run in the background worker: the first one starts it (its wasm is
+    // fetched and compiled), and every export replays the run from its configuration.
+    await page.keyboard.press('End');
+    for (const [format, label] of [['Trace', 'first export, starts the worker'], ['Trace', 'again, worker running'], ['Perfetto', 'worker running']]) {
+      const e = await timeExport(page, format);
+      rows.push([`Export ${format} at step ${run.horizon} (${label})`, `${e.ms} ms`, `${(e.bytes / 1e6).toFixed(1)} MB file; click to download, wall clock from Node`]);
+    }
     await close();
   }
 } finally {

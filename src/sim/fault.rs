@@ -45,11 +45,9 @@ pub enum Trigger {
 
 /// A single intervention. Message faults name an event by its `id`; with a
 /// `subscription` they touch only that subscription's copy. In JSON the variant is the
-/// key: `{"crash_service": {"service": "payment", "restart_after_ms": 200}}`. (An
-/// externally tagged enum deserialises without buffering, which keeps the browser
-/// bundle small.)
+/// key: `{"crash_service": {"service": "payment", "restart_after_ms": 200}}`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case")]
 pub enum Fault {
     /// The service stops: in-flight work is lost (at-most-once) or redelivered later
     /// (at-least-once). It restarts by itself after `restart_after_ms`, if given.
@@ -170,12 +168,11 @@ impl Fault {
 // Reading a fault
 // ---------------------------------------------------------------------------------
 //
-// Written by hand rather than derived: serde's derive gives each of the fourteen
-// variants its own visitor (for maps and for sequences) and its own field matcher,
-// about 20 KB of wasm. Here one table says which fields each variant has, and one
-// loop reads any of them. The accepted JSON and the error messages are serde's
-// ("unknown variant", "unknown field", "missing field", "duplicate field", wrong
-// types), raised at the same places, so error paths come out the same.
+// Read by hand from parsed JSON (see `super::reader`) rather than derived: serde's
+// derive gives each of the fourteen variants its own visitor and field matcher. Here
+// one table says which fields each variant has. The accepted JSON and the error
+// messages are serde's ("unknown variant", "unknown field", "missing field", wrong
+// types); a test compares them with the derive's.
 
 /// The variants' names in JSON, in declaration order.
 const FAULT_VARIANTS: &[&str] = &[

@@ -1,13 +1,13 @@
 //! Scenarios: the data that describes a system to simulate.
 //!
-//! A scenario is plain JSON (serde) so that people can read, copy and edit it, and so
+//! A scenario is plain JSON so that people can read, copy and edit it, and so
 //! that it travels inside exported traces and share links. It names topics, services
 //! with their handlers, subscriptions with their delivery mode and retry policy, a
 //! workload of initial events, and quantities that must be conserved.
 //!
 //! Loading has two stages, each reporting errors with the JSON path they concern:
-//! deserialising (wrong types, unknown fields) and validating (references to unknown
-//! names, limits). Only a validated scenario can be compiled into the engine's
+//! reading (wrong types, unknown fields; see `super::reader`) and validating
+//! (references to unknown names, limits). Only a validated scenario can be compiled into the engine's
 //! index-based form, so the engine never sees a dangling name and never panics on
 //! user input.
 
@@ -971,13 +971,11 @@ impl Scenario {
 }
 
 /// Deserialises a typed document from JSON text, naming the JSON path of the first
-/// problem (`subscriptions[2].delivery: unknown variant ...`).
+/// problem. The app's own documents are parsed here as a `Value` (then walked by
+/// `super::reader`), so a syntax error names where it is.
 ///
 /// serde_json reports where in the text it stopped; [`path_at`] turns that position
-/// into a path by re-reading the text up to it. Every document type is therefore read
-/// straight from text by one plain deserialiser: a path-tracking deserialiser would be
-/// generated again for every nested type, which costs the browser bundle well over a
-/// hundred kilobytes.
+/// into a path by re-reading the text up to it.
 pub fn typed_from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ScenarioErrors> {
     serde_json::from_str(text).map_err(|e| {
         let offset = byte_offset(text, e.line(), e.column());
