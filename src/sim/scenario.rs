@@ -986,12 +986,6 @@ pub fn typed_from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, S
     })
 }
 
-/// Converts a JSON value into a typed document (through its text, so that the one
-/// text deserialiser serves both; see [`typed_from_str`]).
-pub fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ScenarioErrors> {
-    typed_from_str(&value.to_string())
-}
-
 /// The byte offset of a 1-based line and a column counted in bytes, as serde_json
 /// reports them (the column is how many bytes of that line it had read).
 fn byte_offset(text: &str, line: usize, column: usize) -> usize {

@@ -150,15 +150,18 @@ pub fn export_menu(props: &ExportMenuProps) -> Html {
                     }))
                 })
             };
-            open_in_perfetto(title, report);
-            ask(&export_job(&sim, Format::Perfetto, None), |answer| {
-                hand_over(match answer {
-                    Answer::File { text, .. } => Ok(text),
-                    Answer::Refused { problems, .. } => {
-                        Err(format!("The trace could not be written: {}", sentences(&problems)))
-                    }
-                    _ => Err("The trace could not be written.".to_string()),
-                })
+            let generation = open_in_perfetto(title, report);
+            ask(&export_job(&sim, Format::Perfetto, None), move |answer| {
+                hand_over(
+                    generation,
+                    match answer {
+                        Answer::File { text, .. } => Ok(text),
+                        Answer::Refused { problems, .. } => {
+                            Err(format!("The trace could not be written: {}", sentences(&problems)))
+                        }
+                        _ => Err("The trace could not be written.".to_string()),
+                    },
+                )
             });
         })
     };

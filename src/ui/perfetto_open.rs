@@ -48,17 +48,27 @@ struct Pending {
     status: Callback<Handover>,
     answered: bool,
     trace: Option<String>,
+    /// Which click this handover answers (see [`hand_over`]).
+    generation: u32,
 }
 
 thread_local! {
     /// At most one handover at a time: starting another drops the previous one.
     static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+    /// Counts handovers, so a trace written for an earlier click is not sent to a
+    /// later click's window.
+    static GENERATION: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// Opens Perfetto for a trace titled `title`, which [`hand_over`] delivers once it is
 /// written, reporting progress on `status`. Must run in the click's handler: browsers
-/// open windows only in answer to a click.
-pub fn open_in_perfetto(title: String, status: Callback<Handover>) {
+/// open windows only in answer to a click. Returns the handover's number for
+/// [`hand_over`].
+pub fn open_in_perfetto(title: String, status: Callback<Handover>) -> u32 {
+    let generation = GENERATION.with(|g| {
+        g.set(g.get().wrapping_add(1));
+        g.get()
+    });
     let window = gloo::utils::window();
     // No "noopener": the protocol needs the window handle to post to.
     let opened = match window.open_with_url_and_target(PERFETTO_URL, "_blank") {
@@ -70,7 +80,7 @@ pub fn open_in_perfetto(title: String, status: Callback<Handover>) {
                  or download the Perfetto file and open it at ui.perfetto.dev."
                     .into(),
             ));
-            return;
+            return generation;
         }
     };
     status.emit(Handover::Waiting);
@@ -113,12 +123,19 @@ pub fn open_in_perfetto(title: String, status: Callback<Handover>) {
             status,
             answered: false,
             trace: None,
+            generation,
         })
     });
+    generation
 }
 
-/// The trace for the open handover, or why there is none (which ends it).
-pub fn hand_over(trace: Result<String, String>) {
+/// The trace for handover number `generation`, or why there is none (which ends it).
+/// A trace for a handover that has ended or been replaced is dropped.
+pub fn hand_over(generation: u32, trace: Result<String, String>) {
+    let current = PENDING.with(|pending| pending.borrow().as_ref().is_some_and(|p| p.generation == generation));
+    if !current {
+        return;
+    }
     match trace {
         Ok(trace) => {
             PENDING.with(|pending| {
