@@ -110,6 +110,7 @@ if ! run setup scripts/setup.sh --browser; then
   exit 1
 fi
 
+check conflict-markers scripts/conflict-markers.sh
 check fmt cargo fmt --all -- --check
 check clippy cargo clippy --all-targets -- -D warnings
 if [ "$WASM_TOOLCHAIN" = rustup ]; then
