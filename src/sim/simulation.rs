@@ -1954,7 +1954,13 @@ impl Simulation {
             .collect()
     }
 
+    /// Brings a service back, on its timer (`restart_after_ms`) or at an operator's
+    /// request (`restart_service`): one path, so both resume the outbox relay. A
+    /// restart that skipped the relay would leave committed events in the outbox for
+    /// good, and a saga waiting on one would wait forever.
     fn restart(&mut self, service: ServiceId) -> Happened {
+        // A requested restart overtakes the timed one.
+        self.world.agenda.retain(|Reverse(e)| !matches!(&e.event, Agenda::Restart { service: s } if *s == service));
         let now = self.world.now_ms;
         let svc = &mut self.world.services[service.0 as usize];
         svc.up = true;
@@ -2003,14 +2009,7 @@ impl Simulation {
                 None => missed(&fault),
             },
             Fault::RestartService { service } => match service_of(&self.compiled, service) {
-                Some(id) => {
-                    self.world.services[id.0 as usize].up = true;
-                    self.world
-                        .agenda
-                        .retain(|Reverse(e)| !matches!(&e.event, Agenda::Restart { service: s } if *s == id));
-                    self.mark_service_ready(id);
-                    Happened::Restarted { service: id }
-                }
+                Some(id) => self.restart(id),
                 None => missed(&fault),
             },
             Fault::SlowService { service, extra_ms } => match service_of(&self.compiled, service) {
