@@ -186,6 +186,21 @@ pub struct ServiceState {
     held: Vec<MessageId>,
 }
 
+impl ServiceState {
+    /// Events committed to the outbox while the service was down or cut off, waiting
+    /// for the relay.
+    pub fn outbox(&self) -> &[MessageId] {
+        &self.held
+    }
+}
+
+impl SubState {
+    /// Copies handled while partitioned whose acknowledgement never reached the broker.
+    pub fn unacknowledged(&self) -> &[Delivery] {
+        &self.unacked
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Agenda {
     Workload {
@@ -791,16 +806,11 @@ impl Simulation {
         }
         self.world.settled_checked = true;
         let at = At { step: self.world.step.saturating_sub(1), time_ms: self.world.now_ms };
-        // A saga whose command or reply waits in a DLQ is parked for an operator, not
-        // broken: the dead letter is the visible record of the work left to do.
+        // A saga whose command or reply waits in a DLQ, or for a service that is down,
+        // is parked, not broken: the dead letter or the waiting message is the visible
+        // record of the work left to do (`health` reports it as pending).
         let mut parked = BTreeSet::new();
-        parked.extend(
-            self.world
-                .subs
-                .iter()
-                .flat_map(|s| s.dlq.iter())
-                .map(|l| self.messages[l.delivery.message.0 as usize].envelope.subject.as_str()),
-        );
+        parked.extend(super::health::parked(self).map(|m| self.messages[m.0 as usize].envelope.subject.as_str()));
         let unsettled: Vec<(u32, String, &'static str)> = self
             .saga_instances()
             .into_iter()
