@@ -210,3 +210,22 @@ fn the_trip_booking_gives_back_the_seat_of_the_trip_without_a_room() {
     );
     assert!(saga(&health, "trip-4").holding.is_empty());
 }
+
+#[test]
+fn money_in_a_dead_letter_at_the_end_keeps_conservation_pending() {
+    let faults = script(vec![at_step(0, Fault::FailHandlers { service: "accounting".into(), per_mille: 1000 })]);
+    let mut sim = run(builtin("checkout"), 1, faults, &[]);
+    assert_eq!(sim.checkers().count(Invariant::Conservation), 0, "the money is in transit, not destroyed");
+    let health = sim.health();
+    let InvariantState::Pending(reasons) = health.invariant(Invariant::Conservation) else {
+        panic!("{:?}", health.invariant(Invariant::Conservation))
+    };
+    assert!(
+        matches!(reasons.as_slice(), [PendingReason::InTransit { quantity, amount }] if quantity == "money" && *amount > 0),
+        "{reasons:?}"
+    );
+    sim.inject(Fault::FailHandlers { service: "accounting".into(), per_mille: 0 }).unwrap();
+    sim.inject(Fault::RedriveDeadLetters { subscription: "accounting-payments".into(), message: None }).unwrap();
+    sim.run_to_end();
+    assert!(sim.health().all_held(), "{:?}", sim.health().invariants);
+}
