@@ -185,14 +185,13 @@ fn no_idempotency_shows_a_double_apply() {
     assert!(!eoe_violation(&safe), "the idempotent consumer double-applied:\n{safe}");
     let unsafe_run = success(&[&args[..], &["--anti-pattern", "no_idempotency"]].concat());
     assert!(eoe_violation(&unsafe_run), "no violation line:\n{unsafe_run}");
-    assert!(unsafe_run.lines().any(|l| l.starts_with("invariant exactly_once_effect") && l.contains("VIOLATED")));
+    assert!(unsafe_run.lines().any(|l| l.starts_with("invariant exactly_once_effect  broken")));
 
     // checkout with a duplicating fault script: the same, through --faults.
     let faults =
         TempFile::new("duplicate.json", json!({ "rules": [{ "verdict": "duplicate", "per_mille": 300 }] }).to_string());
     let base = ["run", "--scenario", "checkout", "--seed", "1", "--faults", faults.path()];
-    let violated =
-        |out: &str| out.lines().any(|l| l.starts_with("invariant exactly_once_effect") && l.contains("VIOLATED"));
+    let violated = |out: &str| out.lines().any(|l| l.starts_with("invariant exactly_once_effect  broken"));
     assert!(!violated(&success(&base)), "duplicates alone must be absorbed by idempotent consumers");
     let out = success(&[&base[..], &["--anti-pattern", "no_idempotency"]].concat());
     assert!(violated(&out), "{out}");
@@ -203,32 +202,89 @@ fn no_idempotency_shows_a_double_apply() {
 // explore
 // ---------------------------------------------------------------------------------
 
-/// Parses `explored N runs, M violations, S steps/s` into (N, M, S).
-fn explored(line: &str) -> Option<(u64, u64, u64)> {
+/// Parses `explored N runs: H held, P pending, B broken, S steps/s` into (N, H, P, B, S).
+fn explored(line: &str) -> Option<(u64, u64, u64, u64, u64)> {
     let rest = line.strip_prefix("explored ")?;
-    let (runs, rest) = rest.split_once(" runs, ")?;
-    let (violations, rest) = rest.split_once(" violations, ")?;
+    let (runs, rest) = rest.split_once(" runs: ")?;
+    let (held, rest) = rest.split_once(" held, ")?;
+    let (pending, rest) = rest.split_once(" pending, ")?;
+    let (broken, rest) = rest.split_once(" broken, ")?;
     let speed = rest.strip_suffix(" steps/s")?;
-    Some((runs.parse().ok()?, violations.parse().ok()?, speed.parse().ok()?))
+    let n = |text: &str| text.parse().ok();
+    Some((n(runs)?, n(held)?, n(pending)?, n(broken)?, n(speed)?))
+}
+
+/// Parses an invariant's line of `explore`: `NAME held H, pending P, broken B...`.
+fn tally(out: &str, invariant: Invariant) -> (u64, u64, u64) {
+    let line = out
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(invariant.name()))
+        .unwrap_or_else(|| panic!("{} not reported:\n{out}", invariant.name()));
+    let numbers: Vec<u64> = line.split([' ', ',', ';']).filter_map(|w| w.parse().ok()).take(3).collect();
+    (numbers[0], numbers[1], numbers[2])
 }
 
 #[test]
 fn explore_sweeps_seeds_and_reports() {
     let out = success(&["explore", "--scenario", "poison-message", "--seeds", "20", "--fault-rate", "50"]);
     let last = out.lines().last().expect("output");
-    let (runs, violations, speed) = explored(last).unwrap_or_else(|| panic!("unexpected last line: {last}"));
+    let (runs, held, pending, broken, speed) = explored(last).unwrap_or_else(|| panic!("unexpected last line: {last}"));
     assert_eq!(runs, 20);
-    assert!(violations <= 20, "{last}");
+    assert_eq!(held + pending + broken, 20, "{last}");
     assert!(speed > 0, "{last}");
     for inv in Invariant::ALL {
-        assert!(out.lines().any(|l| l.starts_with(inv.name())), "{} not reported:\n{out}", inv.name());
+        let (h, p, b) = tally(&out, inv);
+        assert_eq!(h + p + b, 20, "{}:\n{out}", inv.name());
     }
+    // The poisoned message ends every run in a DLQ: parked, so pending, never held.
+    let (h, p, b) = tally(&out, Invariant::NoEventLost);
+    assert_eq!((h, p + b), (0, 20), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("no_event_lost") && l.contains("first pending at seed 0")), "{out}");
 
     // An anti-pattern that breaks an invariant shows up in the sweep.
     let out = success(&["explore", "--scenario", "delivery-guarantees", "--seeds", "3", "--anti-pattern", "no_dlq"]);
-    let (_, violations, _) = explored(out.lines().last().expect("output")).expect("summary line");
-    assert_eq!(violations, 3, "delivery-guarantees loses a payment at-most-once in every run:\n{out}");
-    assert!(out.lines().any(|l| l.starts_with("no_event_lost") && l.contains("first at seed 0")), "{out}");
+    let (_, _, _, broken, _) = explored(out.lines().last().expect("output")).expect("summary line");
+    assert_eq!(broken, 3, "delivery-guarantees loses a payment at-most-once in every run:\n{out}");
+    assert_eq!(tally(&out, Invariant::NoEventLost).2, 3, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("no_event_lost") && l.contains("first broken at seed 0")), "{out}");
+}
+
+#[test]
+fn run_prints_held_pending_or_broken_and_the_sagas_that_are_stuck() {
+    let out = success(&["run", "--scenario", "checkout-orchestration", "--seed", "1"]);
+    let summary = out.split_once("\n--\n").expect("a summary").1;
+    for inv in Invariant::ALL {
+        let line = format!("invariant {:<20} held", inv.name());
+        assert!(summary.lines().any(|l| l == line), "{line}:\n{summary}");
+    }
+    assert!(summary.lines().any(|l| l == "sagas: 4 completed, 1 compensated"), "{summary}");
+
+    // Payment fails every command: every order is dead-lettered, nothing is broken.
+    let faults = TempFile::new(
+        "payment-fails.json",
+        json!({ "scripted": [{ "at": { "step": 0 }, "fault": { "fail_handlers": { "service": "payment", "per_mille": 1000 } } }] })
+            .to_string(),
+    );
+    let out = success(&["run", "--scenario", "checkout-orchestration", "--seed", "1", "--faults", faults.path()]);
+    let summary = out.split_once("\n--\n").expect("a summary").1;
+    assert!(
+        summary.lines().any(|l| l == "invariant no_event_lost        pending: 5 in the DLQ of payment-commands"),
+        "{summary}"
+    );
+    assert!(
+        summary
+            .lines()
+            .any(|l| l
+                .starts_with("invariant saga_all_or_nothing  pending: saga checkout for order-1 stuck at step pay")),
+        "{summary}"
+    );
+    assert!(summary.lines().any(|l| l == "sagas: 5 stuck"), "{summary}");
+    assert!(
+        summary.lines().any(|l| l
+            == "  saga checkout order-2 stuck at step pay: io.eventscope.payment.process is in the DLQ of payment-commands"),
+        "{summary}"
+    );
+    assert!(summary.lines().any(|l| l == "invariant conservation         held"), "no money moved:\n{summary}");
 }
 
 // ---------------------------------------------------------------------------------

@@ -467,6 +467,8 @@ fn run_bounded(config: RunConfig, check_determinism: bool) {
     for record in sim.trace() {
         let _ = sim.line(record);
     }
+    // The verdicts read every queue, dead letter and saga of a user's scenario.
+    let _ = sim.health();
     if check_determinism {
         let mut again = Simulation::new(config).expect("built once, builds again");
         again.run_to_end();
@@ -975,6 +977,7 @@ fn random_fault_scripts_never_panic_the_simulation() {
             }
             sim.run_to_end();
             assert!(sim.step_index() <= FUZZ_STEPS_MAX);
+            let _ = sim.health();
         } else {
             run_bounded(config, rng.chance(50));
         }

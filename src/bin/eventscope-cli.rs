@@ -9,6 +9,11 @@
 //! eventscope-cli explore --scenario NAME|FILE --seeds N [--fault-rate PER_MILLE] [--anti-pattern NAME]...
 //! ```
 //!
+//! `run` ends with each invariant's verdict: `held`, `pending` (nothing broken, but work
+//! is parked where it can still settle: a DLQ, a service that is down; the reasons
+//! follow) or `broken`, then the saga instances that did not finish cleanly. `explore`
+//! counts the three verdicts per invariant over its seeds.
+//!
 //! `run --format` writes an export of the finished run instead of the one-line trace
 //! (see `src/export/`). `replay` imports a canonical trace file and checks that it
 //! reproduces: exit 0 if every step is identical, 1 at the first step that differs.
@@ -19,6 +24,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use eventscope::export::{self, asyncapi, cloudevents, mermaid, perfetto};
+use eventscope::sim::health::{InvariantState, SagaHealth, SagaState};
 use eventscope::sim::scenario::{self, Scenario};
 use eventscope::sim::{AntiPattern, FaultScript, Invariant, RunConfig, Simulation};
 
@@ -257,16 +263,56 @@ fn run(o: Options) -> Result<ExitCode, String> {
         },
         format_args!("trace hash {:016x}", sim.trace_hash())
     );
-    let checkers = sim.checkers();
-    for inv in Invariant::ALL {
-        let n = checkers.count(inv);
-        let status = if n == 0 { "ok".to_string() } else { format!("VIOLATED {n}x") };
-        out!("invariant {:<20} {status}", inv.name());
+    let health = sim.health();
+    for i in &health.invariants {
+        let detail = match &i.state {
+            InvariantState::Held => String::new(),
+            InvariantState::Pending(reasons) => {
+                let reasons: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+                format!(": {}", reasons.join("; "))
+            }
+            InvariantState::Broken { violations, first_step } => {
+                format!(": {violations} violation(s), the first at step {first_step}")
+            }
+        };
+        out!("invariant {:<20} {}{detail}", i.invariant.name(), i.state.name());
     }
-    for v in checkers.violations.iter().take(10) {
+    for v in sim.checkers().violations.iter().take(10) {
         out!("  step {} ({} ms) {}: {}", v.step, v.time_ms, v.invariant.name(), v.detail);
     }
+    print_sagas(&health.sagas);
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line counting the saga instances by state, then a line per instance that did
+/// not finish cleanly: where it stands, why, and what it still holds.
+fn print_sagas(sagas: &[SagaHealth]) {
+    if sagas.is_empty() {
+        return;
+    }
+    let mut counts: Vec<(&str, u32)> = Vec::new();
+    for s in sagas {
+        match counts.iter_mut().find(|(name, _)| *name == s.state.name()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((s.state.name(), 1)),
+        }
+    }
+    let counts: Vec<String> = counts.iter().map(|(name, n)| format!("{n} {name}")).collect();
+    out!("sagas: {}", counts.join(", "));
+    for s in sagas {
+        let position = match &s.state {
+            SagaState::Completed => continue,
+            SagaState::Compensated if s.holding.is_empty() => continue,
+            SagaState::Compensated => String::new(),
+            SagaState::Running { step } | SagaState::Compensating { step } => format!(" at step {step}"),
+            SagaState::StuckForward { step, why } | SagaState::StuckCompensating { step, why } => {
+                format!(" at step {step}: {why}")
+            }
+        };
+        let holding: Vec<String> = s.holding.iter().map(|h| format!("{} {} {:+}", h.service, h.key, h.delta)).collect();
+        let holding = if holding.is_empty() { String::new() } else { format!("; still holds {}", holding.join(", ")) };
+        out!("  saga {} {} {}{position}{holding}", s.saga, s.instance, s.state.name());
+    }
 }
 
 /// Writes an export to standard output; a closed pipe (`| head`) is not an error.
@@ -297,32 +343,46 @@ fn explore(o: Options) -> Result<ExitCode, String> {
     let seeds = o.seeds.ok_or("--seeds is required")?;
     let started = Instant::now();
     let mut steps_total: u64 = 0;
-    let mut violated_runs = [0u64; Invariant::ALL.len()];
-    let mut first_seed: [Option<u64>; Invariant::ALL.len()] = [None; Invariant::ALL.len()];
-    let mut runs_with_violation = 0;
+    // Per invariant: runs that ended held, pending, broken, and the first seed of the
+    // last two. A run counts as its worst invariant in the totals.
+    let mut tally = [[0u64; 3]; Invariant::ALL.len()];
+    let mut first_seed = [[None::<u64>; 3]; Invariant::ALL.len()];
+    let mut runs = [0u64; 3];
     for seed in 0..seeds {
         let config = config_from(&o, seed)?;
         let mut sim = Simulation::new(config).map_err(|e| e.to_string().replace('\n', "; "))?;
         sim.run_to_end();
         steps_total += sim.step_index();
-        let checkers = sim.checkers();
-        let mut any = false;
-        for (i, inv) in Invariant::ALL.iter().enumerate() {
-            if checkers.count(*inv) > 0 {
-                violated_runs[i] += 1;
-                first_seed[i].get_or_insert(seed);
-                any = true;
-            }
+        let health = sim.health();
+        let mut worst = 0;
+        for (i, inv) in health.invariants.iter().enumerate() {
+            let state = match inv.state {
+                InvariantState::Held => 0,
+                InvariantState::Pending(_) => 1,
+                InvariantState::Broken { .. } => 2,
+            };
+            tally[i][state] += 1;
+            first_seed[i][state].get_or_insert(seed);
+            worst = worst.max(state);
         }
-        runs_with_violation += u64::from(any);
+        runs[worst] += 1;
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     for (i, inv) in Invariant::ALL.iter().enumerate() {
-        match first_seed[i] {
-            Some(seed) => out!("{:<20} violated in {} run(s), first at seed {seed}", inv.name(), violated_runs[i]),
-            None => out!("{:<20} held in every run", inv.name()),
+        let [held, pending, broken] = tally[i];
+        let mut line = format!("{:<20} held {held}, pending {pending}, broken {broken}", inv.name());
+        if let Some(seed) = first_seed[i][2] {
+            line.push_str(&format!("; first broken at seed {seed}"));
         }
+        if let Some(seed) = first_seed[i][1] {
+            line.push_str(&format!("; first pending at seed {seed}"));
+        }
+        out!("{line}");
     }
-    out!("explored {seeds} runs, {runs_with_violation} violations, {:.0} steps/s", steps_total as f64 / secs);
+    let [held, pending, broken] = runs;
+    out!(
+        "explored {seeds} runs: {held} held, {pending} pending, {broken} broken, {:.0} steps/s",
+        steps_total as f64 / secs
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@
 //!
 //! | invariant            | holds when                                                        |
 //! |----------------------|-------------------------------------------------------------------|
-//! | `no_event_lost`      | every event reaches every subscription: handled, in a DLQ or still on its way |
+//! | `no_event_lost`      | every event reaches every subscription: handled, in a DLQ or still on its way; every event a service commits reaches the bus |
 //! | `exactly_once_effect`| no subscription applies the effect of one event twice             |
 //! | `conservation`       | each conserved quantity (money, stock) keeps its total            |
 //! | `per_key_order`      | a subscription promising per-key order handles each key in publish order |
@@ -16,6 +16,8 @@
 //! | `bounded_redelivery` | no message is attempted more often than its retry policy allows   |
 //! | `readable_history`   | every stored event can be read by the folds and projections that need it |
 //! | `saga_all_or_nothing`| when the run settles, every saga instance completed or was fully compensated |
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -120,6 +122,10 @@ pub struct Checkers {
     subscriptions: u32,
     pub quantities: Vec<Quantity>,
     quantity_broken: Vec<bool>,
+    /// Events a service committed (to its outbox, or in memory under a dual write)
+    /// that have not reached the bus yet, with the service. The engine keeps its own
+    /// outbox; this ledger is how the checker notices an outbox nobody relays.
+    unpublished: BTreeMap<MessageId, u32>,
     pub violations: Vec<Violation>,
     pub counts: [u64; 8],
     pub first_step: [Option<u64>; 8],
@@ -201,8 +207,36 @@ impl Checkers {
         }
     }
 
+    /// A service committed an event; it is unpublished until it reaches the bus.
+    pub fn committed(&mut self, message: MessageId, service: u32) {
+        self.unpublished.insert(message, service);
+    }
+
+    /// An event reached the bus.
+    pub fn published(&mut self, message: MessageId) {
+        self.unpublished.remove(&message);
+    }
+
+    /// Committed events not published yet, in message order, with their service.
+    pub fn unpublished(&self) -> impl Iterator<Item = (MessageId, u32)> + '_ {
+        self.unpublished.iter().map(|(m, s)| (*m, *s))
+    }
+
+    /// The run settled with an event still in the outbox of a service whose relay could
+    /// run (up and connected): nothing will ever publish it.
+    pub fn never_relayed(&mut self, message: MessageId, at: At, service_name: &str) {
+        self.unpublished.remove(&message);
+        self.violate(
+            Invariant::NoEventLost,
+            at,
+            Some(message),
+            format!("committed to {service_name}'s outbox but never published"),
+        );
+    }
+
     /// A committed event will never be published (a dual write interrupted by a crash).
     pub fn never_published(&mut self, message: MessageId, at: At, service_name: &str) {
+        self.unpublished.remove(&message);
         self.violate(
             Invariant::NoEventLost,
             at,

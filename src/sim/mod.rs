@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod fault;
 pub mod handler;
 pub mod hash;
+pub mod health;
 pub mod invariant;
 pub mod ledger;
 pub mod reader;

@@ -186,6 +186,21 @@ pub struct ServiceState {
     held: Vec<MessageId>,
 }
 
+impl ServiceState {
+    /// Events committed to the outbox while the service was down or cut off, waiting
+    /// for the relay.
+    pub fn outbox(&self) -> &[MessageId] {
+        &self.held
+    }
+}
+
+impl SubState {
+    /// Copies handled while partitioned whose acknowledgement never reached the broker.
+    pub fn unacknowledged(&self) -> &[Delivery] {
+        &self.unacked
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Agenda {
     Workload {
@@ -791,16 +806,11 @@ impl Simulation {
         }
         self.world.settled_checked = true;
         let at = At { step: self.world.step.saturating_sub(1), time_ms: self.world.now_ms };
-        // A saga whose command or reply waits in a DLQ is parked for an operator, not
-        // broken: the dead letter is the visible record of the work left to do.
+        // A saga whose command or reply waits in a DLQ, or for a service that is down,
+        // is parked, not broken: the dead letter or the waiting message is the visible
+        // record of the work left to do (`health` reports it as pending).
         let mut parked = BTreeSet::new();
-        parked.extend(
-            self.world
-                .subs
-                .iter()
-                .flat_map(|s| s.dlq.iter())
-                .map(|l| self.messages[l.delivery.message.0 as usize].envelope.subject.as_str()),
-        );
+        parked.extend(super::health::parked(self).map(|m| self.messages[m.0 as usize].envelope.subject.as_str()));
         let unsettled: Vec<(u32, String, &'static str)> = self
             .saga_instances()
             .into_iter()
@@ -812,6 +822,21 @@ impl Simulation {
                 let name = self.compiled.sagas[g as usize].name.clone();
                 self.world.checkers.saga_unsettled(&name, &id, status, at);
             }
+        }
+        // An outbox whose service is up and connected has a running relay; an event
+        // still in it now was forgotten. A crashed service's outbox waits for it.
+        let forgotten: Vec<(MessageId, u32)> = self
+            .world
+            .checkers
+            .unpublished()
+            .filter(|(_, s)| {
+                let svc = &self.world.services[*s as usize];
+                svc.up && svc.partitioned_until.is_none()
+            })
+            .collect();
+        for (message, service) in forgotten {
+            let name = &self.compiled.services[service as usize].name;
+            self.world.checkers.never_relayed(message, at, name);
         }
     }
 
@@ -980,6 +1005,7 @@ impl Simulation {
 
     /// The message reaches the bus: one copy into each subscription's queue.
     fn publish(&mut self, message: MessageId) -> Happened {
+        self.world.checkers.published(message);
         let topic = self.messages[message.0 as usize].topic;
         self.world.bytes_published += self.messages[message.0 as usize].envelope.data_bytes();
         let compiled = Rc::clone(&self.compiled);
@@ -1777,6 +1803,7 @@ impl Simulation {
         let at = self.at();
         for (envelope, target) in self.addressed_copies(envelope, emit.topic) {
             let new_id = self.new_message(envelope, emit.topic, Some(service), Some(cause), emit.compensation, target);
+            self.world.checkers.committed(new_id, service.0);
             let correlation = self.messages[new_id.0 as usize].envelope.correlation_id.clone();
             self.world.checkers.emitted(
                 cause_msg.envelope.correlation_id.as_deref(),
@@ -1954,7 +1981,13 @@ impl Simulation {
             .collect()
     }
 
+    /// Brings a service back, on its timer (`restart_after_ms`) or at an operator's
+    /// request (`restart_service`): one path, so both resume the outbox relay. A
+    /// restart that skipped the relay would leave committed events in the outbox for
+    /// good, and a saga waiting on one would wait forever.
     fn restart(&mut self, service: ServiceId) -> Happened {
+        // A requested restart overtakes the timed one.
+        self.world.agenda.retain(|Reverse(e)| !matches!(&e.event, Agenda::Restart { service: s } if *s == service));
         let now = self.world.now_ms;
         let svc = &mut self.world.services[service.0 as usize];
         svc.up = true;
@@ -2003,14 +2036,7 @@ impl Simulation {
                 None => missed(&fault),
             },
             Fault::RestartService { service } => match service_of(&self.compiled, service) {
-                Some(id) => {
-                    self.world.services[id.0 as usize].up = true;
-                    self.world
-                        .agenda
-                        .retain(|Reverse(e)| !matches!(&e.event, Agenda::Restart { service: s } if *s == id));
-                    self.mark_service_ready(id);
-                    Happened::Restarted { service: id }
-                }
+                Some(id) => self.restart(id),
                 None => missed(&fault),
             },
             Fault::SlowService { service, extra_ms } => match service_of(&self.compiled, service) {
@@ -2207,5 +2233,56 @@ impl Lookup for Simulation {
         let store = self.compiled.projections.get(projection as usize)?.store;
         let e = self.stores.get(store.0 as usize)?.event_at(position)?;
         Some((e.event_id.as_str(), e.event_type.as_str(), e.stream.as_str(), e.version))
+    }
+}
+
+#[cfg(test)]
+mod outbox_checker_tests {
+    use super::*;
+    use crate::sim::invariant::{Invariant, Violation};
+    use crate::sim::scenario::builtin;
+
+    /// Checkout by orchestration, its coordinator crashed at step 20 with order-2's
+    /// payment command committed but not published, then brought back up by `revive`.
+    fn crashed_coordinator(revive: impl Fn(&mut Simulation, ServiceId)) -> Simulation {
+        let mut sim = Simulation::new(RunConfig::new(builtin("checkout-orchestration").unwrap(), 1)).unwrap();
+        let orchestrator = sim.compiled.service_by_name("orchestrator").unwrap();
+        sim.run(20);
+        sim.inject(Fault::CrashService { service: "orchestrator".into(), restart_after_ms: None }).unwrap();
+        assert!(
+            !sim.world.services[orchestrator.0 as usize].held.is_empty(),
+            "the crash caught a command in the outbox"
+        );
+        revive(&mut sim, orchestrator);
+        sim.run_to_end();
+        sim
+    }
+
+    #[test]
+    fn an_outboxed_event_nobody_relays_is_lost_and_a_relayed_one_is_not() {
+        // The relay turned off: the service is up again, its outbox untouched.
+        let unrelayed = crashed_coordinator(|sim, service| {
+            sim.world.services[service.0 as usize].up = true;
+            sim.mark_service_ready(service);
+        });
+        let lost: Vec<&Violation> =
+            unrelayed.checkers().violations.iter().filter(|v| v.invariant == Invariant::NoEventLost).collect();
+        assert_eq!(lost.len(), 1, "{:?}", unrelayed.checkers().violations);
+        assert_eq!(lost[0].detail, "committed to orchestrator's outbox but never published");
+        let message = lost[0].message.expect("the violation names the event");
+        assert!(unrelayed.messages()[message.0 as usize].envelope.event_type.ends_with("payment.process"));
+
+        let relayed = crashed_coordinator(|sim, service| {
+            sim.restart(service);
+        });
+        assert_eq!(relayed.checkers().total_violations(), 0, "{:?}", relayed.checkers().violations);
+        assert_eq!(relayed.checkers().unpublished().count(), 0, "everything committed was published");
+    }
+
+    #[test]
+    fn an_outbox_waiting_for_a_crashed_service_is_not_counted_lost() {
+        let down = crashed_coordinator(|_, _| {});
+        assert_eq!(down.checkers().count(Invariant::NoEventLost), 0, "it is published when the service restarts");
+        assert_eq!(down.checkers().unpublished().count(), 1);
     }
 }

@@ -330,7 +330,8 @@ pub struct SagaStepView {
     pub name: String,
     pub state: SagaStepState,
     pub is_pivot: bool,
-    /// Done and undoable: its compensation would run if a later step failed.
+    /// Done and undoable: its compensation would run if a later step failed (never on a
+    /// completed saga, nor past the pivot).
     pub compensation_armed: bool,
 }
 
@@ -388,8 +389,17 @@ impl Simulation {
                         } else {
                             SagaStepState::Pending
                         };
-                        let compensation_armed =
-                            instance.succeeded[i] && !instance.compensated[i] && step.compensation.is_some();
+                        // Armed only while a failure could still fire it: not once the
+                        // saga completed or went past its pivot, where failures retry.
+                        let can_still_undo = match instance.status {
+                            SagaStatus::Running { step } => saga.pivot.is_none_or(|p| step <= p),
+                            SagaStatus::Compensating { .. } => true,
+                            SagaStatus::Completed | SagaStatus::Aborted => false,
+                        };
+                        let compensation_armed = can_still_undo
+                            && instance.succeeded[i]
+                            && !instance.compensated[i]
+                            && step.compensation.is_some();
                         SagaStepView {
                             name: step.name.clone(),
                             state,

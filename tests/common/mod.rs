@@ -25,3 +25,10 @@ pub fn run(scenario: Scenario, seed: u64, faults: FaultScript, anti_patterns: &[
     sim.run_to_end();
     sim
 }
+
+/// An orchestrated saga from another business domain than the built-in checkout: a
+/// travel desk holds a seat, books a room and charges the traveller. It has fewer
+/// rooms than trips, so the last trip gives its seat back.
+pub fn trip_booking() -> Scenario {
+    Scenario::from_json(include_str!("trip-booking.json")).expect("the trip-booking scenario is valid")
+}
