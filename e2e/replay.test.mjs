@@ -45,15 +45,15 @@ describe('replaying a far step', () => {
       location.hash = fragment;
     }, link);
 
-    const dialog = page.getByRole('dialog', { name: `Opening the run at step ${STEP_LARGEST}` });
+    const dialog = page.getByRole('dialog', { name: 'Opening the run at step 10,000,000' });
     await dialog.waitFor({ timeout: 15000 });
     // The progress moves: the page paints between slices, it is not frozen in one.
     const count = dialog.locator('.replay-count');
-    const stepOf = async () => Number((await count.innerText()).match(/^step (\d+) of/)[1]);
+    const stepOf = async () => Number((await count.innerText()).match(/^step ([\d,]+) of/)[1].replaceAll(',', ''));
     const seen = [await stepOf()];
     for (let i = 0; i < 3; i++) {
       await page.waitForFunction(
-        (last) => Number(document.querySelector('.replay-count')?.textContent.match(/^step (\d+)/)?.[1]) > last,
+        (last) => Number(document.querySelector('.replay-count')?.textContent.match(/^step ([\d,]+)/)?.[1].replaceAll(',', '')) > last,
         seen.at(-1),
         { timeout: 10000 },
       );
@@ -81,7 +81,7 @@ describe('replaying a far step', () => {
     assert.equal(await page.getByLabel('Scenario', { exact: true }).inputValue(), scenarioBefore);
     assert.match(
       await page.locator('.notice').innerText(),
-      new RegExp(`Stopped opening the run at step \\d+ of ${STEP_LARGEST}: the run you had is unchanged`),
+      /Stopped opening the run at step [\d,]+ of 10,000,000: the run you had is unchanged/,
     );
     // And it goes on working.
     await page.keyboard.press('ArrowRight');

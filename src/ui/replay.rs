@@ -37,6 +37,20 @@ pub fn next_slice_steps(steps: u64, elapsed_ms: f64) -> u64 {
     fitted.min(steps.saturating_mul(4)).clamp(SLICE_STEPS_MIN, SLICE_STEPS_MAX)
 }
 
+/// A count with its thousands grouped ("10,000,000"): a long replay's figures are read
+/// at a glance while they change.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ReplayProps {
     pub pending: Rc<PendingReplay>,
@@ -94,7 +108,7 @@ pub fn replay_dialog(props: &ReplayProps) -> Html {
         <div class="overlay replay-overlay">
             <div class="dialog replay-dialog" role="dialog" aria-modal="true" aria-labelledby="replay-title"
                 aria-describedby="replay-what">
-                <h2 id="replay-title">{ format!("Opening the run at step {}", pending.target) }</h2>
+                <h2 id="replay-title">{ format!("Opening the run at step {}", grouped(pending.target)) }</h2>
                 <p id="replay-what" class="dialog-intro">
                     { "A run is reached by replaying it from its start, step by step, exactly as it first ran. \
                        The run you had stays until this one is ready." }
@@ -102,7 +116,7 @@ pub fn replay_dialog(props: &ReplayProps) -> Html {
                 <progress class="replay-progress" max={target.to_string()} value={reached.to_string()}
                     aria-label="Replay progress" />
                 <p class="replay-count" aria-live="polite">
-                    { format!("step {} of {} ({percent} %)", *reached, pending.target) }
+                    { format!("step {} of {} ({percent} %)", grouped(*reached), grouped(pending.target)) }
                 </p>
                 <div class="replay-actions">
                     <button type="button" class="control" ref={cancel_ref} onclick={on_cancel}

@@ -517,16 +517,29 @@ impl Shell {
             ShellAction::Inject(fault) => next.inject(fault),
             ShellAction::RemoveFault(index) => {
                 if index < self.faults.scripted.len() {
-                    let removed = next.faults.scripted.remove(index);
-                    if next.rebuild(self.step) {
-                        next.notice = Some(Notice::Rebuilt(format!(
-                            "Removed \u{201c}{} {}\u{201d}: the run was rebuilt without it and is back at step {}.",
-                            removed.fault.label(),
-                            removed.fault.target(),
-                            next.step
-                        )));
-                    } else {
-                        next.faults = self.faults.clone();
+                    // The run without the fault is replayed to the same step, in slices
+                    // when that is far (see `restore`); until then the old run stays.
+                    let mut faults = self.faults.clone();
+                    let removed = faults.scripted.remove(index);
+                    let config = RunConfig {
+                        scenario: (*self.scenario).clone(),
+                        seed: self.seed,
+                        faults,
+                        anti_patterns: self.anti_patterns.clone(),
+                    };
+                    let message = format!(
+                        "Removed \u{201c}{} {}\u{201d}: the run was rebuilt without it and is back at step {}.",
+                        removed.fault.label(),
+                        removed.fault.target(),
+                        self.step
+                    );
+                    let (name, selected, filters) = (self.scenario_name.clone(), self.selected, self.filters.clone());
+                    next.restore(Restored { config, step: self.step, message });
+                    // The same scenario, so its name, selection and filters still hold.
+                    next.scenario_name = name;
+                    if next.replay.is_none() {
+                        next.selected = selected;
+                        next.filters = filters;
                     }
                 }
             }
@@ -679,8 +692,8 @@ impl Shell {
                 if let Some(pending) = self.replay.take() {
                     self.notice = Some(Notice::Rebuilt(format!(
                         "Stopped opening the run at step {} of {}: the run you had is unchanged.",
-                        pending.sim.borrow().step_index(),
-                        pending.target
+                        super::replay::grouped(pending.sim.borrow().step_index()),
+                        super::replay::grouped(pending.target)
                     )));
                 }
             }

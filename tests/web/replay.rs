@@ -3,7 +3,7 @@
 
 use eventscope::sim::scenario::builtin;
 use eventscope::sim::simulation::{RunConfig, Simulation};
-use eventscope::ui::replay::{next_slice_steps, SLICE_BUDGET_MS};
+use eventscope::ui::replay::{grouped, next_slice_steps, SLICE_BUDGET_MS};
 use eventscope::ui::state::{Notice, Restored, Shell, ShellAction, REPLAY_AT_ONCE_STEPS_MAX};
 use wasm_bindgen_test::*;
 
@@ -126,4 +126,35 @@ fn slices_are_sized_to_the_time_budget() {
     // Never below a few steps, never above the cap.
     assert_eq!(next_slice_steps(20, 10_000.0), 16);
     assert_eq!(next_slice_steps(150_000, 0.0), 200_000);
+}
+
+#[wasm_bindgen_test]
+fn counts_are_grouped_by_thousands() {
+    for (n, text) in [(0, "0"), (999, "999"), (1_000, "1,000"), (30_000, "30,000"), (10_000_000, "10,000,000")] {
+        assert_eq!(grouped(n), text);
+    }
+}
+
+#[wasm_bindgen_test]
+fn removing_a_fault_far_into_a_run_replays_in_slices_too() {
+    let far = REPLAY_AT_ONCE_STEPS_MAX * 2;
+    let opening = Shell::default().apply(restore(long_checkout(), far));
+    let pending = opening.replay.clone().expect("pending");
+    pending.sim.borrow_mut().rewind_to(far);
+    let shell = opening.apply(ShellAction::FinishReplay(pending.id));
+    assert_eq!(shell.step, far);
+    let service = shell.sim.borrow().scenario().services[1].name.clone();
+    let shell = shell.apply(ShellAction::Inject(eventscope::sim::fault::Fault::CrashService {
+        service,
+        restart_after_ms: Some(100),
+    }));
+    assert_eq!(shell.faults.scripted.len(), 1);
+    let removing = shell.apply(ShellAction::RemoveFault(0));
+    let pending = removing.replay.clone().expect("far: replayed in slices");
+    assert!(std::rc::Rc::ptr_eq(&removing.sim, &shell.sim), "the run with the fault stays meanwhile");
+    pending.sim.borrow_mut().rewind_to(pending.target);
+    let removed = removing.apply(ShellAction::FinishReplay(pending.id));
+    assert!(removed.faults.scripted.is_empty());
+    assert_eq!(removed.step, shell.step);
+    assert!(matches!(&removed.notice, Some(Notice::Rebuilt(text)) if text.contains("rebuilt without it")));
 }
