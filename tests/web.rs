@@ -26,6 +26,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[path = "web/guide.rs"]
 mod guide;
 
+/// Restoring a far step: replayed in slices beside the run on screen, cancellable.
+#[path = "web/replay.rs"]
+mod replay;
+
 /// A fresh element in the page for one test to render into.
 fn fresh_root() -> Element {
     let document = gloo::utils::document();

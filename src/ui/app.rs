@@ -18,6 +18,7 @@ use super::lesson_player::{lesson_bar, lesson_panel, play_bar, BarProps, PanelPr
 use super::lessons_index::{lessons_index, IndexProps};
 use super::log::EventLog;
 use super::regions::{canvas, header, HeaderProps, RegionProps, Timeline};
+use super::replay::ReplayDialog;
 use super::route::{use_route_sync, Route};
 use super::state::{action_for_key, Shell, ShellAction};
 use super::toolbar::{toolbar, ToolbarProps};
@@ -162,6 +163,9 @@ pub fn app() -> Html {
             <div class="shell index-page">
                 { header(&HeaderProps { scenario: state.scenario_name.clone(), dispatch: dispatch.clone() }) }
                 { lessons_index(&IndexProps { shell: state.clone(), dispatch: dispatch.clone() }) }
+                if let Some(pending) = state.replay.clone() {
+                    <ReplayDialog {pending} dispatch={dispatch.clone()} />
+                }
                 if state.help_open {
                     <HelpOverlay {dispatch} />
                 }
@@ -191,6 +195,9 @@ pub fn app() -> Html {
                 <EventLog shell={state.clone()} dispatch={dispatch.clone()} />
             </main>
             <Timeline shell={state.clone()} dispatch={dispatch.clone()} />
+            if let Some(pending) = state.replay.clone() {
+                <ReplayDialog {pending} dispatch={dispatch.clone()} />
+            }
             if state.help_open {
                 <HelpOverlay {dispatch} />
             }

@@ -29,6 +29,7 @@ pub mod perfetto_open;
 pub mod progress;
 pub mod projections;
 pub mod regions;
+pub mod replay;
 pub mod route;
 pub mod sagas;
 pub mod sequence;

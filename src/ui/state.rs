@@ -131,6 +131,38 @@ pub struct Restored {
     pub message: String,
 }
 
+/// Restores whose step is at most this far are replayed at once, inside the action:
+/// at the app's speed that is a few milliseconds. Farther ones go through
+/// [`PendingReplay`], a slice at a time, so the page stays responsive.
+pub const REPLAY_AT_ONCE_STEPS_MAX: u64 = STEPS_PER_SLICE;
+
+/// A restored run still being replayed to its step, beside the run on screen.
+///
+/// A share link or trace file may stand millions of steps from the start, and a run is
+/// reached only by replaying it. Doing that inside one action would freeze the page for
+/// as long as it takes, so the new run is built here and advanced in slices by
+/// `ui::replay`, which shows the progress and a Cancel button. Only when it stands at
+/// its step does it replace the run on screen; Cancel drops it and nothing else
+/// changed. The run lives behind `Rc<RefCell<_>>` like [`Shell::sim`]; only the replay
+/// dialog advances it, and it is not shown anywhere until it is adopted.
+#[derive(Clone, Debug)]
+pub struct PendingReplay {
+    /// Tells one replay from the next, so a late slice of a cancelled one is ignored.
+    pub id: u64,
+    pub config: RunConfig,
+    /// The step to stand at.
+    pub target: u64,
+    /// The notice shown once it is adopted (see [`Restored::message`]).
+    pub message: String,
+    pub sim: Rc<RefCell<Simulation>>,
+}
+
+impl PartialEq for PendingReplay {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
 /// The log filters; empty strings mean "any".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogFilters {
@@ -194,6 +226,11 @@ pub struct Shell {
     /// The page, the open lesson and the learner's progress (see `ui::guide`).
     pub guide: Guide,
     pub canvas: CanvasView,
+    /// A restored run being replayed to its step; while it is, the rest of the app
+    /// waits behind the replay dialog (see [`PendingReplay`]).
+    pub replay: Option<Rc<PendingReplay>>,
+    /// How many replays were started, for [`PendingReplay::id`].
+    pub replays: u64,
 }
 
 impl PartialEq for Shell {
@@ -215,6 +252,7 @@ impl PartialEq for Shell {
             && self.canvas == other.canvas
             && self.anti_patterns == other.anti_patterns
             && self.guide == other.guide
+            && self.replay == other.replay
     }
 }
 
@@ -289,6 +327,8 @@ impl Shell {
             tab: Tab::Inspector,
             guide: Guide::default(),
             canvas: CanvasView::Topology,
+            replay: None,
+            replays: 0,
         };
         shell.sync();
         shell
@@ -388,6 +428,10 @@ impl Shell {
     /// action that makes no sense here (stepping past the end) leaves the state as is.
     pub fn apply(&self, action: ShellAction) -> Shell {
         let mut next = self.clone();
+        if self.replay.is_some() {
+            next.apply_while_replaying(action);
+            return next;
+        }
         match action {
             ShellAction::Play => next.playing = self.can_advance(),
             ShellAction::Pause => {
@@ -473,16 +517,29 @@ impl Shell {
             ShellAction::Inject(fault) => next.inject(fault),
             ShellAction::RemoveFault(index) => {
                 if index < self.faults.scripted.len() {
-                    let removed = next.faults.scripted.remove(index);
-                    if next.rebuild(self.step) {
-                        next.notice = Some(Notice::Rebuilt(format!(
-                            "Removed \u{201c}{} {}\u{201d}: the run was rebuilt without it and is back at step {}.",
-                            removed.fault.label(),
-                            removed.fault.target(),
-                            next.step
-                        )));
-                    } else {
-                        next.faults = self.faults.clone();
+                    // The run without the fault is replayed to the same step, in slices
+                    // when that is far (see `restore`); until then the old run stays.
+                    let mut faults = self.faults.clone();
+                    let removed = faults.scripted.remove(index);
+                    let config = RunConfig {
+                        scenario: (*self.scenario).clone(),
+                        seed: self.seed,
+                        faults,
+                        anti_patterns: self.anti_patterns.clone(),
+                    };
+                    let message = format!(
+                        "Removed \u{201c}{} {}\u{201d}: the run was rebuilt without it and is back at step {}.",
+                        removed.fault.label(),
+                        removed.fault.target(),
+                        self.step
+                    );
+                    let (name, selected, filters) = (self.scenario_name.clone(), self.selected, self.filters.clone());
+                    next.restore(Restored { config, step: self.step, message });
+                    // The same scenario, so its name, selection and filters still hold.
+                    next.scenario_name = name;
+                    if next.replay.is_none() {
+                        next.selected = selected;
+                        next.filters = filters;
                     }
                 }
             }
@@ -501,6 +558,8 @@ impl Shell {
                 }
             }
             ShellAction::Restore(restored) => next.restore(*restored),
+            // Nothing is being replayed (see `apply_while_replaying`).
+            ShellAction::FinishReplay(_) | ShellAction::CancelReplay => {}
             ShellAction::ApplyScenario(scenario) => next.apply_edited_scenario(*scenario),
             ShellAction::Notify(notice) => next.notice = Some(notice),
             ShellAction::ToggleAntiPattern(anti_pattern) => {
@@ -561,25 +620,89 @@ impl Shell {
         }
     }
 
-    /// Replaces the whole configuration and replays it to the restored step. The
-    /// importers validated it already; should it still not build, the current run stays
-    /// and the notice says why.
+    /// Replaces the whole configuration and replays it to the restored step: at once
+    /// when the step is near, else through a [`PendingReplay`]. The importers validated
+    /// the configuration already; should it still not build, the current run stays and
+    /// the notice says why.
     fn restore(&mut self, restored: Restored) {
-        let previous = self.clone();
         let Restored { config, step, message } = restored;
-        self.scenario_name = config.scenario.name.clone();
-        self.scenario = Rc::new(config.scenario);
-        self.seed = config.seed;
-        self.faults = config.faults;
-        self.anti_patterns = config.anti_patterns;
+        let mut sim = match Simulation::new(config.clone()) {
+            Ok(sim) => sim,
+            Err(errors) => {
+                self.notice = Some(Notice::Refused(format!("That configuration is not valid: {errors}")));
+                return;
+            }
+        };
+        self.playing = false;
+        self.running_to_end = false;
+        self.menu = None;
+        if step <= REPLAY_AT_ONCE_STEPS_MAX {
+            sim.rewind_to(step);
+            self.adopt(config, Rc::new(RefCell::new(sim)), message);
+            return;
+        }
+        self.replays += 1;
+        self.replay = Some(Rc::new(PendingReplay {
+            id: self.replays,
+            config,
+            target: step,
+            message,
+            sim: Rc::new(RefCell::new(sim)),
+        }));
+    }
+
+    /// Puts a restored run on screen with its configuration.
+    fn adopt(&mut self, config: RunConfig, sim: Rc<RefCell<Simulation>>, message: String) {
+        let RunConfig { scenario, seed, faults, anti_patterns } = config;
+        self.scenario_name = scenario.name.clone();
+        self.scenario = Rc::new(scenario);
+        self.seed = seed;
+        self.faults = faults;
+        self.anti_patterns = anti_patterns;
         self.selected = None;
         self.filters = LogFilters::default();
-        if self.rebuild(step) {
-            self.notice = Some(Notice::Rebuilt(message));
-        } else {
-            let notice = self.notice.take();
-            *self = previous;
-            self.notice = notice;
+        self.sim = sim;
+        self.run_id += 1;
+        self.motion = Motion::Jump;
+        self.sync();
+        self.notice = Some(Notice::Rebuilt(message));
+    }
+
+    /// While a restored run replays, the app waits for it: the replay's own actions
+    /// go through, a new restore replaces it, Escape cancels it, notices still show, and
+    /// everything else is ignored, as the dialog covers what it would act on.
+    fn apply_while_replaying(&mut self, action: ShellAction) {
+        match action {
+            ShellAction::FinishReplay(id) => {
+                let Some(pending) = self.replay.take_if(|p| p.id == id) else {
+                    return;
+                };
+                let reached = pending.sim.borrow().step_index();
+                let message = if reached < pending.target {
+                    format!(
+                        "{} The run ends at step {reached}, before step {}, so it stands at its end.",
+                        pending.message, pending.target
+                    )
+                } else {
+                    pending.message.clone()
+                };
+                self.adopt(pending.config.clone(), pending.sim.clone(), message);
+            }
+            ShellAction::CancelReplay | ShellAction::HideHelp => {
+                if let Some(pending) = self.replay.take() {
+                    self.notice = Some(Notice::Rebuilt(format!(
+                        "Stopped opening the run at step {} of {}: the run you had is unchanged.",
+                        super::replay::grouped(pending.sim.borrow().step_index()),
+                        super::replay::grouped(pending.target)
+                    )));
+                }
+            }
+            ShellAction::Restore(restored) => {
+                self.replay = None;
+                self.restore(*restored);
+            }
+            ShellAction::Notify(notice) => self.notice = Some(notice),
+            _ => {}
         }
     }
 
@@ -682,6 +805,11 @@ pub enum ShellAction {
     ToggleAntiPattern(AntiPattern),
     /// Switch to a whole run from a trace file or a share link, at its step.
     Restore(Box<Restored>),
+    /// The pending replay with this id stands at its step (or its run ended first):
+    /// it replaces the run on screen. Dispatched by `ui::replay`.
+    FinishReplay(u64),
+    /// Drop the pending replay; the run on screen stays as it was.
+    CancelReplay,
     /// Run a scenario from the editor (already validated): the run restarts at step 0.
     ApplyScenario(Box<Scenario>),
     /// Show a notice (a share link that could not be opened, say).
