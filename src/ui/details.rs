@@ -184,15 +184,11 @@ pub fn details_column(props: &ColumnProps) -> Html {
 // Inspector
 // ---------------------------------------------------------------------------------
 
-/// The token of an event kind, drawn as on the topology: its shape in its colour.
-#[derive(Properties, PartialEq)]
-pub struct KindTokenProps {
-    pub kind: EventKind,
-}
-
-#[function_component(KindToken)]
-pub fn kind_token(props: &KindTokenProps) -> Html {
-    let shape = match props.kind {
+/// The token of an event kind, drawn as on the topology: its shape in its colour. A
+/// drawing helper rather than a component: it has no state, and the component it sits
+/// in already decides when it re-renders.
+pub fn kind_token(kind: EventKind) -> Html {
+    let shape = match kind {
         EventKind::Domain => html! { <circle class="token-shape" r="7" /> },
         EventKind::Integration => html! { <path class="token-shape" d="M0 -8.5L8.5 0L0 8.5L-8.5 0Z" /> },
         EventKind::Command => html! { <path class="token-shape" d="M-7 -7L8 0L-7 7L-3 0Z" /> },
@@ -201,7 +197,7 @@ pub fn kind_token(props: &KindTokenProps) -> Html {
         }
     };
     html! {
-        <svg class={classes!("legend-token", kind_class(props.kind))} viewBox="-10 -10 20 20" aria-hidden="true">{ shape }</svg>
+        <svg class={classes!("legend-token", kind_class(kind))} viewBox="-10 -10 20 20" aria-hidden="true">{ shape }</svg>
     }
 }
 
@@ -376,7 +372,7 @@ pub fn message_link(props: &MessageLinkProps) -> Html {
     };
     html! {
         <button type="button" class="message-link" title="Inspect this message" {onclick}>
-            <KindToken kind={link.kind} />
+            { kind_token(link.kind) }
             <span class="link-type" title={link.event_type.clone()}>{ short_type(&link.event_type) }</span>
             <span class="link-from">{ format!("from {}", link.from) }</span>
         </button>
@@ -451,7 +447,7 @@ fn inspector(props: &InspectorProps) -> Html {
     html! {
         <div class="inspector">
             <h2 class="panel-title">
-                <KindToken kind={m.kind} />
+                { kind_token(m.kind) }
                 <span title={m.event_type.clone()}>{ format!("{} {}", short_type(&m.event_type), m.event_id) }</span>
             </h2>
             <p class="panel-note">{ m.status.clone() }</p>
