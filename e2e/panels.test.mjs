@@ -1,7 +1,8 @@
 //! End-to-end tests of the details panels as typed components: a button inside a panel
 //! keeps the keyboard focus while the run steps under it (the panel is patched, not
-//! replaced), and text from a scenario (names, event types, data values) is shown as
-//! text, never parsed as markup, in every panel that displays it.
+//! replaced), and text from a scenario (names, event types, data values), whether
+//! applied in the editor or opened from a share link, is shown as text, never parsed as
+//! markup, in the panels that display it.
 //!
 //! "Still focused" is checked on the element itself: the test marks the focused button
 //! with a property that only that DOM node carries, so a panel that rebuilt its markup
@@ -135,10 +136,24 @@ describe('the panels', () => {
     await screenshot(page, 'panels-hostile');
 
     // Nothing was parsed as markup, nothing ran.
-    assert.equal(await page.locator('img[src="x"]').count(), 0, 'no image element was made');
+    assert.equal(await page.locator('#app img[src="x"]').count(), 0, 'no image element was made');
     assert.equal(await page.locator('#app script').count(), 0, 'no script element was made');
     assert.equal(await page.evaluate(() => window.__canary), undefined);
     assert.equal(await counter(page), 'step 14 of 14');
+
+    // The same scenario through a share link, in a fresh page.
+    await page.getByRole('button', { name: 'Share' }).click();
+    const link = await page.getByLabel('Share link').inputValue();
+    const shared = await open(app.browser, link);
+    await waitForCounter(shared.page, 'step 14 of 14');
+    await shared.page.locator('.log-row.verb-publish').first().click();
+    const sharedPanel = shared.page.getByRole('tabpanel');
+    await sharedPanel.locator('.inspector').waitFor();
+    assert.ok((await sharedPanel.locator('.panel-title').innerText()).includes(HOSTILE), 'the type as text');
+    assert.equal(await shared.page.locator('#app img[src="x"]').count(), 0);
+    assert.equal(await shared.page.evaluate(() => window.__canary), undefined);
+    assert.deepEqual(shared.problems, []);
+    await shared.close();
     assert.deepEqual(problems, []);
     await close();
   });
