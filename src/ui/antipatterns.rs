@@ -15,9 +15,7 @@
 
 use yew::prelude::*;
 
-use super::markup::{esc, raw, table};
-use super::sagas::PanelProps;
-use super::state::ShellAction;
+use super::state::{RunRef, ShellAction};
 use crate::lessons::{Expect, Reading};
 use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::invariant::Invariant;
@@ -161,25 +159,53 @@ fn meter(a: AntiPattern, sim: &Simulation, reference: Option<&Reference>) -> Vec
     }
 }
 
+#[derive(Properties, PartialEq)]
+pub struct AntiPatternsProps {
+    pub run: RunRef,
+    pub anti_patterns: Vec<AntiPattern>,
+    /// Which run this is (bumped when the run is rebuilt), and how many faults the
+    /// user injected: together they key the reference runs.
+    pub run_id: u64,
+    pub faults_injected: usize,
+    pub dispatch: Callback<ShellAction>,
+}
+
+/// One meter: what the correct design promises against what this run did.
+fn meter_table(a: AntiPattern, readings: &[Reading]) -> Html {
+    html! {
+        <table class="meter" aria-label={format!("Meter of {}", a.name())}>
+            <thead><tr><th></th><th>{ "expected" }</th><th>{ "actual" }</th></tr></thead>
+            <tbody>
+                { for readings.iter().map(|r| html! {
+                    <tr class={if r.ok() { "ok" } else { "bad" }}>
+                        <td>{ r.label.clone() }</td>
+                        <td>{ match r.expect { Expect::Exactly => r.expected.to_string(), Expect::AtMost => format!("\u{2264} {}", r.expected), Expect::Info => "\u{2014}".into() } }</td>
+                        <td>{ format!("{}{}", r.actual, if r.ok() { " \u{2713}" } else { " \u{2717}" }) }</td>
+                    </tr>
+                }) }
+            </tbody>
+        </table>
+    }
+}
+
 #[function_component(AntiPatternsPanel)]
-pub fn anti_patterns_panel(props: &PanelProps) -> Html {
-    let shell = &props.shell;
+pub fn anti_patterns_panel(props: &AntiPatternsProps) -> Html {
     let references = {
-        let sim = shell.sim.clone();
-        let active: Vec<AntiPattern> = shell.anti_patterns.iter().copied().filter(|a| needs_reference(*a)).collect();
+        let sim = props.run.sim.clone();
+        let active: Vec<AntiPattern> = props.anti_patterns.iter().copied().filter(|a| needs_reference(*a)).collect();
         // Keyed by the run and the number of injected faults: comparing whole fault
         // scripts would cost more code than it saves work.
-        use_memo((shell.run_id, shell.faults.scripted.len(), active), move |(_, _, active)| {
+        use_memo((props.run_id, props.faults_injected, active), move |(_, _, active)| {
             let config = sim.borrow().config().clone();
             active.iter().filter_map(|a| Some((*a, reference(&config, *a)?))).collect::<Vec<(AntiPattern, Reference)>>()
         })
     };
-    let sim = shell.sim.borrow();
+    let sim = props.run.sim.borrow();
     let cards: Vec<Html> = AntiPattern::ALL
         .iter()
         .map(|a| {
             let a = *a;
-            let on = shell.anti_patterns.contains(&a);
+            let on = props.anti_patterns.contains(&a);
             let readings = meter(a, &sim, references.iter().find(|(x, _)| *x == a).map(|(_, r)| r));
             let damaged = readings.iter().any(|r| !r.ok());
             let dispatch = props.dispatch.clone();
@@ -191,14 +217,7 @@ pub fn anti_patterns_panel(props: &PanelProps) -> Html {
                         <strong>{ format!(" {}", a.name().replace('_', " ")) }</strong>
                     </label>
                     <p class="panel-note">{ format!("Risk: {}. Fix: {}.", a.risk(), a.fix()) }</p>
-                    { raw(table("meter", &format!("Meter of {}", a.name()), &["", "expected", "actual"], &readings.iter().map(|r| (
-                        if r.ok() { "ok" } else { "bad" }.to_string(),
-                        vec![
-                            esc(&r.label),
-                            match r.expect { Expect::Exactly => r.expected.to_string(), Expect::AtMost => format!("\u{2264} {}", r.expected), Expect::Info => "\u{2014}".into() },
-                            format!("{}{}", r.actual, if r.ok() { " \u{2713}" } else { " \u{2717}" }),
-                        ],
-                    )).collect::<Vec<_>>())) }
+                    { meter_table(a, &readings) }
                 </li>
             }
         })
@@ -207,7 +226,7 @@ pub fn anti_patterns_panel(props: &PanelProps) -> Html {
     html! {
         <div class="anti-patterns">
             <p class="panel-note">{ "Switch on a known mistake: the run restarts from step 0 with the same seed and faults, and the meter shows the damage so far (expected = what the correct design promises; ✗ = broken). Run to the end to see the whole damage." }</p>
-            if shell.anti_patterns.is_empty() {
+            if props.anti_patterns.is_empty() {
                 <p class="empty-concept">{ "No anti-pattern is on: every meter shows the correct design. Tick one below." }</p>
             }
             <ul class="anti-pattern-list">{ for cards }</ul>

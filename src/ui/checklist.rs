@@ -7,10 +7,12 @@
 //! links to the lesson that explains it. Colour is never the only signal: each verdict
 //! also has its own symbol and word.
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use super::route::{format, Route};
-use super::state::Shell;
+use super::state::RunRef;
 use crate::lessons::checklist::{evaluate, Item, Status, Verdict};
 use crate::lessons::lesson;
 
@@ -49,11 +51,10 @@ pub fn verdict_look(verdict: Verdict) -> (&'static str, &'static str, &'static s
     }
 }
 
-/// The checklist of the current run, computed once per step.
+/// The checklist of the run, computed once per revision of it.
 #[hook]
-pub fn use_checklist(shell: &Shell) -> std::rc::Rc<Vec<Status>> {
-    let sim = shell.sim.clone();
-    use_memo((shell.run_id, shell.revision), move |_| evaluate(&sim.borrow()))
+pub fn use_checklist(run: &RunRef) -> Rc<Vec<Status>> {
+    use_memo(run.clone(), |run| evaluate(&run.sim.borrow()))
 }
 
 fn lesson_link(item: Item) -> Html {
@@ -67,8 +68,18 @@ fn lesson_link(item: Item) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+pub struct ItemRowProps {
+    pub status: Status,
+    /// The item the open lesson proves: drawn emphasised.
+    #[prop_or_default]
+    pub highlight: bool,
+}
+
 /// One item with its verdict, reason and lesson link.
-pub fn item_row(status: &Status, highlight: bool) -> Html {
+#[function_component(ItemRow)]
+pub fn item_row(props: &ItemRowProps) -> Html {
+    let (status, highlight) = (&props.status, props.highlight);
     let (class, symbol, word) = verdict_look(status.verdict);
     html! {
         <li class={classes!("check-item", class, highlight.then_some("proven"))}
@@ -88,13 +99,13 @@ pub fn item_row(status: &Status, highlight: bool) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct ChecklistProps {
-    pub shell: Shell,
+    pub run: RunRef,
 }
 
 /// The strip for free play: seven chips and a "Why?" button that lists the reasons.
 #[function_component(ChecklistStrip)]
 pub fn checklist_strip(props: &ChecklistProps) -> Html {
-    let statuses = use_checklist(&props.shell);
+    let statuses = use_checklist(&props.run);
     let open = use_state(|| false);
     let toggle = {
         let open = open.clone();
@@ -129,7 +140,7 @@ pub fn checklist_strip(props: &ChecklistProps) -> Html {
                         <p class="menu-intro">{ "Each item is judged from this run: its settings and what happened so far." }</p>
                         <button type="button" class="menu-close" aria-label="Close the reasons" onclick={toggle}>{ "\u{2715}" }</button>
                     </div>
-                    <ul class="check-list">{ for statuses.iter().map(|s| item_row(s, false)) }</ul>
+                    <ul class="check-list">{ for statuses.iter().map(|s| html! { <ItemRow status={s.clone()} /> }) }</ul>
                 </div>
             }
         </div>
@@ -138,7 +149,8 @@ pub fn checklist_strip(props: &ChecklistProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct ChecklistListProps {
-    pub shell: Shell,
+    /// The verdicts of the run (see [`use_checklist`]).
+    pub statuses: Rc<Vec<Status>>,
     /// The item the open lesson proves, drawn first and emphasised.
     pub proven: Option<Item>,
 }
@@ -146,12 +158,12 @@ pub struct ChecklistListProps {
 /// The full list, as a lesson shows it.
 #[function_component(ChecklistList)]
 pub fn checklist_list(props: &ChecklistListProps) -> Html {
-    let statuses = use_checklist(&props.shell);
+    let statuses = &props.statuses;
     let ordered = statuses
         .iter()
         .filter(|s| Some(s.item) == props.proven)
         .chain(statuses.iter().filter(|s| Some(s.item) != props.proven));
     html! {
-        <ul class="check-list">{ for ordered.map(|s| item_row(s, Some(s.item) == props.proven)) }</ul>
+        <ul class="check-list">{ for ordered.map(|s| html! { <ItemRow status={s.clone()} highlight={Some(s.item) == props.proven} /> }) }</ul>
     }
 }

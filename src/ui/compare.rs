@@ -20,7 +20,6 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::markup::{esc, put, raw};
 use super::sequence::SequenceDiagram;
 use super::state::{Shell, ShellAction};
 use super::topology::short_type;
@@ -225,9 +224,45 @@ pub struct CompareProps {
     pub dispatch: Callback<ShellAction>,
 }
 
+/// The comparison for a shell: only its seed matters (see [`SideBySide`]).
 #[function_component(CompareView)]
 pub fn compare_view(props: &CompareProps) -> Html {
-    let seed = props.shell.seed;
+    html! { <SideBySide seed={props.shell.seed} /> }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SideBySideProps {
+    /// The main run's seed, which both sides use.
+    pub seed: u64,
+}
+
+/// Where the first failure showed, as a cell of the table.
+fn failure_cell(sim: &Simulation) -> Html {
+    match first_failure(sim) {
+        Some((step, t, what, heard)) => html! {
+            <>
+                { format!("{what} at {t} ms (step {step})") }<br />
+                <span class="muted">{ format!("handled by: {}", if heard.is_empty() { "nobody yet".to_string() } else { heard.join(", ") }) }</span>
+            </>
+        },
+        None => html! { <span class="muted">{ "no failure yet" }</span> },
+    }
+}
+
+/// Who knows whom in the scenario's design, as a cell of the table.
+fn knows_cell(sim: &Simulation) -> Html {
+    html! {
+        <ul class="knows">
+            { for coupling(sim.scenario()).iter().filter(|(_, k)| !k.is_empty()).map(|(service, known)| html! {
+                <li><strong>{ service.clone() }</strong>{ format!(" knows {}", known.len()) }<span class="muted">{ format!(": {}", known.join(", ")) }</span></li>
+            }) }
+        </ul>
+    }
+}
+
+#[function_component(SideBySide)]
+pub fn side_by_side(props: &SideBySideProps) -> Html {
+    let seed = props.seed;
     let pair = use_mut_ref(|| Pair::new(seed));
     let revision = use_state(|| 0u64);
     if pair.borrow().seed != seed {
@@ -264,78 +299,57 @@ pub fn compare_view(props: &CompareProps) -> Html {
             }
         })
         .collect();
-    // The comparison table, one column per side, as markup (see `markup`).
+    // The comparison table, one column per side.
     let column =
-        |f: &dyn Fn(&Simulation) -> String| -> Vec<String> { p.sides.iter().map(|s| f(&s.sim.borrow())).collect() };
+        |f: &dyn Fn(&Simulation) -> Html| -> Vec<Html> { p.sides.iter().map(|s| f(&s.sim.borrow())).collect() };
     let messages = column(&|sim| {
         let commands = sim.messages().iter().filter(|m| m.envelope.kind == EventKind::Command).count();
-        format!("{} <span class=\"muted\">({commands} commands)</span>", sim.messages().len())
+        html! { <>{ format!("{} ", sim.messages().len()) }<span class="muted">{ format!("({commands} commands)") }</span></> }
     });
-    let knows = column(&|sim| {
-        let mut out = String::from("<ul class=\"knows\">");
-        for (service, known) in coupling(sim.scenario()).iter().filter(|(_, k)| !k.is_empty()) {
-            put(
-                &mut out,
-                format_args!(
-                    "<li><strong>{}</strong> knows {}<span class=\"muted\">: {}</span></li>",
-                    esc(service),
-                    known.len(),
-                    esc(&known.join(", "))
-                ),
-            );
-        }
-        out + "</ul>"
-    });
-    let failure = column(&|sim| match first_failure(sim) {
-        Some((step, t, what, heard)) => format!(
-            "{} at {t} ms (step {step})<br><span class=\"muted\">handled by: {}</span>",
-            esc(&what),
-            if heard.is_empty() { "nobody yet".to_string() } else { esc(&heard.join(", ")) }
-        ),
-        None => "<span class=\"muted\">no failure yet</span>".into(),
-    });
+    let knows = column(&knows_cell);
+    let failure = column(&failure_cell);
     let compensated = column(&|sim| {
         let c = compensations(sim);
         if c.is_empty() {
-            "<span class=\"muted\">nothing compensated yet</span>".into()
+            html! { <span class="muted">{ "nothing compensated yet" }</span> }
         } else {
-            format!("<span class=\"compensation-text\">{}</span>", esc(&c.join(" \u{2192} ")))
+            html! { <span class="compensation-text">{ c.join(" \u{2192} ") }</span> }
         }
     });
     let outcomes: Vec<Outcome> = p.sides.iter().map(|s| outcome(&s.sim.borrow())).collect();
-    let outcome_cells: Vec<String> = outcomes
+    let outcome_cells: Vec<Html> = outcomes
         .iter()
         .map(|o| {
-            format!(
-                "{} shipped, {} cancelled<br><span class=\"muted\">customer balances {} \u{b7} widgets in stock {}</span>",
-                o.shipped, o.cancelled, o.balances, o.stock
-            )
+            html! {
+                <>
+                    { format!("{} shipped, {} cancelled", o.shipped, o.cancelled) }<br />
+                    <span class="muted">{ format!("customer balances {} \u{b7} widgets in stock {}", o.balances, o.stock) }</span>
+                </>
+            }
         })
         .collect();
     let same = outcomes.windows(2).all(|w| w[0] == w[1]);
     let applied = p.applied.clone();
     drop(p);
-    let mut table = String::from(
-        "<table class=\"compare-table\" aria-label=\"Choreography and orchestration compared\"><thead><tr><th></th>",
-    );
-    for (_, title) in SIDES {
-        put(&mut table, format_args!("<th scope=\"col\">{title}</th>"));
-    }
-    table.push_str("</tr></thead><tbody>");
-    for (label, note, cells) in [
-        ("Messages sent", "so far", messages),
-        ("Who knows whom", "from the scenario's design", knows),
-        ("Where the failure shows", "", failure),
-        ("How it was compensated", "first flow undone, in order", compensated),
-        ("Outcome", "at this moment", outcome_cells),
-    ] {
-        put(&mut table, format_args!("<tr><th scope=\"row\">{label}<span class=\"row-note\">{note}</span></th>"));
-        for cell in cells {
-            put(&mut table, format_args!("<td>{cell}</td>"));
-        }
-        table.push_str("</tr>");
-    }
-    table.push_str("</tbody></table>");
+    let table = html! {
+        <table class="compare-table" aria-label="Choreography and orchestration compared">
+            <thead><tr><th></th>{ for SIDES.iter().map(|(_, title)| html! { <th scope="col">{ *title }</th> }) }</tr></thead>
+            <tbody>
+                { for [
+                    ("Messages sent", "so far", messages),
+                    ("Who knows whom", "from the scenario's design", knows),
+                    ("Where the failure shows", "", failure),
+                    ("How it was compensated", "first flow undone, in order", compensated),
+                    ("Outcome", "at this moment", outcome_cells),
+                ].into_iter().map(|(label, note, cells)| html! {
+                    <tr>
+                        <th scope="row">{ label }<span class="row-note">{ note }</span></th>
+                        { for cells.into_iter().map(|cell| html! { <td>{ cell }</td> }) }
+                    </tr>
+                }) }
+            </tbody>
+        </table>
+    };
     let verdict_html = html! {
             <p class={classes!("compare-verdict", if same { "same" } else { "differs" })} role="status">
                 { if same && finished { "Both reach the same outcome: the same orders shipped and cancelled, every customer's money where it should be." }
@@ -367,7 +381,7 @@ pub fn compare_view(props: &CompareProps) -> Html {
             }
             <p class="panel-note">{ "Stepped together by simulated time: each Step moves both runs to the next moment either has something to do, so both clocks always agree. The same five orders, the same seed, the same faults." }</p>
             { verdict_html }
-            { raw(table) }
+            { table }
             <div class="compare-sides">{ for rows }</div>
         </div>
     }

@@ -8,90 +8,174 @@
 //! faults) so a change in a hidden tab is still noticed. Every panel opens with a
 //! short explanation of its concept, and shows an empty state until it has content.
 //!
-//! The inspector, the invariants and the fault script mostly display data, so they are
-//! written as markup text (see `markup`) rather than `html!` trees, whose construction
-//! code cost kilobytes of the binary; their buttons say what they do in data
-//! attributes, read by one listener per panel. The delivery settings are forms, and
-//! stay components.
+//! The column is the one place that reads the run for its panels: it derives each
+//! panel's view model (a plain value compared with `PartialEq`) and hands it down, so a
+//! step that changes nothing a panel shows does not re-render that panel, and a button
+//! inside it keeps the keyboard focus. Panels whose own state (a chosen stream, a typed
+//! query) decides what to derive take the run itself ([`RunRef`]) and memoise on it.
+//! Every click is a typed callback carrying what it means (a step, a message, a fault).
 
 use std::rc::Rc;
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::markup::{emit_on_click, esc, on_goto, on_number, put, raw};
 use super::regions::empty_state;
-use super::state::{MenuTarget, Shell, ShellAction, SubscriptionEdit, Tab};
-use super::topology::{delivery_label, kind_class, kind_shape_markup, short_type};
+use super::state::{LogFilters, MenuTarget, RunRef, Shell, ShellAction, SubscriptionEdit, Tab};
+use super::topology::{delivery_label, kind_class, short_type};
+use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::envelope::{EventKind, MessageId};
-use crate::sim::fault::{Fault, ScriptedFault, Trigger};
+use crate::sim::fault::{Fault, FaultScript, ScriptedFault, Trigger};
 use crate::sim::scenario::{Delivery, Scenario, ATTEMPTS_MAX_LIMIT, DURATION_MS_MAX, WORKLOAD_MESSAGES_MAX};
 use crate::sim::simulation::Simulation;
-use crate::sim::view::TokenPlace;
+use crate::sim::trace::SubId;
+use crate::sim::view::{InvariantView, TokenPlace};
 
+/// What the app hands the column: the whole shell, which it slices into the narrow
+/// props of [`DetailsColumn`].
 #[derive(Properties, PartialEq)]
 pub struct DetailsProps {
     pub shell: Shell,
     pub dispatch: Callback<ShellAction>,
 }
 
+/// The details column of a shell (see [`DetailsColumn`]).
 pub fn details(props: &DetailsProps) -> Html {
     let shell = &props.shell;
-    let sim = shell.sim.borrow();
+    html! {
+        <DetailsColumn run={shell.run()} tab={shell.tab} selected={shell.selected} filters={shell.filters.clone()}
+            faults={shell.faults.clone()} anti_patterns={shell.anti_patterns.clone()} run_id={shell.run_id}
+            scenario={shell.scenario.clone()} steps_max={shell.steps_max} dispatch={props.dispatch.clone()} />
+    }
+}
+
+/// The run and the dispatcher: the props of a panel that reads the run itself.
+#[derive(Properties, PartialEq, Clone)]
+pub struct RunProps {
+    pub run: RunRef,
+    pub dispatch: Callback<ShellAction>,
+}
+
+/// The slice of the shell the column shows.
+#[derive(Properties, PartialEq)]
+pub struct ColumnProps {
+    pub run: RunRef,
+    pub tab: Tab,
+    pub selected: Option<MessageId>,
+    pub filters: LogFilters,
+    /// The user's fault script (the scenario's own faults are read from the run).
+    pub faults: FaultScript,
+    pub anti_patterns: Vec<AntiPattern>,
+    pub run_id: u64,
+    pub scenario: Rc<Scenario>,
+    pub steps_max: u64,
+    pub dispatch: Callback<ShellAction>,
+}
+
+/// Dead letters in every subscription's DLQ at this step.
+pub fn dead_letter_count(sim: &Simulation) -> usize {
+    (0..sim.compiled().subs.len()).map(|i| sim.sub_state(SubId(i as u32)).dlq.len()).sum()
+}
+
+/// A tab's live summary: its text and its class (`bad`, `good`, `count`).
+type Badge = Option<(String, &'static str)>;
+
+#[derive(Properties, PartialEq)]
+struct TabButtonProps {
+    tab: Tab,
+    label: AttrValue,
+    active: bool,
+    badge: Badge,
+    on_show: Callback<Tab>,
+}
+
+#[function_component(TabButton)]
+fn tab_button(props: &TabButtonProps) -> Html {
+    let onclick = {
+        let (on_show, tab) = (props.on_show.clone(), props.tab);
+        Callback::from(move |_: MouseEvent| on_show.emit(tab))
+    };
+    html! {
+        <button type="button" role="tab" class={classes!("tab", props.active.then_some("active"))}
+            aria-selected={props.active.to_string()} {onclick}>
+            { props.label.clone() }
+            if let Some((text, class)) = &props.badge {
+                <span class={classes!("tab-badge", *class)}>{ text.clone() }</span>
+            }
+        </button>
+    }
+}
+
+#[function_component(DetailsColumn)]
+pub fn details_column(props: &ColumnProps) -> Html {
+    let dispatch = &props.dispatch;
+    let on_show = use_callback(dispatch.clone(), |tab: Tab, dispatch| dispatch.emit(ShellAction::ShowTab(tab)));
+    let sim = props.run.sim.borrow();
     let broken = sim.checkers().counts.iter().filter(|c| **c > 0).count();
     let scenario_faults = sim.scenario().faults.scripted.len();
     // Badges of the saga and DLQ tabs: cheap counters, so a change in a hidden tab shows.
-    let dead_letters: usize =
-        (0..sim.compiled().subs.len()).map(|i| sim.sub_state(crate::sim::trace::SubId(i as u32)).dlq.len()).sum();
+    let dead_letters = dead_letter_count(&sim);
     let compensating = if sim.compiled().sagas.is_empty() {
         0
     } else {
         sim.saga_instances().iter().filter(|(_, _, i)| i.status.name() == "compensating").count()
     };
-    drop(sim);
-    let tab = |tab: Tab, label: String, badge: Option<(String, &'static str)>| {
-        let dispatch = props.dispatch.clone();
-        let onclick = emit_on_click(&dispatch, ShellAction::ShowTab(tab));
-        let active = shell.tab == tab;
-        html! {
-            <button type="button" role="tab" class={classes!("tab", active.then_some("active"))}
-                aria-selected={active.to_string()} {onclick}>
-                { label }
-                if let Some((text, class)) = badge {
-                    <span class={classes!("tab-badge", class)}>{ text }</span>
-                }
-            </button>
+    let fault_count = props.faults.scripted.len() + scenario_faults;
+    let badges: [(Tab, &'static str, Badge); 10] = [
+        (Tab::Inspector, "Inspector", None),
+        (
+            Tab::Invariants,
+            "Invariants",
+            Some(if broken > 0 { (format!("{broken} \u{2717}"), "bad") } else { ("\u{2713}".into(), "good") }),
+        ),
+        (Tab::Faults, "Faults", (fault_count > 0).then(|| (fault_count.to_string(), "count"))),
+        (Tab::Delivery, "Delivery", None),
+        (Tab::Sagas, "Sagas", (compensating > 0).then(|| (format!("{compensating} \u{21b6}"), "bad"))),
+        (Tab::Store, "Store", None),
+        (Tab::ReadModels, "Read models", None),
+        (Tab::Dlq, "DLQ", (dead_letters > 0).then(|| (dead_letters.to_string(), "bad"))),
+        (Tab::Metrics, "Metrics", None),
+        (
+            Tab::AntiPatterns,
+            "Anti-patterns",
+            (!props.anti_patterns.is_empty()).then(|| (props.anti_patterns.len().to_string(), "count")),
+        ),
+    ];
+    let run = props.run.clone();
+    let panel = match props.tab {
+        Tab::Inspector => match inspector_model(&sim, props.selected) {
+            Some(model) => html! { <Inspector model={Rc::new(model)} filters={props.filters.clone()} dispatch={dispatch.clone()} /> },
+            None => empty_state(
+                "Click a row of the event log or a token on the topology to inspect that message: its envelope, its delivery attempts and what it caused.",
+                "The envelope is the metadata every message carries, here in CloudEvents form: id, source, type, time, subject, and the correlation and causation ids that tie a flow together.",
+            ),
+        },
+        Tab::Invariants => html! { <Invariants model={Rc::new(invariants_model(&sim))} dispatch={dispatch.clone()} /> },
+        Tab::Faults => {
+            html! { <FaultScriptPanel builtin={sim.scenario().faults.scripted.clone()} user={props.faults.scripted.clone()} dispatch={dispatch.clone()} /> }
         }
+        Tab::Delivery => html! {
+            <DeliveryPanel dead_letters={dead_letters} scenario={props.scenario.clone()} steps_max={props.steps_max} dispatch={dispatch.clone()} />
+        },
+        Tab::Sagas => html! { <super::sagas::SagaPanel {run} dispatch={dispatch.clone()} /> },
+        Tab::Store => html! { <super::store::StorePanel {run} dispatch={dispatch.clone()} /> },
+        Tab::ReadModels => html! { <super::projections::ReadModelsPanel {run} dispatch={dispatch.clone()} /> },
+        Tab::Dlq => html! { <super::dlq::DlqPanel {run} dispatch={dispatch.clone()} /> },
+        Tab::Metrics => html! { <super::metrics::MetricsPanel {run} dispatch={dispatch.clone()} /> },
+        Tab::AntiPatterns => html! {
+            <super::antipatterns::AntiPatternsPanel {run} anti_patterns={props.anti_patterns.clone()}
+                run_id={props.run_id} faults_injected={props.faults.scripted.len()} dispatch={dispatch.clone()} />
+        },
     };
-    let fault_count = shell.faults.scripted.len() + scenario_faults;
+    drop(sim);
     html! {
         <aside class="region details" aria-label="Details of the run">
             <div class="tabs" role="tablist">
-                { tab(Tab::Inspector, "Inspector".into(), None) }
-                { tab(Tab::Invariants, "Invariants".into(), Some(if broken > 0 { (format!("{broken} \u{2717}"), "bad") } else { ("\u{2713}".into(), "good") })) }
-                { tab(Tab::Faults, "Faults".into(), (fault_count > 0).then(|| (fault_count.to_string(), "count"))) }
-                { tab(Tab::Delivery, "Delivery".into(), None) }
-                { tab(Tab::Sagas, "Sagas".into(), (compensating > 0).then(|| (format!("{compensating} \u{21b6}"), "bad"))) }
-                { tab(Tab::Store, "Store".into(), None) }
-                { tab(Tab::ReadModels, "Read models".into(), None) }
-                { tab(Tab::Dlq, "DLQ".into(), (dead_letters > 0).then(|| (dead_letters.to_string(), "bad"))) }
-                { tab(Tab::Metrics, "Metrics".into(), None) }
-                { tab(Tab::AntiPatterns, "Anti-patterns".into(), (!shell.anti_patterns.is_empty()).then(|| (shell.anti_patterns.len().to_string(), "count"))) }
+                { for badges.into_iter().map(|(tab, label, badge)| html! {
+                    <TabButton {tab} label={label} active={props.tab == tab} {badge} on_show={on_show.clone()} />
+                }) }
             </div>
-            <div class="tab-panel" role="tabpanel">
-                { match shell.tab {
-                    Tab::Inspector => html! { { inspector(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
-                    Tab::Invariants => html! { { invariants(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
-                    Tab::Faults => html! { { fault_script_panel(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
-                    Tab::Delivery => html! { { delivery_panel(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }) } },
-                    Tab::Sagas => super::sagas::saga_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
-                    Tab::Store => html! { <super::store::StorePanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::ReadModels => html! { <super::projections::ReadModelsPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                    Tab::Dlq => super::dlq::dlq_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
-                    Tab::Metrics => super::metrics::metrics_panel(&super::sagas::PanelProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
-                    Tab::AntiPatterns => html! { <super::antipatterns::AntiPatternsPanel shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
-                } }
-            </div>
+            <div class="tab-panel" role="tabpanel">{ panel }</div>
         </aside>
     }
 }
@@ -100,86 +184,114 @@ pub fn details(props: &DetailsProps) -> Html {
 // Inspector
 // ---------------------------------------------------------------------------------
 
-/// An event kind's token (its shape in its colour) as markup.
-fn token(out: &mut String, kind: EventKind) {
-    put(
-        out,
-        format_args!(
-            "<svg class=\"legend-token {}\" viewBox=\"-10 -10 20 20\" aria-hidden=\"true\">{}</svg>",
-            kind_class(kind),
-            kind_shape_markup(kind)
-        ),
-    );
-}
-
-/// A reference to a message, as markup: a button naming it in `data-message`, which the
-/// inspector's listener selects.
-fn message_link(out: &mut String, sim: &Simulation, id: MessageId) {
-    let Some(m) = sim.message(id) else { return };
-    let service = m
-        .emitted_by
-        .and_then(|s| sim.scenario().services.get(s.0 as usize))
-        .map_or(m.envelope.source.as_str(), |s| s.name.as_str());
-    put(
-        out,
-        format_args!(
-            "<button type=\"button\" class=\"message-link\" title=\"Inspect this message\" data-message=\"{}\">",
-            id.0
-        ),
-    );
-    token(out, m.envelope.kind);
-    put(
-        out,
-        format_args!(
-            "<span class=\"link-type\">{}</span><span class=\"link-from\">from {}</span></button>",
-            esc(short_type(&m.envelope.event_type)),
-            esc(service)
-        ),
-    );
-}
-
-/// The messages caused by `id`, recursively, as nested lists of markup (bounded in
-/// depth and size).
-fn caused_tree(out: &mut String, sim: &Simulation, id: MessageId, depth: u32, budget: &mut u32) {
-    let (_, caused) = sim.causal_links(id);
-    if caused.is_empty() || depth >= 6 || *budget == 0 {
-        return;
+/// The token of an event kind, drawn as on the topology: its shape in its colour. A
+/// drawing helper rather than a component: it has no state, and the component it sits
+/// in already decides when it re-renders.
+pub fn kind_token(kind: EventKind) -> Html {
+    let shape = match kind {
+        EventKind::Domain => html! { <circle class="token-shape" r="7" /> },
+        EventKind::Integration => html! { <path class="token-shape" d="M0 -8.5L8.5 0L0 8.5L-8.5 0Z" /> },
+        EventKind::Command => html! { <path class="token-shape" d="M-7 -7L8 0L-7 7L-3 0Z" /> },
+        EventKind::ChangeDataCapture => {
+            html! { <rect class="token-shape" x="-6.5" y="-6.5" width="13" height="13" /> }
+        }
+    };
+    html! {
+        <svg class={classes!("legend-token", kind_class(kind))} viewBox="-10 -10 20 20" aria-hidden="true">{ shape }</svg>
     }
-    out.push_str("<ul class=\"tree\">");
+}
+
+/// A message as a link of the causal tree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageLinkView {
+    pub id: MessageId,
+    pub kind: EventKind,
+    pub event_type: String,
+    /// The service that emitted it, or the envelope's source for a client's message.
+    pub from: String,
+}
+
+impl MessageLinkView {
+    fn of(sim: &Simulation, id: MessageId) -> Option<MessageLinkView> {
+        let m = sim.message(id)?;
+        let from = m
+            .emitted_by
+            .and_then(|s| sim.scenario().services.get(s.0 as usize))
+            .map_or(m.envelope.source.as_str(), |s| s.name.as_str());
+        Some(MessageLinkView {
+            id,
+            kind: m.envelope.kind,
+            event_type: m.envelope.event_type.clone(),
+            from: from.into(),
+        })
+    }
+}
+
+/// A message and the messages it caused, recursively (bounded in depth and size).
+#[derive(Clone, Debug, PartialEq)]
+struct CausedNode {
+    link: MessageLinkView,
+    caused: Vec<CausedNode>,
+}
+
+fn caused_tree(sim: &Simulation, id: MessageId, depth: u32, budget: &mut u32) -> Vec<CausedNode> {
+    let (_, caused) = sim.causal_links(id);
+    let mut out = Vec::new();
+    if depth >= 6 {
+        return out;
+    }
     for child in caused {
         if *budget == 0 {
             break;
         }
         *budget -= 1;
-        out.push_str("<li>");
-        message_link(out, sim, child);
-        caused_tree(out, sim, child, depth + 1, budget);
-        out.push_str("</li>");
+        let Some(link) = MessageLinkView::of(sim, child) else { continue };
+        let caused = caused_tree(sim, child, depth + 1, budget);
+        out.push(CausedNode { link, caused });
     }
-    out.push_str("</ul>");
+    out
 }
 
-fn inspector(props: &DetailsProps) -> Html {
-    let shell = &props.shell;
-    let dispatch = &props.dispatch;
-    let sim = shell.sim.borrow();
-    let Some(id) = shell.selected.filter(|id| sim.message(*id).is_some()) else {
-        return empty_state(
-            "Click a row of the event log or a token on the topology to inspect that message: its envelope, its delivery attempts and what it caused.",
-            "The envelope is the metadata every message carries, here in CloudEvents form: id, source, type, time, subject, and the correlation and causation ids that tie a flow together.",
-        );
-    };
-    let Some(m) = sim.message(id) else { return html! {} };
+/// One delivery attempt, as the trace's one-line form splits it.
+#[derive(Clone, Debug, PartialEq)]
+struct AttemptRow {
+    step: u64,
+    verb: String,
+    place: String,
+    detail: String,
+}
+
+/// What the inspector shows of one message at this step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InspectorModel {
+    id: MessageId,
+    kind: EventKind,
+    event_type: String,
+    event_id: String,
+    status: String,
+    correlation: Option<String>,
+    /// Where a fault menu on it would act: the subscription it is queued in, if any.
+    queued_sub: Option<SubId>,
+    in_flight: bool,
+    ancestors: Vec<MessageLinkView>,
+    caused: Vec<CausedNode>,
+    attempts: Vec<AttemptRow>,
+    json: String,
+}
+
+/// The inspector's model of the selected message; `None` when nothing (that exists in
+/// this run) is selected.
+fn inspector_model(sim: &Simulation, selected: Option<MessageId>) -> Option<InspectorModel> {
+    let id = selected?;
+    let m = sim.message(id)?;
     let json = serde_json::to_string_pretty(&m.envelope.to_cloudevent()).unwrap_or_default();
-    let attempts = sim.attempts_of(id);
     let places: Vec<(TokenPlace, u32)> =
         sim.token_views().into_iter().filter(|t| t.message == id).map(|t| (t.place, t.attempt)).collect();
     let queued_sub = places.iter().find_map(|(p, _)| match p {
         TokenPlace::Queued { sub, .. } => Some(*sub),
         _ => None,
     });
-    let sub_name =
-        |sub: crate::sim::trace::SubId| sim.compiled().subs.get(sub.0 as usize).map_or("?", |s| s.name.as_str());
+    let sub_name = |sub: SubId| sim.compiled().subs.get(sub.0 as usize).map_or("?", |s| s.name.as_str());
     let now: Vec<String> = places
         .iter()
         .map(|(p, attempt)| match p {
@@ -196,9 +308,7 @@ fn inspector(props: &DetailsProps) -> Html {
         .subs
         .iter()
         .enumerate()
-        .filter(|(i, _)| {
-            sim.sub_state(crate::sim::trace::SubId(*i as u32)).dlq.iter().any(|l| l.delivery.message == id)
-        })
+        .filter(|(i, _)| sim.sub_state(SubId(*i as u32)).dlq.iter().any(|l| l.delivery.message == id))
         .map(|(_, s)| s.name.as_str())
         .collect();
     let (cause, _) = sim.causal_links(id);
@@ -208,26 +318,10 @@ fn inspector(props: &DetailsProps) -> Html {
         if ancestors.len() >= 12 {
             break;
         }
-        ancestors.push(c);
+        ancestors.extend(MessageLinkView::of(sim, c));
         cursor = sim.message(c).and_then(|m| m.cause);
     }
     ancestors.reverse();
-    let correlation = m.envelope.correlation_id.clone();
-    let filter_flow = correlation.clone().map(|c| {
-        let dispatch = dispatch.clone();
-        let filters = shell.filters.clone();
-        Callback::from(move |_: MouseEvent| {
-            let mut next = filters.clone();
-            next.correlation = c.clone();
-            dispatch.emit(ShellAction::SetFilters(next));
-        })
-    });
-    let open_menu = {
-        let dispatch = dispatch.clone();
-        Callback::from(move |_: MouseEvent| {
-            dispatch.emit(ShellAction::OpenMenu(MenuTarget::Message { message: id, sub: queued_sub }))
-        })
-    };
     let status = match (now.is_empty(), dead_in.is_empty()) {
         (_, false) => format!(
             "In the dead-letter queue of {}{}.",
@@ -237,75 +331,154 @@ fn inspector(props: &DetailsProps) -> Html {
         (true, true) => "Not in flight at this step: handled everywhere, lost, or not yet published.".to_string(),
         (false, true) => format!("Now: {}.", now.join("; ")),
     };
-    // The read-only parts are markup text (see `markup`); the two action buttons between
-    // them stay elements, each with its own listener. Links to messages and attempts name
-    // what they lead to in data attributes, read by the one listener of the inspector.
-    let mut head = String::with_capacity(512);
-    head.push_str("<h2 class=\"panel-title\">");
-    token(&mut head, m.envelope.kind);
-    put(
-        &mut head,
-        format_args!(
-            "{} {}</h2><p class=\"panel-note\">{}</p>",
-            esc(short_type(&m.envelope.event_type)),
-            esc(&m.envelope.id),
-            esc(&status)
-        ),
-    );
-    let mut body = String::with_capacity(4096);
-    body.push_str(
-        "<h3>Causal tree</h3><p class=\"panel-note\">Caused by (causationid) above, caused below: each handler's emits name the event that triggered them.</p><ul class=\"tree causal\">",
-    );
-    for a in &ancestors {
-        body.push_str("<li class=\"ancestor\">");
-        message_link(&mut body, &sim, *a);
-        body.push_str("</li>");
-    }
-    body.push_str("<li class=\"this\"><strong>this message</strong>");
-    let mut budget = 40;
-    caused_tree(&mut body, &sim, id, 0, &mut budget);
-    put(&mut body, format_args!("</li></ul><h3>Delivery attempts ({})</h3>", attempts.len()));
-    if attempts.is_empty() {
-        body.push_str("<p class=\"panel-note\">No subscription has received it yet.</p>");
-    } else {
-        body.push_str("<ol class=\"attempts\">");
-        for a in &attempts {
+    let attempts = sim
+        .attempts_of(id)
+        .iter()
+        .map(|a| {
             let row = super::log::split_line(&a.what);
-            put(
-                &mut body,
-                format_args!(
-                    "<li><button type=\"button\" class=\"attempt\" title=\"Rewind to this step\" data-goto=\"{}\"><span class=\"c-step\">step {}</span>\
-                     <span class=\"c-verb\">{}</span><span class=\"c-where\">{}</span><span class=\"c-detail\">{}</span></button></li>",
-                    a.step + 1,
-                    a.step,
-                    esc(&row.verb),
-                    esc(&row.place),
-                    esc(&row.detail)
-                ),
-            );
-        }
-        body.push_str("</ol>");
-    }
-    put(
-        &mut body,
-        format_args!(
-            "<h3>Envelope (CloudEvents 1.0)</h3><pre class=\"json\" aria-label=\"The envelope as CloudEvents JSON\">{}</pre>",
-            esc(&json)
-        ),
-    );
-    drop(sim);
+            AttemptRow { step: a.step, verb: row.verb, place: row.place, detail: row.detail }
+        })
+        .collect();
+    let mut budget = 40;
+    Some(InspectorModel {
+        id,
+        kind: m.envelope.kind,
+        event_type: m.envelope.event_type.clone(),
+        event_id: m.envelope.id.clone(),
+        status,
+        correlation: m.envelope.correlation_id.clone(),
+        queued_sub,
+        in_flight: !places.is_empty(),
+        ancestors,
+        caused: caused_tree(sim, id, 0, &mut budget),
+        attempts,
+        json,
+    })
+}
+
+#[derive(Properties, PartialEq)]
+pub struct MessageLinkProps {
+    pub link: MessageLinkView,
+    pub on_select: Callback<MessageId>,
+}
+
+/// A reference to a message: pressing it inspects that message.
+#[function_component(MessageLink)]
+pub fn message_link(props: &MessageLinkProps) -> Html {
+    let link = &props.link;
+    let onclick = {
+        let (on_select, id) = (props.on_select.clone(), link.id);
+        Callback::from(move |_: MouseEvent| on_select.emit(id))
+    };
     html! {
-        <div class="inspector" onclick={on_goto(dispatch)}>
-            { raw(head) }
+        <button type="button" class="message-link" title="Inspect this message" {onclick}>
+            { kind_token(link.kind) }
+            <span class="link-type" title={link.event_type.clone()}>{ short_type(&link.event_type) }</span>
+            <span class="link-from">{ format!("from {}", link.from) }</span>
+        </button>
+    }
+}
+
+fn caused_list(nodes: &[CausedNode], on_select: &Callback<MessageId>) -> Html {
+    if nodes.is_empty() {
+        return html! {};
+    }
+    html! {
+        <ul class="tree">
+            { for nodes.iter().map(|node| html! {
+                <li>
+                    <MessageLink link={node.link.clone()} on_select={on_select.clone()} />
+                    { caused_list(&node.caused, on_select) }
+                </li>
+            }) }
+        </ul>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct AttemptButtonProps {
+    row: AttemptRow,
+    on_goto: Callback<u64>,
+}
+
+/// One delivery attempt: pressing it rewinds the run to just after that step.
+#[function_component(AttemptButton)]
+fn attempt_button(props: &AttemptButtonProps) -> Html {
+    let row = &props.row;
+    let onclick = {
+        let (on_goto, step) = (props.on_goto.clone(), row.step + 1);
+        Callback::from(move |_: MouseEvent| on_goto.emit(step))
+    };
+    html! {
+        <button type="button" class="attempt" title="Rewind to this step" {onclick}>
+            <span class="c-step">{ format!("step {}", row.step) }</span>
+            <span class="c-verb">{ row.verb.clone() }</span>
+            <span class="c-where">{ row.place.clone() }</span>
+            <span class="c-detail">{ row.detail.clone() }</span>
+        </button>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct InspectorProps {
+    model: Rc<InspectorModel>,
+    filters: LogFilters,
+    dispatch: Callback<ShellAction>,
+}
+
+#[function_component(Inspector)]
+fn inspector(props: &InspectorProps) -> Html {
+    let m = &props.model;
+    let dispatch = &props.dispatch;
+    let on_select = use_callback(dispatch.clone(), |id: MessageId, d| d.emit(ShellAction::Select(Some(id))));
+    let on_goto = use_callback(dispatch.clone(), |step: u64, d| d.emit(ShellAction::RewindTo(step)));
+    let filter_flow = m.correlation.clone().map(|c| {
+        let dispatch = dispatch.clone();
+        let filters = props.filters.clone();
+        Callback::from(move |_: MouseEvent| {
+            dispatch.emit(ShellAction::SetFilters(LogFilters { correlation: c.clone(), ..filters.clone() }))
+        })
+    });
+    let open_menu = {
+        let dispatch = dispatch.clone();
+        let (message, sub) = (m.id, m.queued_sub);
+        Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::OpenMenu(MenuTarget::Message { message, sub })))
+    };
+    html! {
+        <div class="inspector">
+            <h2 class="panel-title">
+                { kind_token(m.kind) }
+                <span title={m.event_type.clone()}>{ format!("{} {}", short_type(&m.event_type), m.event_id) }</span>
+            </h2>
+            <p class="panel-note">{ m.status.clone() }</p>
             <div class="inspector-actions">
                 if let Some(on_filter) = filter_flow {
                     <button type="button" class="control small" onclick={on_filter} title="Show only this business flow in the event log">{ "Filter log by its correlation id" }</button>
                 }
-                if !places.is_empty() {
+                if m.in_flight {
                     <button type="button" class="control small" onclick={open_menu}>{ "Inject a fault on it\u{2026}" }</button>
                 }
             </div>
-            { raw(body) }
+            <h3>{ "Causal tree" }</h3>
+            <p class="panel-note">{ "Caused by (causationid) above, caused below: each handler's emits name the event that triggered them." }</p>
+            <ul class="tree causal">
+                { for m.ancestors.iter().map(|link| html! {
+                    <li class="ancestor"><MessageLink link={link.clone()} on_select={on_select.clone()} /></li>
+                }) }
+                <li class="this"><strong>{ "this message" }</strong>{ caused_list(&m.caused, &on_select) }</li>
+            </ul>
+            <h3>{ format!("Delivery attempts ({})", m.attempts.len()) }</h3>
+            if m.attempts.is_empty() {
+                <p class="panel-note">{ "No subscription has received it yet." }</p>
+            } else {
+                <ol class="attempts">
+                    { for m.attempts.iter().map(|row| html! {
+                        <li><AttemptButton row={row.clone()} on_goto={on_goto.clone()} /></li>
+                    }) }
+                </ol>
+            }
+            <h3>{ "Envelope (CloudEvents 1.0)" }</h3>
+            <pre class="json" aria-label="The envelope as CloudEvents JSON">{ m.json.clone() }</pre>
         </div>
     }
 }
@@ -314,49 +487,70 @@ fn inspector(props: &DetailsProps) -> Html {
 // Invariants
 // ---------------------------------------------------------------------------------
 
-fn invariants(props: &DetailsProps) -> Html {
-    let sim = props.shell.sim.borrow();
-    let mut out = String::with_capacity(2048);
-    out.push_str(
-        "<p class=\"panel-note\">Promises checked after every step. A broken one turns red and links to the step that broke it.</p><ul class=\"invariant-list\">",
-    );
-    for v in sim.invariant_views() {
-        let ok = v.violations == 0;
-        let (class, mark, state) = if ok { ("ok", "\u{2713}", "holds") } else { ("broken", "\u{2717}", "broken") };
-        let name = v.invariant.name();
-        put(
-            &mut out,
-            format_args!(
-                "<li class=\"invariant {class}\" data-invariant=\"{name}\"><span class=\"invariant-mark\" aria-hidden=\"true\">{mark}</span><div>\
-                 <p class=\"invariant-name\">{name}<span class=\"invariant-state\"> {state}</span></p><p class=\"invariant-promise\">{}</p>",
-                esc(v.invariant.promise()),
-                name = esc(name)
-            ),
-        );
-        if !ok {
-            let first = sim.checkers().violations.iter().find(|f| f.invariant == v.invariant);
-            put(
-                &mut out,
-                format_args!(
-                    "<p class=\"invariant-detail\">{} violation(s). First: {}</p>",
-                    v.violations,
-                    esc(first.map_or("", |f| f.detail.as_str()))
-                ),
-            );
-            if let Some(step) = v.first_step {
-                put(
-                    &mut out,
-                    format_args!(
-                        "<button type=\"button\" class=\"control small danger\" data-goto=\"{}\">Broken at step {step}: go there</button>",
-                        step + 1
-                    ),
-                );
-            }
-        }
-        out.push_str("</div></li>");
+/// An invariant's state and, when broken, the first violation's words.
+#[derive(Clone, Debug, PartialEq)]
+struct InvariantRow {
+    view: InvariantView,
+    first_detail: String,
+}
+
+fn invariants_model(sim: &Simulation) -> Vec<InvariantRow> {
+    sim.invariant_views()
+        .into_iter()
+        .map(|view| {
+            let first_detail = if view.violations == 0 {
+                String::new()
+            } else {
+                sim.checkers()
+                    .violations
+                    .iter()
+                    .find(|f| f.invariant == view.invariant)
+                    .map_or_else(String::new, |f| f.detail.clone())
+            };
+            InvariantRow { view, first_detail }
+        })
+        .collect()
+}
+
+#[derive(Properties, PartialEq)]
+struct InvariantsProps {
+    model: Rc<Vec<InvariantRow>>,
+    dispatch: Callback<ShellAction>,
+}
+
+#[function_component(Invariants)]
+fn invariants(props: &InvariantsProps) -> Html {
+    html! {
+        <div class="invariants">
+            <p class="panel-note">{ "Promises checked after every step. A broken one turns red and links to the step that broke it." }</p>
+            <ul class="invariant-list">
+                { for props.model.iter().map(|row| {
+                    let v = &row.view;
+                    let ok = v.violations == 0;
+                    let (class, mark, state) = if ok { ("ok", "\u{2713}", "holds") } else { ("broken", "\u{2717}", "broken") };
+                    let name = v.invariant.name();
+                    let go = v.first_step.filter(|_| !ok).map(|step| {
+                        let dispatch = props.dispatch.clone();
+                        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
+                        html! { <button type="button" class="control small danger" {onclick}>{ format!("Broken at step {step}: go there") }</button> }
+                    });
+                    html! {
+                        <li class={classes!("invariant", class)} data-invariant={name}>
+                            <span class="invariant-mark" aria-hidden="true">{ mark }</span>
+                            <div>
+                                <p class="invariant-name">{ name }<span class="invariant-state">{ format!(" {state}") }</span></p>
+                                <p class="invariant-promise">{ v.invariant.promise() }</p>
+                                if !ok {
+                                    <p class="invariant-detail">{ format!("{} violation(s). First: {}", v.violations, row.first_detail) }</p>
+                                }
+                                { for go }
+                            </div>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </div>
     }
-    out.push_str("</ul>");
-    html! { <div class="invariants" onclick={on_goto(&props.dispatch)}>{ raw(out) }</div> }
 }
 
 // ---------------------------------------------------------------------------------
@@ -391,54 +585,53 @@ fn fault_what(fault: &Fault) -> String {
     }
 }
 
-fn fault_script_panel(props: &DetailsProps) -> Html {
-    let shell = &props.shell;
-    let sim = shell.sim.borrow();
-    let builtin = &sim.scenario().faults.scripted;
-    // The panel is markup text (its empty state is the markup of `regions::empty_state`);
-    // a Remove button names its fault's index in `data-remove-fault`, read by the one
-    // listener of the panel.
-    let mut out = String::with_capacity(1024);
-    out.push_str("<p class=\"panel-note\">Every fault is recorded with the step it happened at, so the run replays exactly from its seed. Click a service or a token on the topology to inject one; removing one rebuilds the run without it.</p>");
-    if shell.faults.scripted.is_empty() && builtin.is_empty() {
-        out.push_str("<div class=\"empty-state\"><p class=\"empty-what\">No faults yet.</p><p class=\"empty-concept\">A fault is something going wrong on purpose: a crash, a lost or duplicated message, a poison message. Injecting one while rewound forks the run: the future is recomputed.</p></div>");
-    } else {
-        out.push_str(
-            "<table class=\"fault-table\"><thead><tr><th>when</th><th>what</th><th>where</th><th></th></tr></thead><tbody>",
-        );
-        let rows = builtin
-            .iter()
-            .map(|e| (e, None))
-            .chain(shell.faults.scripted.iter().enumerate().map(|(i, e)| (e, Some(i))));
-        for (entry, remove) in rows {
-            put(
-                &mut out,
-                format_args!(
-                    "<tr><td class=\"c-when\">{}</td><td>{}</td><td class=\"c-target\">{}</td><td>",
-                    when(entry),
-                    esc(&fault_what(&entry.fault)),
-                    esc(&fault_where(&entry.fault))
-                ),
-            );
-            match remove {
-                Some(index) => put(
-                    &mut out,
-                    format_args!(
-                        "<button type=\"button\" class=\"control small\" title=\"Rebuild the run without this fault and return to the same step\" data-remove-fault=\"{index}\">Remove</button>"
-                    ),
-                ),
-                None => out.push_str("<span class=\"muted\">scenario</span>"),
-            }
-            out.push_str("</td></tr>");
-        }
-        out.push_str("</tbody></table>");
-    }
-    drop(sim);
+#[derive(Properties, PartialEq)]
+struct FaultScriptProps {
+    /// The scenario's own scripted faults, which cannot be removed here.
+    builtin: Vec<ScriptedFault>,
+    /// The user's, in order; each can be removed by its index.
+    user: Vec<ScriptedFault>,
+    dispatch: Callback<ShellAction>,
+}
+
+#[function_component(FaultScriptPanel)]
+fn fault_script_panel(props: &FaultScriptProps) -> Html {
+    let rows = props.builtin.iter().map(|e| (e, None)).chain(props.user.iter().enumerate().map(|(i, e)| (e, Some(i))));
     html! {
-        <div class="fault-script" onclick={on_number(&props.dispatch, "data-remove-fault", |i| ShellAction::RemoveFault(i as usize))}>
-            { raw(out) }
+        <div class="fault-script">
+            <p class="panel-note">{ "Every fault is recorded with the step it happened at, so the run replays exactly from its seed. Click a service or a token on the topology to inject one; removing one rebuilds the run without it." }</p>
+            if props.user.is_empty() && props.builtin.is_empty() {
+                { empty_state("No faults yet.", "A fault is something going wrong on purpose: a crash, a lost or duplicated message, a poison message. Injecting one while rewound forks the run: the future is recomputed.") }
+            } else {
+                <table class="fault-table">
+                    <thead><tr><th>{ "when" }</th><th>{ "what" }</th><th>{ "where" }</th><th></th></tr></thead>
+                    <tbody>
+                        { for rows.map(|(entry, remove)| html! {
+                            <tr>
+                                <td class="c-when">{ when(entry) }</td>
+                                <td>{ fault_what(&entry.fault) }</td>
+                                <td class="c-target">{ fault_where(&entry.fault) }</td>
+                                <td>
+                                    if let Some(index) = remove {
+                                        <button type="button" class="control small" title="Rebuild the run without this fault and return to the same step"
+                                            onclick={emit_on_click(&props.dispatch, ShellAction::RemoveFault(index))}>{ "Remove" }</button>
+                                    } else {
+                                        <span class="muted">{ "scenario" }</span>
+                                    }
+                                </td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
         </div>
     }
+}
+
+/// A click listener that dispatches `action`.
+pub fn emit_on_click(dispatch: &Callback<ShellAction>, action: ShellAction) -> Callback<MouseEvent> {
+    let dispatch = dispatch.clone();
+    Callback::from(move |_: MouseEvent| dispatch.emit(action.clone()))
 }
 
 // ---------------------------------------------------------------------------------
@@ -499,16 +692,18 @@ fn number_field(props: &NumberFieldProps) -> Html {
     }
 }
 
-fn delivery_panel(props: &DetailsProps) -> Html {
-    let shell = &props.shell;
-    let sim = shell.sim.borrow();
-    let dead_letters: usize =
-        (0..sim.compiled().subs.len()).map(|i| sim.sub_state(crate::sim::trace::SubId(i as u32)).dlq.len()).sum();
-    drop(sim);
-    let show = |tab: Tab| {
-        let dispatch = props.dispatch.clone();
-        emit_on_click(&dispatch, ShellAction::ShowTab(tab))
-    };
+#[derive(Properties, PartialEq)]
+struct DeliveryProps {
+    dead_letters: usize,
+    scenario: Rc<Scenario>,
+    steps_max: u64,
+    dispatch: Callback<ShellAction>,
+}
+
+#[function_component(DeliveryPanel)]
+fn delivery_panel(props: &DeliveryProps) -> Html {
+    let show = |tab: Tab| emit_on_click(&props.dispatch, ShellAction::ShowTab(tab));
+    let dead_letters = props.dead_letters;
     html! {
         <div class="delivery">
             <p class="panel-note">{ "Delivery guarantees, retries and dead-letter queues of each subscription. Changing one restarts the run from step 0 with the same seed and fault script, so you can compare." }</p>
@@ -516,8 +711,8 @@ fn delivery_panel(props: &DetailsProps) -> Html {
                 <p class="panel-note dlq-pointer">{ format!("{dead_letters} dead letter(s) at this step: inspect, redrive or discard them in the ") }
                     <button type="button" class="control small" onclick={show(Tab::Dlq)}>{ "DLQ tab" }</button></p>
             }
-            <SubscriptionSettings scenario={shell.scenario.clone()} dispatch={props.dispatch.clone()} />
-            <WorkloadSettings scenario={shell.scenario.clone()} steps_max={shell.steps_max} dispatch={props.dispatch.clone()} />
+            <SubscriptionSettings scenario={props.scenario.clone()} dispatch={props.dispatch.clone()} />
+            <WorkloadSettings scenario={props.scenario.clone()} steps_max={props.steps_max} dispatch={props.dispatch.clone()} />
             <p class="panel-note">{ "Anti-pattern switches, with a meter of the damage each does, are in the " }
                 <button type="button" class="control small" onclick={show(Tab::AntiPatterns)}>{ "Anti-patterns tab" }</button></p>
         </div>

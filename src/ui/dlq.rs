@@ -13,9 +13,8 @@
 
 use yew::prelude::*;
 
-use super::markup::{esc, inject_on_click, raw, table};
+use super::details::{emit_on_click, RunProps};
 use super::regions::empty_state;
-use super::sagas::PanelProps;
 use super::state::{LogFilters, ShellAction};
 use super::topology::short_type;
 use crate::sim::fault::Fault;
@@ -26,10 +25,9 @@ const LETTERS_SHOWN: usize = 50;
 /// Past redrives listed, newest first.
 const REDRIVES_SHOWN: usize = 12;
 
-/// A plain function rather than a component (no hooks; see `sagas::saga_panel`).
-pub fn dlq_panel(props: &PanelProps) -> Html {
-    let shell = &props.shell;
-    let sim = shell.sim.borrow();
+#[function_component(DlqPanel)]
+pub fn dlq_panel(props: &RunProps) -> Html {
+    let sim = props.run.sim.borrow();
     let subs = sim.subscription_views();
     let queues: Vec<_> = subs.iter().map(|s| (s.clone(), sim.dead_letter_views(s.id))).collect();
     // Redrives so far, newest first: (step, event id, type, subscription, correlation id).
@@ -63,7 +61,7 @@ pub fn dlq_panel(props: &PanelProps) -> Html {
         })
     };
     let total: usize = queues.iter().map(|(_, l)| l.len()).sum();
-    let inject = |fault: Fault| inject_on_click(&props.dispatch, fault);
+    let inject = |fault: Fault| emit_on_click(&props.dispatch, ShellAction::Inject(fault));
     let follow = |correlation: Option<String>, event_id: String| {
         let dispatch = props.dispatch.clone();
         let message = sim.message_by_event_id(&event_id);
@@ -104,8 +102,14 @@ pub fn dlq_panel(props: &PanelProps) -> Html {
                                                 <span class="dead-reason">{ l.reason.name() }</span>
                                                 <span class="muted">{ format!(" at {} ms \u{b7} {} attempt(s)", l.at_ms, attempts_of(&l.event_id)) }</span>
                                             </div>
-                                            { raw(table("x-death", "Death history (x-death)", &["x-death: queue", "reason", "count", "first \u{2013} last"],
-                                                &l.history.iter().map(|(queue, reason, count, first, last)| (String::new(), vec![esc(queue), reason.name().to_string(), count.to_string(), format!("{first}\u{2013}{last} ms")])).collect::<Vec<_>>())) }
+                                            <table class="x-death" aria-label="Death history (x-death)">
+                                                <thead><tr><th>{ "x-death: queue" }</th><th>{ "reason" }</th><th>{ "count" }</th><th>{ "first \u{2013} last" }</th></tr></thead>
+                                                <tbody>
+                                                    { for l.history.iter().map(|(queue, reason, count, first, last)| html! {
+                                                        <tr><td>{ queue.clone() }</td><td>{ reason.name() }</td><td>{ count.to_string() }</td><td>{ format!("{first}\u{2013}{last} ms") }</td></tr>
+                                                    }) }
+                                                </tbody>
+                                            </table>
                                             <div class="dead-actions">
                                                 <button type="button" class="control small primary" title="Send it back to its queue for a new delivery; its death history is kept"
                                                     onclick={inject(Fault::RedriveDeadLetters { subscription: name.clone(), message: Some(l.event_id.clone()) })}>{ "Redrive" }</button>

@@ -14,7 +14,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::download::read_text;
-use super::markup::D1;
+use super::metrics::D1;
 use super::state::{Notice, Restored, ShellAction};
 use super::worker::ask;
 use crate::export::jobs::{Answer, Job};
@@ -159,8 +159,14 @@ pub struct ImportProblemProps {
     pub on_dismiss: Callback<()>,
 }
 
-/// The dismissible panel listing what is wrong with a file, each problem at its path.
+/// The problem panel as a node (see [`ImportProblemPanel`]).
 pub fn import_problem_panel(props: &ImportProblemProps) -> Html {
+    html! { <ImportProblemPanel problem={props.problem.clone()} on_dismiss={props.on_dismiss.clone()} /> }
+}
+
+/// The dismissible panel listing what is wrong with a file, each problem at its path.
+#[function_component(ImportProblemPanel)]
+pub fn import_problem_view(props: &ImportProblemProps) -> Html {
     let dismiss = {
         let on_dismiss = props.on_dismiss.clone();
         Callback::from(move |_: MouseEvent| on_dismiss.emit(()))

@@ -12,13 +12,13 @@
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
-use super::checklist::{item_row, use_checklist, ChecklistList, ChecklistStrip};
-use super::details::{details, DetailsProps};
+use super::checklist::{use_checklist, ChecklistList, ChecklistStrip, ItemRow};
+use super::details::{details, emit_on_click, DetailsProps};
 use super::guide::{GuideAction, LessonRun, Pane};
-use super::markup::emit_on_click;
 use super::route::{format, Route};
-use super::state::{Shell, ShellAction};
+use super::state::{RunRef, Shell, ShellAction};
 use crate::lessons::{lessons, Expect, Lesson, Reading, TryAction};
+use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::scenario::catalog;
 
 #[derive(Properties, PartialEq)]
@@ -26,10 +26,25 @@ pub struct BarProps {
     pub shell: Shell,
 }
 
+/// The lesson bar of a shell (see [`LessonBar`]).
+pub fn lesson_bar(props: &BarProps) -> Html {
+    match props.shell.guide.lesson.as_ref() {
+        Some(run) => html! { <LessonBar slug={run.slug} /> },
+        None => Html::default(),
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LessonBarProps {
+    /// The open lesson.
+    pub slug: &'static str,
+}
+
 /// Above a lesson: back to the index, where this lesson sits, previous and next, and
 /// the way out into free play with the same run.
-pub fn lesson_bar(props: &BarProps) -> Html {
-    let Some(l) = props.shell.guide.lesson.as_ref().and_then(LessonRun::lesson) else { return Html::default() };
+#[function_component(LessonBar)]
+pub fn lesson_bar_view(props: &LessonBarProps) -> Html {
+    let Some(l) = crate::lessons::lesson(props.slug) else { return Html::default() };
     let all = lessons();
     let index = (l.number as usize).saturating_sub(1);
     let previous = index.checked_sub(1).and_then(|i| all.get(i));
@@ -62,13 +77,24 @@ pub fn lesson_bar(props: &BarProps) -> Html {
     }
 }
 
-/// Above free play: back to the lessons, and the live checklist.
+/// The free-play bar of a shell (see [`PlayBar`]).
 pub fn play_bar(props: &BarProps) -> Html {
+    html! { <PlayBar run={props.shell.run()} /> }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PlayBarProps {
+    pub run: RunRef,
+}
+
+/// Above free play: back to the lessons, and the live checklist.
+#[function_component(PlayBar)]
+pub fn play_bar_view(props: &PlayBarProps) -> Html {
     html! {
         <nav class="guide-bar play-bar" aria-label="Free play">
             <a class="bar-back" href={format(&Route::Index)}>{ "\u{2190} Lessons" }</a>
             <p class="bar-place"><span class="bar-title">{ "Free play" }</span></p>
-            <ChecklistStrip shell={props.shell.clone()} />
+            <ChecklistStrip run={props.run.clone()} />
         </nav>
     }
 }
@@ -89,11 +115,10 @@ struct Told {
 
 /// The narration whose cue has happened up to the current step, in the order it happened.
 #[hook]
-fn use_told(shell: &Shell, run: &LessonRun, l: &'static Lesson) -> std::rc::Rc<Vec<Told>> {
-    let sim = shell.sim.clone();
+fn use_told(sim: &RunRef, run: &LessonRun, l: &'static Lesson) -> std::rc::Rc<Vec<Told>> {
     let tried = run.tried.clone();
-    use_memo((shell.run_id, shell.revision, tried, l.slug), move |(_, _, tried, _)| {
-        let sim = sim.borrow();
+    use_memo((sim.clone(), tried, l.slug), move |(sim, tried, _)| {
+        let sim = sim.sim.borrow();
         let mut told: Vec<Told> = l
             .narration
             .iter()
@@ -111,43 +136,67 @@ fn guide(dispatch: &Callback<ShellAction>, action: GuideAction) -> Callback<Mous
     emit_on_click(dispatch, ShellAction::Guide(action))
 }
 
-/// The right-hand column of a lesson (nothing when no lesson is open).
+/// The right-hand column of a lesson (nothing when no lesson is open). Its "Run
+/// details" pane is the details column of the shell, handed in as its child.
 pub fn lesson_panel(props: &PanelProps) -> Html {
-    let run = props.shell.guide.lesson.clone();
+    let shell = &props.shell;
+    let run = shell.guide.lesson.clone();
     match run.and_then(|run| run.lesson().map(|l| (run, l))) {
-        Some((run, lesson)) => html! {
-            <LessonColumn shell={props.shell.clone()} dispatch={props.dispatch.clone()} {run} {lesson} />
-        },
+        Some((run, lesson)) => {
+            let details = (run.pane == Pane::Details)
+                .then(|| details(&DetailsProps { shell: shell.clone(), dispatch: props.dispatch.clone() }));
+            html! {
+                <LessonColumn sim={shell.run()} step={shell.step} horizon={shell.horizon} finished={shell.finished.is_some()}
+                    scenario_name={AttrValue::from(shell.scenario_name.clone())} anti_patterns={shell.anti_patterns.clone()}
+                    dispatch={props.dispatch.clone()} {run} {lesson}>
+                    { for details }
+                </LessonColumn>
+            }
+        }
         None => Html::default(),
     }
 }
 
 #[derive(Properties)]
 struct ColumnProps {
-    shell: Shell,
+    /// The run on screen.
+    sim: RunRef,
+    step: u64,
+    horizon: u64,
+    finished: bool,
+    scenario_name: AttrValue,
+    anti_patterns: Vec<AntiPattern>,
     dispatch: Callback<ShellAction>,
     run: LessonRun,
     lesson: &'static Lesson,
+    /// The details column, while that pane is open.
+    #[prop_or_default]
+    children: Html,
 }
 
 impl PartialEq for ColumnProps {
     fn eq(&self, other: &Self) -> bool {
-        self.shell == other.shell && self.run == other.run && std::ptr::eq(self.lesson, other.lesson)
+        self.sim == other.sim
+            && self.step == other.step
+            && self.horizon == other.horizon
+            && self.finished == other.finished
+            && self.scenario_name == other.scenario_name
+            && self.anti_patterns == other.anti_patterns
+            && self.dispatch == other.dispatch
+            && self.run == other.run
+            && std::ptr::eq(self.lesson, other.lesson)
+            && self.children == other.children
     }
 }
 
 #[function_component(LessonColumn)]
 fn lesson_column(props: &ColumnProps) -> Html {
-    let shell = &props.shell;
     let dispatch = &props.dispatch;
     let run = props.run.clone();
     let l = props.lesson;
-    let told = use_told(shell, &run, l);
-    let statuses = use_checklist(shell);
-    let readings = {
-        let sim = shell.sim.clone();
-        use_memo((shell.run_id, shell.revision, l.slug), move |_| (l.meter.read)(&sim.borrow()))
-    };
+    let told = use_told(&props.sim, &run, l);
+    let statuses = use_checklist(&props.sim);
+    let readings = use_memo((props.sim.clone(), l.slug), move |(sim, _)| (l.meter.read)(&sim.sim.borrow()));
     let pane_tab = |pane: Pane, label: &'static str| {
         let active = run.pane == pane;
         html! {
@@ -158,9 +207,9 @@ fn lesson_column(props: &ColumnProps) -> Html {
         }
     };
     let body = match run.pane {
-        Pane::Details => html! { { details(&DetailsProps { shell: shell.clone(), dispatch: dispatch.clone() }) } },
+        Pane::Details => props.children.clone(),
         Pane::Lesson => {
-            let at_end = shell.finished.is_some() && shell.step == shell.horizon && shell.step > 0;
+            let at_end = props.finished && props.step == props.horizon && props.step > 0;
             let proven = l.checklist.and_then(|item| statuses.iter().find(|s| s.item == item));
             html! {
                 <div class="lesson-scroll" aria-label={format!("Lesson {}: {}", l.number, l.title)}>
@@ -183,7 +232,7 @@ fn lesson_column(props: &ColumnProps) -> Html {
                     }
                     // The introduction matters before the first step; afterwards the
                     // narration does, so the introduction folds away (one click opens it).
-                    if shell.step == 0 && shell.horizon == 0 {
+                    if props.step == 0 && props.horizon == 0 {
                         <section class="lesson-section lesson-intro" aria-label="Introduction">
                             <p>{ l.intro }</p>
                         </section>
@@ -195,14 +244,14 @@ fn lesson_column(props: &ColumnProps) -> Html {
                     }
                     <section class="lesson-section" aria-labelledby="told-title">
                         <h3 id="told-title">{ "What is happening" }</h3>
-                        { narration(&told, shell.step, dispatch) }
+                        { narration(&told, props.step, dispatch) }
                         { prediction_summary(&run, l) }
                     </section>
-                    { compare(l, shell, dispatch) }
+                    { compare(l, &props.scenario_name, dispatch) }
                     <section class="lesson-section" aria-labelledby="try-title">
                         <h3 id="try-title">{ "Try this" }</h3>
                         <ul class="try-list">
-                            { for l.try_this.iter().enumerate().map(|(i, t)| try_button(i, t, &run, shell, dispatch)) }
+                            { for l.try_this.iter().enumerate().map(|(i, t)| try_button(i, t, &run, &props.anti_patterns, dispatch)) }
                         </ul>
                     </section>
                     <section class="lesson-section meter" aria-labelledby="meter-title">
@@ -214,13 +263,13 @@ fn lesson_column(props: &ColumnProps) -> Html {
                         <h3 id="proves-title">{ "The checklist" }</h3>
                         if let Some(status) = proven {
                             <p class="section-explain">{ "This lesson proves the item on top; the others are judged from the same run." }</p>
-                            <ul class="check-list proven-list">{ item_row(status, true) }</ul>
+                            <ul class="check-list proven-list"><ItemRow status={status.clone()} highlight=true /></ul>
                         } else {
                             <p class="section-explain">{ "No checklist item is specific to this lesson; here is how the run does on each." }</p>
                         }
                         <details class="check-more">
                             <summary>{ "All seven items" }</summary>
-                            <ChecklistList shell={shell.clone()} proven={None::<crate::lessons::checklist::Item>} />
+                            <ChecklistList statuses={statuses.clone()} proven={None::<crate::lessons::checklist::Item>} />
                         </details>
                     </section>
                 </div>
@@ -272,15 +321,12 @@ fn narration(told: &[Told], step: u64, dispatch: &Callback<ShellAction>) -> Html
 }
 
 /// The switch between the two designs of a comparing lesson.
-fn compare(l: &Lesson, shell: &Shell, dispatch: &Callback<ShellAction>) -> Html {
+fn compare(l: &Lesson, scenario_name: &str, dispatch: &Callback<ShellAction>) -> Html {
     let Some(other) = l.compare_with else { return Html::default() };
     let title =
         |name: &str| catalog().iter().find(|s| s.name == name).map_or(name.to_string(), |s| s.title.to_string());
-    let (showing, switch_to) = if shell.scenario_name == l.scenario {
-        (title(l.scenario), title(other))
-    } else {
-        (title(other), title(l.scenario))
-    };
+    let (showing, switch_to) =
+        if scenario_name == l.scenario { (title(l.scenario), title(other)) } else { (title(other), title(l.scenario)) };
     html! {
         <section class="lesson-section compare" aria-labelledby="compare-title">
             <h3 id="compare-title">{ "Two designs" }</h3>
@@ -306,13 +352,13 @@ fn try_button(
     index: usize,
     t: &'static crate::lessons::TryThis,
     run: &LessonRun,
-    shell: &Shell,
+    anti_patterns: &[AntiPattern],
     dispatch: &Callback<ShellAction>,
 ) -> Html {
     let blocked = run.asking && run.answer.is_none();
     let (pressed, note) = match &t.action {
         TryAction::Toggle(anti_pattern) => {
-            let on = shell.anti_patterns.contains(anti_pattern);
+            let on = anti_patterns.contains(anti_pattern);
             (
                 Some(on),
                 if on {

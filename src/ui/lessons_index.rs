@@ -8,11 +8,12 @@
 
 use yew::prelude::*;
 
+use super::details::emit_on_click;
 use super::guide::GuideAction;
-use super::markup::emit_on_click;
+use super::progress::Progress;
 use super::route::{format, Route};
 use super::state::{Shell, ShellAction};
-use crate::lessons::{lesson, lessons, Lesson};
+use crate::lessons::{lesson, lessons};
 
 #[derive(Properties, PartialEq)]
 pub struct IndexProps {
@@ -20,10 +21,19 @@ pub struct IndexProps {
     pub dispatch: Callback<ShellAction>,
 }
 
-fn card(l: &'static Lesson, shell: &Shell) -> Html {
-    let progress = &shell.guide.progress;
-    let done = progress.completed.contains(l.slug);
-    let answered = progress.answered_right(l.slug);
+#[derive(Properties, PartialEq)]
+struct CardProps {
+    /// Position in the path (lesson number − 1).
+    index: usize,
+    done: bool,
+    /// Whether the prediction was answered right, once answered.
+    answered: Option<bool>,
+}
+
+#[function_component(LessonCard)]
+fn card(props: &CardProps) -> Html {
+    let Some(l) = lessons().get(props.index) else { return Html::default() };
+    let (done, answered) = (props.done, props.answered);
     let status = match (done, answered) {
         (true, _) => ("done", "\u{2713} Completed"),
         (false, Some(_)) => ("started", "Started"),
@@ -56,10 +66,28 @@ fn card(l: &'static Lesson, shell: &Shell) -> Html {
     }
 }
 
-/// The lesson index.
+/// The lesson index of a shell (see [`LessonsIndex`]).
 pub fn lessons_index(props: &IndexProps) -> Html {
-    let shell = &props.shell;
-    let progress = &shell.guide.progress;
+    let guide = &props.shell.guide;
+    let not_found = match &guide.route {
+        Route::NotFound(path) => Some(AttrValue::from(path.clone())),
+        _ => None,
+    };
+    html! { <LessonsIndex progress={guide.progress.clone()} {not_found} dispatch={props.dispatch.clone()} /> }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LessonsIndexProps {
+    pub progress: Progress,
+    /// The address that named no page, when the index stands in for it.
+    pub not_found: Option<AttrValue>,
+    pub dispatch: Callback<ShellAction>,
+}
+
+/// The lesson index.
+#[function_component(LessonsIndex)]
+pub fn lessons_index_page(props: &LessonsIndexProps) -> Html {
+    let progress = &props.progress;
     let done = progress.completed.len();
     let returning = !progress.is_empty();
     let next = progress.next_lesson().and_then(lesson);
@@ -67,10 +95,7 @@ pub fn lessons_index(props: &IndexProps) -> Html {
         let dispatch = props.dispatch.clone();
         emit_on_click(&dispatch, ShellAction::Guide(GuideAction::ResetProgress))
     };
-    let not_found = match &shell.guide.route {
-        Route::NotFound(path) => Some(path.clone()),
-        _ => None,
-    };
+    let not_found = props.not_found.clone();
     html! {
         <main class="lessons-index" aria-labelledby="index-title">
             <section class="index-hero">
@@ -110,7 +135,9 @@ pub fn lessons_index(props: &IndexProps) -> Html {
                 </p>
             </section>
             <ol class="lesson-cards" aria-label="Lessons">
-                { for lessons().iter().map(|l| card(l, shell)) }
+                { for lessons().iter().enumerate().map(|(index, l)| html! {
+                    <LessonCard {index} done={progress.completed.contains(l.slug)} answered={progress.answered_right(l.slug)} />
+                }) }
             </ol>
             <p class="index-footnote">
                 { "Your progress is kept in this browser only. Every lesson has its own address: copy it to share or bookmark it." }

@@ -13,19 +13,44 @@
 //! chart shows at most [`FLOWS_SHOWN`] bars (the most recent).
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 use yew::prelude::*;
 
-use super::markup::{esc, on_goto, put, raw, D0, D1};
+use super::details::RunProps;
 use super::regions::empty_state;
-use super::sagas::PanelProps;
 use super::state::ShellAction;
 use crate::sim::envelope::MessageId;
 use crate::sim::simulation::Simulation;
 use crate::sim::time::Millis;
 use crate::sim::trace::Happened;
+
+/// A number with one decimal, as `{:.1}` prints it (ties may round the other way,
+/// which no coordinate can show). Every coordinate the views print goes through this
+/// or [`D0`]: the standard float formatter does exact decimal conversion at any
+/// precision and costs about 5 KB of gzipped wasm, while coordinates need nothing of it.
+pub struct D1(pub f64);
+
+impl std::fmt::Display for D1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `as` saturates, so even a NaN or an infinity prints a (meaningless) number.
+        let tenths = (self.0 * 10.0).round_ties_even() as i64;
+        let sign = if tenths < 0 { "-" } else { "" };
+        let tenths = tenths.unsigned_abs();
+        write!(f, "{sign}{}.{}", tenths / 10, tenths % 10)
+    }
+}
+
+/// A number rounded to a whole number, as `{:.0}` prints it (see [`D1`]).
+pub struct D0(pub f64);
+
+impl std::fmt::Display for D0 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.round_ties_even() as i64)
+    }
+}
 
 /// Points per series at most.
 const BUCKETS: usize = 120;
@@ -156,6 +181,7 @@ fn step_at(sim: &Simulation, t: Millis) -> u64 {
     trace.get(i).map_or(sim.horizon(), |r| r.step + 1)
 }
 
+#[derive(Properties, PartialEq)]
 struct ChartProps {
     title: AttrValue,
     unit: AttrValue,
@@ -167,11 +193,35 @@ struct ChartProps {
     on_time: Callback<Millis>,
 }
 
-/// A line chart over simulated time; a click rewinds to that time.
-fn chart(props: &ChartProps) -> Html {
-    let v_max = props.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).max().unwrap_or(0).max(1);
+/// The path of one series: a step function or a polyline, in chart coordinates.
+fn series_path(props: &ChartProps, s: &Series, v_max: i64) -> String {
     let x = |t: Millis| t as f64 / props.t_max.max(1) as f64 * CHART_W;
     let y = |v: i64| CHART_H - (v as f64 / v_max as f64) * (CHART_H - 6.0);
+    let mut d = String::with_capacity(s.points.len() * 24);
+    let mut last_y = CHART_H;
+    for (k, (t, v)) in s.points.iter().enumerate() {
+        let (px, py) = (D1(x(*t)), y(*v));
+        if k == 0 {
+            let _ = write!(d, "M{px} {}", D1(if props.stepped { CHART_H } else { py }));
+        }
+        if props.stepped {
+            let _ = write!(d, "L{px} {}L{px} {}", D1(last_y), D1(py));
+        } else {
+            let _ = write!(d, "L{px} {}", D1(py));
+        }
+        last_y = py;
+    }
+    if props.stepped && !s.points.is_empty() {
+        let _ = write!(d, "L{} {}", D1(x(props.now_ms)), D1(last_y));
+    }
+    d
+}
+
+/// A line chart over simulated time; a click rewinds to that time. A component with
+/// its series as props: a step that changes no point of it does not re-render it.
+#[function_component(Chart)]
+fn chart(props: &ChartProps) -> Html {
+    let v_max = props.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).max().unwrap_or(0).max(1);
     let onclick = {
         let on_time = props.on_time.clone();
         let t_max = props.t_max;
@@ -185,50 +235,25 @@ fn chart(props: &ChartProps) -> Html {
         })
     };
     let empty = props.series.iter().all(|s| s.points.is_empty());
-    let mut plot = String::with_capacity(2048);
-    put(
-        &mut plot,
-        format_args!(
-            "<svg class=\"chart-plot line-chart\" viewBox=\"0 0 {CHART_W} {CHART_H}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}: click to go to that time\">\
-             <title>Click to go to this simulated time</title><line class=\"chart-axis\" x1=\"0\" y1=\"{CHART_H}\" x2=\"{CHART_W}\" y2=\"{CHART_H}\"/>",
-            esc(&props.title), CHART_W = D0(CHART_W), CHART_H = D0(CHART_H)),
-    );
-    for (i, s) in props.series.iter().enumerate() {
-        let mut last_y = CHART_H;
-        put(&mut plot, format_args!("<path class=\"chart-line series-{}\" d=\"", i % 6));
-        for (k, (t, v)) in s.points.iter().enumerate() {
-            let (px, py) = (x(*t), y(*v));
-            if k == 0 {
-                put(&mut plot, format_args!("M{px} {}", D1(if props.stepped { CHART_H } else { py }), px = D1(px)));
-            }
-            if props.stepped {
-                put(&mut plot, format_args!("L{px} {last_y}L{px} {py}", px = D1(px), last_y = D1(last_y), py = D1(py)));
-            } else {
-                put(&mut plot, format_args!("L{px} {py}", px = D1(px), py = D1(py)));
-            }
-            last_y = py;
-        }
-        if props.stepped && !s.points.is_empty() {
-            put(&mut plot, format_args!("L{} {last_y}", D1(x(props.now_ms)), last_y = D1(last_y)));
-        }
-        plot.push_str("\"/>");
-    }
-    let now_x = x(props.now_ms);
-    put(
-        &mut plot,
-        format_args!(
-            "<line class=\"chart-now\" x1=\"{now_x}\" y1=\"0\" x2=\"{now_x}\" y2=\"{CHART_H}\"/></svg>",
-            now_x = D1(now_x),
-            CHART_H = D0(CHART_H)
-        ),
-    );
+    let now_x = D1(props.now_ms as f64 / props.t_max.max(1) as f64 * CHART_W).to_string();
+    let (w, h) = (D0(CHART_W).to_string(), D0(CHART_H).to_string());
     html! {
         <figure class="chart" aria-label={props.title.clone()}>
             <figcaption>
                 <strong>{ props.title.clone() }</strong>
                 <span class="muted">{ format!(" (max {v_max} {})", props.unit) }</span>
             </figcaption>
-            <div class="chart-click" {onclick}>{ raw(plot) }</div>
+            <div class="chart-click" {onclick}>
+                <svg class="chart-plot line-chart" viewBox={format!("0 0 {w} {h}")} preserveAspectRatio="none" role="img"
+                    aria-label={format!("{}: click to go to that time", props.title)}>
+                    <title>{ "Click to go to this simulated time" }</title>
+                    <line class="chart-axis" x1="0" y1={h.clone()} x2={w.clone()} y2={h.clone()} />
+                    { for props.series.iter().enumerate().map(|(i, s)| html! {
+                        <path class={format!("chart-line series-{}", i % 6)} d={series_path(props, s, v_max)} />
+                    }) }
+                    <line class="chart-now" x1={now_x.clone()} y1="0" x2={now_x} y2={h} />
+                </svg>
+            </div>
             if empty {
                 <p class="chart-empty muted">{ "nothing yet" }</p>
             }
@@ -241,22 +266,50 @@ fn chart(props: &ChartProps) -> Html {
     }
 }
 
-/// A plain function rather than a component (no hooks; see `sagas::saga_panel`).
-pub fn metrics_panel(props: &PanelProps) -> Html {
-    let shell = &props.shell;
-    let sim = shell.sim.borrow();
-    let f = figures(&sim);
-    let now_ms = sim.now_ms();
-    drop(sim);
-    let on_time = {
-        let dispatch = props.dispatch.clone();
-        let sim = shell.sim.clone();
-        Callback::from(move |t: Millis| {
-            let step = step_at(&sim.borrow(), t);
-            dispatch.emit(ShellAction::RewindTo(step));
-        })
+#[derive(Properties, PartialEq)]
+struct FlowBarsProps {
+    /// (correlation id, start, duration, step of its last handling)
+    flows: Vec<(String, Millis, Millis, u64)>,
+    on_goto: Callback<u64>,
+}
+
+/// One bar per flow, in start order; a click goes to the flow's last handling.
+#[function_component(FlowBars)]
+fn flow_bars(props: &FlowBarsProps) -> Html {
+    let flow_max = props.flows.iter().map(|x| x.2).max().unwrap_or(0).max(1);
+    let bar_w = CHART_W / props.flows.len().max(1) as f64;
+    html! {
+        <svg class="chart-plot" viewBox={format!("0 0 {} {}", D0(CHART_W), D0(CHART_H))} preserveAspectRatio="none" role="img"
+            aria-label="One bar per flow, in start order; click a bar to go to its last handling">
+            { for props.flows.iter().enumerate().map(|(i, (name, _, duration, step))| {
+                let h = (*duration as f64 / flow_max as f64) * (CHART_H - 6.0);
+                let (on_goto, to) = (props.on_goto.clone(), step + 1);
+                let onclick = Callback::from(move |_: MouseEvent| on_goto.emit(to));
+                html! {
+                    <rect class="flow-bar" x={D1(i as f64 * bar_w + bar_w * 0.1).to_string()} y={D1(CHART_H - h).to_string()}
+                        width={D1(bar_w * 0.8).to_string()} height={D1(h.max(1.0)).to_string()} {onclick}>
+                        <title>{ format!("{name}: {duration} ms end to end (click: go to step {to})") }</title>
+                    </rect>
+                }
+            }) }
+        </svg>
+    }
+}
+
+#[function_component(MetricsPanel)]
+pub fn metrics_panel(props: &RunProps) -> Html {
+    // One pass over the trace per revision of the run, not per render.
+    let f = use_memo(props.run.clone(), |run| figures(&run.sim.borrow()));
+    let on_time = use_callback((props.dispatch.clone(), props.run.clone()), |t: Millis, (dispatch, run)| {
+        let step = step_at(&run.sim.borrow(), t);
+        dispatch.emit(ShellAction::RewindTo(step));
+    });
+    let on_goto = use_callback(props.dispatch.clone(), |step: u64, d| d.emit(ShellAction::RewindTo(step)));
+    let (now_ms, step) = {
+        let sim = props.run.sim.borrow();
+        (sim.now_ms(), sim.step_index())
     };
-    if shell.step == 0 {
+    if step == 0 {
         return html! {
             <div class="metrics">
                 { empty_state("Charts of lag, DLQ depth and latency appear as the run advances.", "Monitoring an event-driven system means watching consumer lag (how far each consumer is behind), DLQ depth (what gave up) and latency per message and per business flow.") }
@@ -264,34 +317,10 @@ pub fn metrics_panel(props: &PanelProps) -> Html {
         };
     }
     let flow_max = f.flows.iter().map(|x| x.2).max().unwrap_or(0).max(1);
-    let bar_w = CHART_W / f.flows.len().max(1) as f64;
-    let mut bars = String::with_capacity(4096);
-    put(
-        &mut bars,
-        format_args!(
-            "<svg class=\"chart-plot\" viewBox=\"0 0 {CHART_W} {CHART_H}\" preserveAspectRatio=\"none\" role=\"img\" \
-             aria-label=\"One bar per flow, in start order; click a bar to go to its last handling\">",
-            CHART_W = D0(CHART_W),
-            CHART_H = D0(CHART_H)
-        ),
-    );
-    for (i, (name, _, duration, step)) in f.flows.iter().enumerate() {
-        let h = (*duration as f64 / flow_max as f64) * (CHART_H - 6.0);
-        put(
-            &mut bars,
-            format_args!(
-                "<rect class=\"flow-bar\" data-goto=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}: {duration} ms end to end (click: go to step {})</title></rect>",
-                step + 1, D1(i as f64 * bar_w + bar_w * 0.1), D1(CHART_H - h), D1(bar_w * 0.8), D1(h.max(1.0)),
-                esc(name),
-                step + 1
-            ),
-        );
-    }
-    bars.push_str("</svg>");
     html! {
         <div class="metrics">
             <p class="panel-note">{ "Computed from the run over simulated time. Click a chart to go to that moment; the blue line is the current step." }</p>
-            { chart(&ChartProps { title: "Consumer lag".into(), unit: "messages".into(), series: f.lag.clone(), t_max: f.t_max, now_ms, stepped: true, on_time: on_time.clone() }) }
+            <Chart title="Consumer lag" unit="messages" series={f.lag.clone()} t_max={f.t_max} {now_ms} stepped=true on_time={on_time.clone()} />
             <table class="state-table lag-time" aria-label="Consumer lag in time">
                 <thead><tr><th>{ "subscription" }</th><th>{ "lag now (age of oldest)" }</th><th>{ "slowest handling so far" }</th></tr></thead>
                 <tbody>
@@ -300,8 +329,8 @@ pub fn metrics_panel(props: &PanelProps) -> Html {
                     }) }
                 </tbody>
             </table>
-            { chart(&ChartProps { title: "DLQ depth".into(), unit: "messages".into(), series: vec![f.dlq.clone()], t_max: f.t_max, now_ms, stepped: true, on_time: on_time.clone() }) }
-            { chart(&ChartProps { title: "Processing latency, deliver \u{2192} handled".into(), unit: "ms".into(), series: vec![f.processing.clone()], t_max: f.t_max, now_ms, stepped: false, on_time: on_time.clone() }) }
+            <Chart title="DLQ depth" unit="messages" series={vec![f.dlq.clone()]} t_max={f.t_max} {now_ms} stepped=true on_time={on_time.clone()} />
+            <Chart title={"Processing latency, deliver \u{2192} handled"} unit="ms" series={vec![f.processing.clone()]} t_max={f.t_max} {now_ms} stepped=false on_time={on_time.clone()} />
             <figure class="chart" aria-label="End-to-end latency per correlation id">
                 <figcaption>
                     <strong>{ "End-to-end latency per correlation id" }</strong>
@@ -310,7 +339,7 @@ pub fn metrics_panel(props: &PanelProps) -> Html {
                 if f.flows.is_empty() {
                     <p class="chart-empty muted">{ "no flow handled yet" }</p>
                 } else {
-                    <div onclick={on_goto(&props.dispatch)}>{ raw(bars) }</div>
+                    <div><FlowBars flows={f.flows.clone()} {on_goto} /></div>
                     <p class="panel-note">{ format!("Slowest: {}", f.flows.iter().max_by_key(|x| x.2).map(|x| format!("{} at {} ms", x.0, x.2)).unwrap_or_default()) }</p>
                 }
             </figure>

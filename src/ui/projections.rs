@@ -9,67 +9,61 @@
 //! (`RebuildProjection`), so it is recorded and replays; the progress bar then shows
 //! the projection catching up, one event per step.
 //!
-//! What only displays (the progress, the numbers, the query's answers) is markup text
-//! (see `markup.rs`); the query box and the rebuild buttons stay Yew elements, so they
-//! keep the focus and the typed text across renders.
+//! Each read model is a component with its view, its write-side answer and the query
+//! as props, so a step that moves one projection re-renders only that one; the query
+//! box and the rebuild buttons keep the focus and the typed text across renders.
 //!
 //! Cost: one fold of the store per projection per render, only while this tab is open.
+
+use std::collections::BTreeMap;
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::markup::{esc, inject_on_click, put, raw};
+use super::details::{emit_on_click, RunProps};
 use super::regions::empty_state;
-use super::sagas::PanelProps;
+use super::state::ShellAction;
 use crate::sim::fault::Fault;
 use crate::sim::view::ProjectionView;
 
 /// Keys of a read model listed at most.
 const KEYS_SHOWN: usize = 40;
 
-const INTRO: &str = "<p class=\"panel-note\">CQRS: commands change the write side (the event store); read models are projections built from its events, each with its own checkpoint. A query answers from the read model, which may lag: a stale read.</p>";
-
-/// A read model's heading, progress against its store's head and stall, as markup.
-fn progress_markup(v: &ProjectionView, store: &str) -> String {
-    let percent = (v.checkpoint * 100).checked_div(v.head).unwrap_or(100);
-    let behind = v.lag_events > 0;
-    let mut out = String::new();
-    put(
-        &mut out,
-        format_args!(
-            "<h3>{}<span class=\"muted\"> from the {} store</span></h3><div class=\"projection-progress\" aria-label=\"Checkpoint against the store head\">\
-             <svg class=\"progress\" viewBox=\"0 0 100 8\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><rect class=\"progress-track\" x=\"0\" y=\"0\" width=\"100\" height=\"8\"/>\
-             <rect class=\"progress-fill{}\" x=\"0\" y=\"0\" width=\"{percent}\" height=\"8\"/></svg><span class=\"projection-numbers\">checkpoint {} of {} \u{b7} \
-             <strong class=\"lag{}\" data-lag=\"{}\">lag {} event(s), {} ms</strong>",
-            esc(&v.name),
-            esc(store),
-            if behind { " lagging" } else { "" },
-            v.checkpoint,
-            v.head,
-            if behind { " behind" } else { "" },
-            v.lag_events,
-            v.lag_events,
-            v.lag_ms
-        ),
-    );
-    if v.rebuilds > 0 {
-        put(&mut out, format_args!(" \u{b7} rebuilt {} time(s)", v.rebuilds));
+fn intro() -> Html {
+    html! {
+        <p class="panel-note">{ "CQRS: commands change the write side (the event store); read models are projections built from its events, each with its own checkpoint. A query answers from the read model, which may lag: a stale read." }</p>
     }
-    out.push_str("</span></div>");
-    if let Some((position, field)) = &v.stalled {
-        put(
-            &mut out,
-            format_args!(
-                "<p class=\"invariant-detail\">Stalled at position {position}: the event lacks \u{201c}{}\u{201d}. It will not move until the schema problem is fixed.</p>",
-                esc(field)
-            ),
-        );
-    }
-    out
 }
 
-/// The query's answer from one read model next to the write side's, as markup.
-fn answer_markup(v: &ProjectionView, truth: &std::collections::BTreeMap<String, i64>, needle: &str) -> String {
+/// A read model's heading, progress against its store's head and stall.
+fn progress(v: &ProjectionView, store: &str) -> Html {
+    let percent = (v.checkpoint * 100).checked_div(v.head).unwrap_or(100);
+    let behind = v.lag_events > 0;
+    html! {
+        <>
+            <h3>{ v.name.clone() }<span class="muted">{ format!(" from the {store} store") }</span></h3>
+            <div class="projection-progress" aria-label="Checkpoint against the store head">
+                <svg class="progress" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true">
+                    <rect class="progress-track" x="0" y="0" width="100" height="8" />
+                    <rect class={classes!("progress-fill", behind.then_some("lagging"))} x="0" y="0" width={percent.to_string()} height="8" />
+                </svg>
+                <span class="projection-numbers">
+                    { format!("checkpoint {} of {} \u{b7} ", v.checkpoint, v.head) }
+                    <strong class={classes!("lag", behind.then_some("behind"))} data-lag={v.lag_events.to_string()}>
+                        { format!("lag {} event(s), {} ms", v.lag_events, v.lag_ms) }
+                    </strong>
+                    if v.rebuilds > 0 { { format!(" \u{b7} rebuilt {} time(s)", v.rebuilds) } }
+                </span>
+            </div>
+            if let Some((position, field)) = &v.stalled {
+                <p class="invariant-detail">{ format!("Stalled at position {position}: the event lacks \u{201c}{field}\u{201d}. It will not move until the schema problem is fixed.") }</p>
+            }
+        </>
+    }
+}
+
+/// The query's answer from one read model next to the write side's.
+fn answer(v: &ProjectionView, truth: &BTreeMap<String, i64>, needle: &str) -> Html {
     // The write side's keys are a superset of the read model's (it has applied every
     // event), and both are in key order.
     let mut keys: Vec<&String> = truth.keys().collect();
@@ -79,53 +73,71 @@ fn answer_markup(v: &ProjectionView, truth: &std::collections::BTreeMap<String, 
         }
     }
     let matching: Vec<&String> = keys.into_iter().filter(|k| needle.is_empty() || k.contains(needle)).collect();
-    let mut out = String::new();
     if matching.is_empty() {
-        if needle.is_empty() {
-            out.push_str("<p class=\"panel-note\">The read model is empty so far.</p>");
+        let text = if needle.is_empty() {
+            "The read model is empty so far.".to_string()
         } else {
-            put(&mut out, format_args!("<p class=\"panel-note\">No key contains \u{201c}{}\u{201d}.</p>", esc(needle)));
-        }
-        return out;
+            format!("No key contains \u{201c}{needle}\u{201d}.")
+        };
+        return html! { <p class="panel-note">{ text }</p> };
     }
     // A counter the read model has not seen yet reads as 0, as a query would answer.
     let read = |k: &str| v.state.iter().find(|(key, _)| key == k).map_or(0, |(_, x)| *x);
     let stale = matching.iter().filter(|k| read(k) != truth.get(k.as_str()).copied().unwrap_or(0)).count();
-    put(
-        &mut out,
-        format_args!(
-            "<table class=\"state-table query-result\" aria-label=\"Query result of {}\"><thead><tr><th>key</th><th>read model says</th>\
-             <th>write side says</th><th></th></tr></thead><tbody>",
-            esc(&v.name)
-        ),
-    );
-    for k in matching.iter().take(KEYS_SHOWN) {
-        let (r, t) = (read(k), truth.get(k.as_str()).copied().unwrap_or(0));
-        let (class, answer) = if r == t { ("", "up to date") } else { (" class=\"stale\"", "stale read") };
-        let k = esc(k);
-        put(
-            &mut out,
-            format_args!("<tr{class} data-key=\"{k}\"><td class=\"mono\">{k}</td><td class=\"num\">{r}</td><td class=\"num\">{t}</td><td>{answer}</td></tr>"),
-        );
+    html! {
+        <>
+            <table class="state-table query-result" aria-label={format!("Query result of {}", v.name)}>
+                <thead><tr><th>{ "key" }</th><th>{ "read model says" }</th><th>{ "write side says" }</th><th></th></tr></thead>
+                <tbody>
+                    { for matching.iter().take(KEYS_SHOWN).map(|k| {
+                        let (r, t) = (read(k), truth.get(k.as_str()).copied().unwrap_or(0));
+                        html! {
+                            <tr class={(r != t).then_some("stale")} data-key={(*k).clone()}>
+                                <td class="mono">{ (*k).clone() }</td>
+                                <td class="num">{ r.to_string() }</td>
+                                <td class="num">{ t.to_string() }</td>
+                                <td>{ if r == t { "up to date" } else { "stale read" } }</td>
+                            </tr>
+                        }
+                    }) }
+                </tbody>
+            </table>
+            if stale > 0 {
+                <p class="panel-note stale-note">{ format!("{stale} answer(s) are stale: the read model has not applied the last {} event(s) yet.", v.lag_events) }</p>
+            }
+        </>
     }
-    out.push_str("</tbody></table>");
-    if stale > 0 {
-        put(
-            &mut out,
-            format_args!(
-                "<p class=\"panel-note stale-note\">{stale} answer(s) are stale: the read model has not applied the last {} event(s) yet.</p>",
-                v.lag_events
-            ),
-        );
+}
+
+#[derive(Properties, PartialEq)]
+struct ReadModelProps {
+    view: ProjectionView,
+    /// The write side's answer: the same fold over every stored event.
+    truth: BTreeMap<String, i64>,
+    store: String,
+    needle: String,
+    dispatch: Callback<ShellAction>,
+}
+
+#[function_component(ReadModel)]
+fn read_model(props: &ReadModelProps) -> Html {
+    let v = &props.view;
+    let rebuild =
+        emit_on_click(&props.dispatch, ShellAction::Inject(Fault::RebuildProjection { projection: v.name.clone() }));
+    html! {
+        <section class="sub-settings projection" data-projection={v.name.clone()} aria-label={format!("Read model {}", v.name)}>
+            { progress(v, &props.store) }
+            <button type="button" class="control small" onclick={rebuild}
+                title="Clear the read model and replay the store from the first event: watch it catch up">{ "Rebuild from zero" }</button>
+            { answer(v, &props.truth, &props.needle) }
+        </section>
     }
-    out
 }
 
 #[function_component(ReadModelsPanel)]
-pub fn read_models_panel(props: &PanelProps) -> Html {
-    let shell = &props.shell;
+pub fn read_models_panel(props: &RunProps) -> Html {
     let query = use_state(String::new);
-    let sim = shell.sim.borrow();
+    let sim = props.run.sim.borrow();
     let views = sim.projection_views();
     let caught_up: Vec<_> = views.iter().map(|v| sim.projection_caught_up(v.index)).collect();
     let store_names: Vec<String> = views
@@ -143,7 +155,7 @@ pub fn read_models_panel(props: &PanelProps) -> Html {
     if views.is_empty() {
         return html! {
             <div class="read-models">
-                { raw(INTRO.to_string()) }
+                { intro() }
                 { empty_state("This scenario has no read models.", "Pick order-read-model, bank-account or schema-versioning: their projections fold the event store into tables a query can read.") }
             </div>
         };
@@ -151,22 +163,17 @@ pub fn read_models_panel(props: &PanelProps) -> Html {
     let needle = query.trim().to_string();
     html! {
         <div class="read-models">
-            { raw(INTRO.to_string()) }
+            { intro() }
             <label class="query-box">
                 <span class="number-label">{ "Query the read models" }</span>
                 <input type="text" placeholder="a key, e.g. placed or revenue" value={(*query).clone()} oninput={on_query}
                     aria-label="Query the read models" />
             </label>
-            { for views.iter().zip(caught_up).zip(store_names).map(|((v, truth), store)| {
-                let truth = truth.and_then(Result::ok).unwrap_or_default();
-                let rebuild = inject_on_click(&props.dispatch, Fault::RebuildProjection { projection: v.name.clone() });
+            { for views.into_iter().zip(caught_up).zip(store_names).map(|((view, truth), store)| {
+                let key = view.name.clone();
                 html! {
-                    <section class="sub-settings projection" data-projection={v.name.clone()} aria-label={format!("Read model {}", v.name)}>
-                        { raw(progress_markup(v, &store)) }
-                        <button type="button" class="control small" onclick={rebuild}
-                            title="Clear the read model and replay the store from the first event: watch it catch up">{ "Rebuild from zero" }</button>
-                        { raw(answer_markup(v, &truth, &needle)) }
-                    </section>
+                    <ReadModel {key} truth={truth.and_then(Result::ok).unwrap_or_default()} {view} {store}
+                        needle={needle.clone()} dispatch={props.dispatch.clone()} />
                 }
             }) }
         </div>

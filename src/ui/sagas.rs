@@ -11,15 +11,19 @@
 //! an operator does about it, because a half-undone business transaction is the most
 //! expensive state a saga can be in.
 //!
-//! Cost: one pass over the trace per render (failed attempts of compensation
-//! messages), and at most [`INSTANCES_SHOWN`] instance cards.
+//! Cost: one pass over the trace per step while the tab is open (failed attempts of
+//! compensation messages), and at most [`INSTANCES_SHOWN`] instance cards. Each card
+//! is a component with its instance as props, so a step re-renders only the cards of
+//! the instances it changed.
+
+use std::rc::Rc;
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::markup::{emit_on_click, esc, inject_on_click, put, raw};
+use super::details::{emit_on_click, RunProps};
 use super::regions::empty_state;
-use super::state::{Shell, ShellAction, Tab};
+use super::state::{ShellAction, Tab};
 use super::topology::short_type;
 use crate::sim::fault::Fault;
 use crate::sim::simulation::Simulation;
@@ -30,12 +34,6 @@ use crate::sim::view::{SagaStepState, SagaView};
 pub const INSTANCES_SHOWN: usize = 40;
 /// Compensation messages listed at most for a choreography.
 const COMPENSATIONS_SHOWN: usize = 40;
-
-#[derive(Properties, PartialEq)]
-pub struct PanelProps {
-    pub shell: Shell,
-    pub dispatch: Callback<ShellAction>,
-}
 
 fn step_label(state: SagaStepState) -> &'static str {
     match state {
@@ -93,16 +91,15 @@ fn compensation_trouble(sim: &Simulation) -> Vec<(String, CompensationWhereabout
     out
 }
 
-/// A plain function rather than a component: it has no hooks, and each component
-/// type costs its own lifecycle code in the wasm binary.
-pub fn saga_panel(props: &PanelProps) -> Html {
-    let shell = &props.shell;
-    let sim = shell.sim.borrow();
+#[function_component(SagaPanel)]
+pub fn saga_panel(props: &RunProps) -> Html {
+    let sim = props.run.sim.borrow();
     let has_sagas = !sim.compiled().sagas.is_empty();
     let intro = html! {
         <p class="panel-note">{ "A saga is one business transaction split into local steps, each with a compensation that undoes it. When a step fails, the steps already done are compensated in reverse order; after the pivot step the saga can only go forward." }</p>
     };
-    let actions = html! { <OperatorActions shell={shell.clone()} dispatch={props.dispatch.clone()} /> };
+    let actions =
+        html! { <OperatorActions targets={Rc::new(operator_targets(&sim))} dispatch={props.dispatch.clone()} /> };
     if !has_sagas {
         let compensations: Vec<(u64, String, String, String)> = sim
             .trace()
@@ -158,10 +155,7 @@ pub fn saga_panel(props: &PanelProps) -> Html {
         .iter()
         .flat_map(|status| views.iter().filter(move |v| v.status == *status))
         .collect();
-    let open_dlq = {
-        let dispatch = props.dispatch.clone();
-        emit_on_click(&dispatch, ShellAction::ShowTab(Tab::Dlq))
-    };
+    let open_dlq = use_callback(props.dispatch.clone(), |_: MouseEvent, d| d.emit(ShellAction::ShowTab(Tab::Dlq)));
     html! {
         <div class="sagas">
             { intro }
@@ -176,7 +170,9 @@ pub fn saga_panel(props: &PanelProps) -> Html {
                     <span class="saga-status aborted">{ format!("{} aborted (undone)", count("aborted")) }</span>
                 </p>
                 <ul class="saga-list">
-                    { for ordered.iter().take(INSTANCES_SHOWN).map(|v| saga_card(v, trouble.iter().find(|(s, _)| *s == v.instance).map(|(_, t)| t), &open_dlq)) }
+                    { for ordered.iter().take(INSTANCES_SHOWN).map(|v| html! {
+                        <SagaCard view={(*v).clone()} trouble={trouble.iter().find(|(s, _)| *s == v.instance).map(|(_, t)| t.clone())} open_dlq={open_dlq.clone()} />
+                    }) }
                 </ul>
                 if views.len() > INSTANCES_SHOWN {
                     <p class="panel-note">{ format!("{} more instances not shown.", views.len() - INSTANCES_SHOWN) }</p>
@@ -186,29 +182,38 @@ pub fn saga_panel(props: &PanelProps) -> Html {
     }
 }
 
-/// The steps of one instance as a row of chips (markup, see `markup`).
-fn steps_markup(v: &SagaView) -> String {
-    let mut out = String::new();
-    put(&mut out, format_args!("<ol class=\"saga-steps\" aria-label=\"Steps of {}\">", esc(&v.instance)));
-    for s in &v.steps {
-        let state = step_label(s.state);
-        put(
-            &mut out,
-            format_args!(
-                "<li class=\"saga-step step-{state}{}\" data-step=\"{}\" data-state=\"{state}\"{}><span class=\"step-name\">{}</span><span class=\"step-state\">{state}</span>{}{}</li>",
-                if s.is_pivot { " pivot" } else { "" },
-                esc(&s.name),
-                if s.is_pivot { " title=\"The pivot: once it succeeds the saga can only go forward\"" } else { "" },
-                esc(&s.name),
-                if s.is_pivot { "<span class=\"step-flag\">\u{2691} pivot</span>" } else { "" },
-                if s.compensation_armed { "<span class=\"step-flag armed\">\u{21b6} armed</span>" } else { "" },
-            ),
-        );
+/// The steps of one instance as a row of chips.
+fn steps_view(v: &SagaView) -> Html {
+    html! {
+        <ol class="saga-steps" aria-label={format!("Steps of {}", v.instance)}>
+            { for v.steps.iter().map(|s| {
+                let state = step_label(s.state);
+                html! {
+                    <li class={classes!("saga-step", format!("step-{state}"), s.is_pivot.then_some("pivot"))}
+                        data-step={s.name.clone()} data-state={state}
+                        title={s.is_pivot.then_some("The pivot: once it succeeds the saga can only go forward")}>
+                        <span class="step-name">{ s.name.clone() }</span>
+                        <span class="step-state">{ state }</span>
+                        if s.is_pivot { <span class="step-flag">{ "\u{2691} pivot" }</span> }
+                        if s.compensation_armed { <span class="step-flag armed">{ "\u{21b6} armed" }</span> }
+                    </li>
+                }
+            }) }
+        </ol>
     }
-    out + "</ol>"
 }
 
-fn saga_card(v: &SagaView, trouble: Option<&CompensationWhereabouts>, open_dlq: &Callback<MouseEvent>) -> Html {
+#[derive(Properties, PartialEq)]
+struct SagaCardProps {
+    view: SagaView,
+    trouble: Option<CompensationWhereabouts>,
+    open_dlq: Callback<MouseEvent>,
+}
+
+/// One saga instance: its status, its steps, what remains and what is armed.
+#[function_component(SagaCard)]
+fn saga_card(props: &SagaCardProps) -> Html {
+    let (v, trouble, open_dlq) = (&props.view, props.trouble.as_ref(), &props.open_dlq);
     let compensating = v.status == "compensating";
     let undoing = v.steps.iter().find(|s| s.state == SagaStepState::Compensating).map(|s| s.name.clone());
     let failed = v.steps.iter().find(|s| s.state == SagaStepState::Failed).map(|s| s.name.clone());
@@ -246,7 +251,7 @@ fn saga_card(v: &SagaView, trouble: Option<&CompensationWhereabouts>, open_dlq: 
                     }
                 </p>
             }
-            { raw(steps_markup(v)) }
+            { steps_view(v) }
             <p class="saga-paths">
                 if !v.remaining.is_empty() {
                     <span>{ "Remaining: " }<strong>{ v.remaining.join(" \u{2192} ") }</strong></span>
@@ -265,20 +270,36 @@ fn saga_card(v: &SagaView, trouble: Option<&CompensationWhereabouts>, open_dlq: 
     }
 }
 
-/// Operator actions that make a saga fail or heal: set a state counter of a service
-/// (no trucks left), make a service fail every handling, or heal it. Each is injected
-/// like any fault, so it lands in the fault script and the run replays exactly.
-#[function_component(OperatorActions)]
-pub fn operator_actions(props: &PanelProps) -> Html {
-    let sim = props.shell.sim.borrow();
-    let keys: Vec<(String, String, i64)> = sim
+/// What an operator can act on: every state counter of a service with its value
+/// (service, key, value), and the services.
+#[derive(Clone, Debug, PartialEq)]
+struct OperatorTargets {
+    keys: Vec<(String, String, i64)>,
+    services: Vec<String>,
+}
+
+fn operator_targets(sim: &Simulation) -> OperatorTargets {
+    let keys = sim
         .service_views()
         .into_iter()
         .flat_map(|s| s.state.into_iter().map(move |(k, v)| (s.name.clone(), k, v)))
         .take(200)
         .collect();
-    let services: Vec<String> = sim.scenario().services.iter().map(|s| s.name.clone()).collect();
-    drop(sim);
+    OperatorTargets { keys, services: sim.scenario().services.iter().map(|s| s.name.clone()).collect() }
+}
+
+#[derive(Properties, PartialEq)]
+struct OperatorProps {
+    targets: Rc<OperatorTargets>,
+    dispatch: Callback<ShellAction>,
+}
+
+/// Operator actions that make a saga fail or heal: set a state counter of a service
+/// (no trucks left), make a service fail every handling, or heal it. Each is injected
+/// like any fault, so it lands in the fault script and the run replays exactly.
+#[function_component(OperatorActions)]
+fn operator_actions(props: &OperatorProps) -> Html {
+    let (keys, services) = (&props.targets.keys, &props.targets.services);
     // By name, not position: counters appear as the run goes (a charge adds `captured`).
     let chosen_key = use_state(|| None::<(String, String)>);
     let value = use_state(|| 0i64);
@@ -311,11 +332,17 @@ pub fn operator_actions(props: &PanelProps) -> Html {
         })
     };
     let set_state = keys.get(chosen).map(|(service, key, _)| {
-        inject_on_click(&props.dispatch, Fault::SetState { service: service.clone(), key: key.clone(), value: *value })
+        emit_on_click(
+            &props.dispatch,
+            ShellAction::Inject(Fault::SetState { service: service.clone(), key: key.clone(), value: *value }),
+        )
     });
     let fail = |per_mille: u32| {
         services.get(*chosen_service).map(|service| {
-            inject_on_click(&props.dispatch, Fault::FailHandlers { service: service.clone(), per_mille })
+            emit_on_click(
+                &props.dispatch,
+                ShellAction::Inject(Fault::FailHandlers { service: service.clone(), per_mille }),
+            )
         })
     };
     if keys.is_empty() && services.is_empty() {

@@ -9,7 +9,9 @@
 //! diagram follows the current step: it draws the last [`ROWS_SHOWN`] rows up to it,
 //! and the "earlier" button pages back through history. Only those rows are rendered,
 //! so its cost does not grow with the run; picking the rows is one pass over the
-//! trace, memoized per run position and filter.
+//! trace, memoized per run position and filter. The diagram is SVG written with
+//! `html!`: each row is a component with its row as props, and a click on a row is a
+//! typed callback naming its step and message.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -17,8 +19,8 @@ use std::rc::Rc;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::markup::{esc, picked, put, raw, D0, D1};
-use super::state::{LogFilters, ShellAction};
+use super::metrics::{D0, D1};
+use super::state::{LogFilters, RunRef, ShellAction};
 use super::topology::short_type;
 use crate::sim::envelope::MessageId;
 use crate::sim::simulation::Simulation;
@@ -135,93 +137,107 @@ fn rows(sim: &Simulation, correlation: &str, lanes: &[String]) -> Vec<Row> {
         .collect()
 }
 
-/// The diagram's SVG as markup: lifelines, then one row per shown step.
-fn diagram_markup(lanes: &[String], shown: &[Row], selected: Option<MessageId>, compact: bool, height: f64) -> String {
-    let width = if compact { WIDTH_COMPACT } else { WIDTH };
-    let lane_w = width / lanes.len().max(1) as f64;
-    let x = |i: usize| lane_w * (i as f64 + 0.5);
-    let marker = if compact { "seq-arrow-c" } else { "seq-arrow" };
-    let mut out = String::with_capacity(4096);
-    put(
-        &mut out,
-        format_args!(
-            "<svg class=\"sequence-svg\" viewBox=\"0 0 {width} {height}\" preserveAspectRatio=\"xMidYMin meet\" role=\"img\" \
-             aria-label=\"Sequence diagram: time flows down, one lifeline per service\"><defs><marker id=\"{marker}\" viewBox=\"0 0 10 10\" \
-             refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0 0L10 5L0 10z\" class=\"seq-arrow-head\"/></marker></defs>", width = D0(width), height = D0(height)),
-    );
-    for (i, name) in lanes.iter().enumerate() {
-        let (cx, w) = (x(i), lane_w * 0.9);
-        put(
-            &mut out,
-            format_args!(
-                "<g class=\"lifeline\"><rect class=\"lifeline-head\" x=\"{}\" y=\"2\" width=\"{w}\" height=\"24\" rx=\"5\"/>\
-                 <text class=\"lifeline-name\" x=\"{cx}\" y=\"19\">{}</text><line class=\"lifeline-line\" x1=\"{cx}\" y1=\"26\" x2=\"{cx}\" y2=\"{height}\"/></g>", D1(cx - w / 2.0),
-                esc(name), w = D1(w), cx = D1(cx), height = D0(height)),
-        );
+/// The geometry of one drawing: its width and lanes, and which arrowhead it uses (the
+/// compact drawing has its own, so two diagrams on one page do not share an id).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Geometry {
+    width: f64,
+    lane_w: f64,
+    marker: &'static str,
+}
+
+impl Geometry {
+    fn x(&self, lane: usize) -> f64 {
+        self.lane_w * (lane as f64 + 0.5)
     }
-    for (k, row) in shown.iter().enumerate() {
-        let y = HEAD_H + ROW_H * k as f64 + ROW_H * 0.6;
-        let (x1, x2) = (x(row.from), x(row.to));
-        let class = match &row.kind {
-            RowKind::Handled { compensation: true } => "seq-compensation",
-            RowKind::Handled { .. } => "seq-handled",
-            RowKind::Failed { .. } => "seq-failed",
-            RowKind::Skipped => "seq-skipped",
-            RowKind::Note(_) => "seq-note",
-        };
-        let selected = row.message.is_some() && row.message == selected;
-        put(
-            &mut out,
-            format_args!(
-                "<g class=\"seq-row {class}{}\" data-goto=\"{}\"{}><title>step {} at {} ms: {} \u{2014} click to go there</title>\
-                 <rect class=\"seq-hit\" x=\"0\" y=\"{}\" width=\"{width}\" height=\"{ROW_H}\"/><text class=\"seq-time\" x=\"4\" y=\"{}\">{} ms</text>",
-                if selected { " selected" } else { "" },
-                row.step + 1,
-                row.message.map(|m| format!(" data-message=\"{}\"", m.0)).unwrap_or_default(),
-                row.step,
-                row.time_ms,
-                esc(&row.label), D1(y - ROW_H * 0.6), D1(y + 4.0),
-                row.time_ms, width = D0(width), ROW_H = D0(ROW_H)),
-        );
-        match &row.kind {
-            RowKind::Note(text) => put(
-                &mut out,
-                format_args!(
-                    "<rect class=\"seq-note-box\" x=\"{}\" y=\"{}\" width=\"100\" height=\"16\" rx=\"3\"/><text class=\"seq-label\" x=\"{x1}\" y=\"{}\">{}</text>", D1(x1 - 50.0), D1(y - 9.0), D1(y + 3.0),
-                    esc(text), x1 = D1(x1)),
-            ),
-            kind => {
-                let self_call = row.from == row.to;
-                let failed = matches!(kind, RowKind::Failed { .. });
-                let label = match kind {
-                    RowKind::Failed { then } => format!("\u{2717} {} \u{2014} {then}", row.label),
-                    RowKind::Skipped => format!("{} (duplicate skipped)", row.label),
-                    RowKind::Handled { compensation: true } => format!("\u{21b6} {}", row.label),
-                    _ => row.label.clone(),
-                };
-                if self_call {
-                    put(&mut out, format_args!("<path class=\"seq-line\" d=\"M{x1} {} h30 v10 h-28\"", D1(y - 6.0), x1 = D1(x1)));
-                } else {
-                    put(&mut out, format_args!("<path class=\"seq-line\" d=\"M{x1} {y} L{x2} {y}\"", x1 = D1(x1), y = D1(y), x2 = D1(x2)));
-                }
-                if failed {
-                    put(&mut out, format_args!("/><text class=\"seq-cross\" x=\"{x2}\" y=\"{}\">\u{2717}</text>", D1(y + 5.0), x2 = D1(x2)));
-                } else {
-                    put(&mut out, format_args!(" marker-end=\"url(#{marker})\"/>"));
-                }
-                put(
-                    &mut out,
-                    format_args!(
-                        "<text class=\"seq-label\" x=\"{}\" y=\"{}\">{}</text>", D1(if self_call { x1 + 36.0 } else { (x1 + x2) / 2.0 }), D1(y - 4.0),
-                        esc(&label)
-                    ),
-                );
+}
+
+#[derive(Properties, PartialEq)]
+struct SeqRowProps {
+    row: Row,
+    /// Position from the top of the drawing.
+    index: usize,
+    selected: bool,
+    geometry: Geometry,
+    on_pick: Callback<(u64, Option<MessageId>)>,
+}
+
+/// One row of the diagram: an arrow (or a note) with its label; a click goes to its step.
+#[function_component(SeqRow)]
+fn seq_row(props: &SeqRowProps) -> Html {
+    let (row, g) = (&props.row, props.geometry);
+    let y = HEAD_H + ROW_H * props.index as f64 + ROW_H * 0.6;
+    let (x1, x2) = (g.x(row.from), g.x(row.to));
+    let class = match &row.kind {
+        RowKind::Handled { compensation: true } => "seq-compensation",
+        RowKind::Handled { .. } => "seq-handled",
+        RowKind::Failed { .. } => "seq-failed",
+        RowKind::Skipped => "seq-skipped",
+        RowKind::Note(_) => "seq-note",
+    };
+    let onclick = {
+        let (on_pick, step, message) = (props.on_pick.clone(), row.step + 1, row.message);
+        Callback::from(move |_: MouseEvent| on_pick.emit((step, message)))
+    };
+    let drawing = match &row.kind {
+        RowKind::Note(text) => html! {
+            <>
+                <rect class="seq-note-box" x={D1(x1 - 50.0).to_string()} y={D1(y - 9.0).to_string()} width="100" height="16" rx="3" />
+                <text class="seq-label" x={D1(x1).to_string()} y={D1(y + 3.0).to_string()}>{ text.clone() }</text>
+            </>
+        },
+        kind => {
+            let self_call = row.from == row.to;
+            let failed = matches!(kind, RowKind::Failed { .. });
+            let label = match kind {
+                RowKind::Failed { then } => format!("\u{2717} {} \u{2014} {then}", row.label),
+                RowKind::Skipped => format!("{} (duplicate skipped)", row.label),
+                RowKind::Handled { compensation: true } => format!("\u{21b6} {}", row.label),
+                _ => row.label.clone(),
+            };
+            let d = if self_call {
+                format!("M{} {} h30 v10 h-28", D1(x1), D1(y - 6.0))
+            } else {
+                format!("M{x1} {y} L{x2} {y}", x1 = D1(x1), y = D1(y), x2 = D1(x2))
+            };
+            let label_x = D1(if self_call { x1 + 36.0 } else { (x1 + x2) / 2.0 }).to_string();
+            html! {
+                <>
+                    if failed {
+                        <path class="seq-line" {d} />
+                        <text class="seq-cross" x={D1(x2).to_string()} y={D1(y + 5.0).to_string()}>{ "\u{2717}" }</text>
+                    } else {
+                        <path class="seq-line" {d} marker-end={format!("url(#{})", g.marker)} />
+                    }
+                    <text class="seq-label" x={label_x} y={D1(y - 4.0).to_string()}>{ label }</text>
+                </>
             }
         }
-        out.push_str("</g>");
+    };
+    html! {
+        <g class={classes!("seq-row", class, props.selected.then_some("selected"))} {onclick}>
+            <title>{ format!("step {} at {} ms: {} \u{2014} click to go there", row.step, row.time_ms, row.label) }</title>
+            <rect class="seq-hit" x="0" y={D1(y - ROW_H * 0.6).to_string()} width={D0(g.width).to_string()} height={D0(ROW_H).to_string()} />
+            <text class="seq-time" x="4" y={D1(y + 4.0).to_string()}>{ format!("{} ms", row.time_ms) }</text>
+            { drawing }
+        </g>
     }
-    out.push_str("</svg>");
-    out
+}
+
+/// The lifelines of the drawing: a head with the service's name and a line down.
+fn lifelines_view(lanes: &[String], g: Geometry, height: f64) -> Html {
+    html! {
+        { for lanes.iter().enumerate().map(|(i, name)| {
+            let (cx, w) = (D1(g.x(i)).to_string(), g.lane_w * 0.9);
+            html! {
+                <g class="lifeline">
+                    <rect class="lifeline-head" x={D1(g.x(i) - w / 2.0).to_string()} y="2" width={D1(w).to_string()} height="24" rx="5" />
+                    <text class="lifeline-name" x={cx.clone()} y="19">{ name.clone() }</text>
+                    <line class="lifeline-line" x1={cx.clone()} y1="26" x2={cx} y2={D0(height).to_string()} />
+                </g>
+            }
+        }) }
+    }
 }
 
 #[derive(Properties)]
@@ -293,14 +309,11 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
             back.set(next.min(total.saturating_sub(1)));
         })
     };
-    let svg = diagram_markup(lanes, &shown, props.selected, props.compact, height);
-    let on_click = {
-        let on_pick = props.on_pick.clone();
-        Callback::from(move |event: MouseEvent| {
-            if let Some(picked) = picked(&event) {
-                on_pick.emit(picked);
-            }
-        })
+    let width = if props.compact { WIDTH_COMPACT } else { WIDTH };
+    let geometry = Geometry {
+        width,
+        lane_w: width / lanes.len().max(1) as f64,
+        marker: if props.compact { "seq-arrow-c" } else { "seq-arrow" },
     };
     html! {
         <div class={classes!("sequence", props.compact.then_some("compact"))}>
@@ -309,7 +322,21 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
                 <button type="button" class="control small" disabled={start == 0} onclick={page(-1)} title="Page back in time">{ "\u{2191} earlier" }</button>
                 <button type="button" class="control small" disabled={*back == 0} onclick={page(1)} title="Page forward; the last page follows the current step">{ "\u{2193} later" }</button>
             </div>
-            <div class="sequence-body" onclick={on_click}>{ raw(svg) }</div>
+            <div class="sequence-body">
+                <svg class="sequence-svg" viewBox={format!("0 0 {} {}", D0(width), D0(height))} preserveAspectRatio="xMidYMin meet" role="img"
+                    aria-label="Sequence diagram: time flows down, one lifeline per service">
+                    <defs>
+                        <marker id={geometry.marker} viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto">
+                            <path d="M0 0L10 5L0 10z" class="seq-arrow-head" />
+                        </marker>
+                    </defs>
+                    { lifelines_view(lanes, geometry, height) }
+                    { for shown.into_iter().enumerate().map(|(index, row)| {
+                        let selected = row.message.is_some() && row.message == props.selected;
+                        html! { <SeqRow {row} {index} {selected} {geometry} on_pick={props.on_pick.clone()} /> }
+                    }) }
+                </svg>
+            </div>
         </div>
     }
 }
@@ -320,13 +347,29 @@ pub struct SequenceViewProps {
     pub dispatch: Callback<ShellAction>,
 }
 
-/// The sequence view of the main canvas: the diagram plus the flow picker, which
-/// shares the event log's correlation filter.
-/// A plain function rather than a component (no hooks; see `sagas::saga_panel`).
+/// The sequence view of a shell (see [`SequenceCanvas`]).
 pub fn sequence_view(props: &SequenceViewProps) -> Html {
     let shell = &props.shell;
+    html! {
+        <SequenceCanvas run={shell.run()} filters={shell.filters.clone()} selected={shell.selected} dispatch={props.dispatch.clone()} />
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SequenceCanvasProps {
+    pub run: RunRef,
+    /// The event log's filters: the diagram shows the flow of their correlation id.
+    pub filters: LogFilters,
+    pub selected: Option<MessageId>,
+    pub dispatch: Callback<ShellAction>,
+}
+
+/// The sequence view of the main canvas: the diagram plus the flow picker, which
+/// shares the event log's correlation filter.
+#[function_component(SequenceCanvas)]
+pub fn sequence_canvas(props: &SequenceCanvasProps) -> Html {
     let flows: Vec<String> = {
-        let sim = shell.sim.borrow();
+        let sim = props.run.sim.borrow();
         let mut flows: Vec<String> = Vec::new();
         for c in sim.messages().iter().filter(|m| m.cause.is_none()).filter_map(|m| m.envelope.correlation_id.as_ref())
         {
@@ -341,22 +384,19 @@ pub fn sequence_view(props: &SequenceViewProps) -> Html {
     };
     let on_flow = {
         let dispatch = props.dispatch.clone();
-        let filters = shell.filters.clone();
+        let filters = props.filters.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             dispatch.emit(ShellAction::SetFilters(LogFilters { correlation: select.value(), ..filters.clone() }));
         })
     };
-    let on_pick = {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |(step, message): (u64, Option<MessageId>)| {
-            dispatch.emit(ShellAction::RewindTo(step));
-            if message.is_some() {
-                dispatch.emit(ShellAction::Select(message));
-            }
-        })
-    };
-    let current = shell.filters.correlation.clone();
+    let on_pick = use_callback(props.dispatch.clone(), |(step, message): (u64, Option<MessageId>), dispatch| {
+        dispatch.emit(ShellAction::RewindTo(step));
+        if message.is_some() {
+            dispatch.emit(ShellAction::Select(message));
+        }
+    });
+    let current = props.filters.correlation.clone();
     html! {
         <div class="sequence-view">
             <div class="sequence-head">
@@ -372,8 +412,8 @@ pub fn sequence_view(props: &SequenceViewProps) -> Html {
                     </select>
                 </label>
             </div>
-            <SequenceDiagram sim={shell.sim.clone()} revision={shell.revision} correlation={AttrValue::from(current)}
-                selected={shell.selected} {on_pick} />
+            <SequenceDiagram sim={props.run.sim.clone()} revision={props.run.revision} correlation={AttrValue::from(current)}
+                selected={props.selected} {on_pick} />
         </div>
     }
 }

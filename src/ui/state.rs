@@ -256,6 +256,22 @@ impl PartialEq for Shell {
     }
 }
 
+/// The run as a view's prop: the simulation and its revision, equal while the run is
+/// the same object at the same revision. A view that reads the run takes this and the
+/// few fields of the shell it shows, never the whole shell, so a change elsewhere (a
+/// menu, a filter, the help overlay) does not re-render it.
+#[derive(Clone, Debug)]
+pub struct RunRef {
+    pub sim: Rc<RefCell<Simulation>>,
+    pub revision: u64,
+}
+
+impl PartialEq for RunRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.sim, &other.sim) && self.revision == other.revision
+    }
+}
+
 /// A run of a configuration; a configuration that does not validate yields the errors
 /// as text instead (user edits can produce one; nothing panics).
 fn build(
@@ -288,6 +304,11 @@ impl Default for Shell {
 }
 
 impl Shell {
+    /// The run, for views that read it (see [`RunRef`]).
+    pub fn run(&self) -> RunRef {
+        RunRef { sim: self.sim.clone(), revision: self.revision }
+    }
+
     /// A shell paused at step 0 of `scenario` with `seed` and no faults. Used for the
     /// built-ins and for runs built in tests (a long workload for measurements).
     pub fn for_scenario(name: String, scenario: Scenario, seed: u64) -> Shell {

@@ -9,25 +9,19 @@
 //! selection is local UI state (which store, which stream, which version): it changes
 //! nothing about the run, so it stays out of the reducer.
 //!
-//! Everything but the version slider and the shared empty state is markup text (see
-//! `markup.rs`): the store buttons, the stream list and the conflicts carry
-//! `data-store`, `data-stream` and `data-goto`, and one listener on the panel reads
-//! them. A raw node is replaced whole when its text changes, which would drop the
-//! keyboard focus from a stream button the moment it is pressed; [`keep_focus`] puts
-//! it back.
+//! The store and stream buttons are components keyed by name, so a step that appends
+//! to a stream updates its version in place: the focused button stays the same element
+//! and keeps the keyboard focus.
 //!
 //! Cost: the stream list is bounded ([`STREAMS_SHOWN`]), the events of one stream are
 //! bounded ([`EVENTS_SHOWN`], newest kept), and conflicts come from one pass over the
 //! trace.
 
-use gloo::timers::callback::Timeout;
-use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlElement, HtmlInputElement};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::markup::{esc, put, raw, table};
+use super::details::RunProps;
 use super::regions::empty_state;
-use super::sagas::PanelProps;
 use super::state::ShellAction;
 use super::topology::short_type;
 use crate::sim::trace::{FailureCause, Happened, ServiceId};
@@ -36,55 +30,66 @@ const STREAMS_SHOWN: usize = 60;
 const EVENTS_SHOWN: usize = 80;
 const CONFLICTS_SHOWN: usize = 5;
 
-const INTRO: &str = "<p class=\"panel-note\">Event sourcing: a service stores the events that changed its state, one stream per aggregate, and rebuilds the state by folding them. Appends carry the version they expect; a concurrent append is a conflict and the handler retries.</p>";
-
-/// The attributes that name a button of the panel's markup, with their selectors.
-const MARKS: [(&str, &str); 3] =
-    [("data-goto", "[data-goto]"), ("data-stream", "[data-stream]"), ("data-store", "[data-store]")];
-
 /// A concurrency conflict seen in the trace: (step, stream, expected, actual).
 type ConflictRow = (u64, String, u64, u64);
 
-/// The clicked button of the markup (the clicked element or its nearest marked
-/// ancestor), with the attribute that marks it and its value.
-fn clicked(event: &MouseEvent) -> Option<(Element, &'static str, String)> {
-    let target: Element = event.target()?.dyn_into().ok()?;
-    MARKS.iter().find_map(|(attr, selector)| {
-        let button = target.closest(selector).ok()??;
-        let value = button.get_attribute(attr)?;
-        Some((button, *attr, value))
-    })
+fn intro() -> Html {
+    html! {
+        <p class="panel-note">{ "Event sourcing: a service stores the events that changed its state, one stream per aggregate, and rebuilds the state by folding them. Appends carry the version they expect; a concurrent append is a conflict and the handler retries." }</p>
+    }
 }
 
-/// Gives the focus back to the button marked `attr="value"` once the click has been
-/// rendered. Yew renders in a microtask, before any timer fires; the render replaces
-/// the markup that held the focused button, which drops the focus to the document,
-/// where a Yew element would have kept it. A keyboard user who pressed Enter on a
-/// stream stays on it, and Tab goes on from there.
-fn keep_focus(attr: &'static str, value: String) {
-    Timeout::new(0, move || {
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-        if document.active_element().is_some_and(|a| a.has_attribute(attr)) {
-            return;
-        }
-        // Inside a CSS string only the quote and the backslash need escaping.
-        let value = value.replace('\\', "\\\\").replace('"', "\\\"");
-        if let Ok(Some(button)) = document.query_selector(&format!(".store-panel [{attr}=\"{value}\"]")) {
-            if let Ok(button) = button.dyn_into::<HtmlElement>() {
-                let _ = button.focus();
+/// One stream of the list, with its version and its snapshot and conflict badges.
+#[derive(Clone, Debug, PartialEq)]
+struct StreamRow {
+    name: String,
+    version: u64,
+    snapshots: usize,
+    conflicts: usize,
+}
+
+#[derive(Properties, PartialEq)]
+struct StreamButtonProps {
+    row: StreamRow,
+    active: bool,
+    on_pick: Callback<String>,
+}
+
+#[function_component(StreamButton)]
+fn stream_button(props: &StreamButtonProps) -> Html {
+    let row = &props.row;
+    let onclick = {
+        let (on_pick, name) = (props.on_pick.clone(), row.name.clone());
+        Callback::from(move |_: MouseEvent| on_pick.emit(name.clone()))
+    };
+    html! {
+        <button type="button" class={classes!("stream", props.active.then_some("active"))} {onclick}>
+            <span class="mono">{ row.name.clone() }</span>
+            <span class="stream-version">{ format!("v{}", row.version) }</span>
+            if row.snapshots > 0 {
+                <span class="stream-badge snapshot" title="snapshots taken">{ format!("\u{25a3} {}", row.snapshots) }</span>
             }
-        }
-    })
-    .forget();
+            if row.conflicts > 0 {
+                <span class="stream-badge conflict" title="concurrency conflicts caught">{ format!("\u{26a1} {}", row.conflicts) }</span>
+            }
+        </button>
+    }
 }
 
 #[function_component(StorePanel)]
-pub fn store_panel(props: &PanelProps) -> Html {
-    let shell = &props.shell;
+pub fn store_panel(props: &RunProps) -> Html {
     let chosen_store = use_state(|| None::<u32>);
     let chosen_stream = use_state(|| None::<String>);
     let as_of = use_state(|| None::<u64>);
-    let sim = shell.sim.borrow();
+    let on_pick_stream = {
+        let (chosen_stream, as_of) = (chosen_stream.clone(), as_of.clone());
+        use_callback((), move |name: String, _| {
+            chosen_stream.set(Some(name));
+            as_of.set(None);
+        })
+    };
+    let on_goto = use_callback(props.dispatch.clone(), |step: u64, d| d.emit(ShellAction::RewindTo(step)));
+    let sim = props.run.sim.borrow();
     let stores: Vec<(ServiceId, String)> = sim
         .compiled()
         .services
@@ -99,7 +104,7 @@ pub fn store_panel(props: &PanelProps) -> Html {
         drop(sim);
         return html! {
             <div class="store-panel">
-                { raw(INTRO.to_string()) }
+                { intro() }
                 { empty_state("No service of this scenario keeps an event store.", "Pick bank-account, order-read-model, schema-versioning or checkout-orchestration (whose coordinator stores each saga instance as events) to browse streams.") }
             </div>
         };
@@ -124,98 +129,24 @@ pub fn store_panel(props: &PanelProps) -> Html {
         .cloned()
         .or_else(|| streams.first().map(|(s, _)| s.clone()));
 
-    // One listener for every button of the markup: a conflict rewinds the run to its
-    // step, a stream or a store is picked (and the version slider goes back to the head).
-    let on_click = {
-        let chosen_store = chosen_store.clone();
-        let chosen_stream = chosen_stream.clone();
-        let as_of = as_of.clone();
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |event: MouseEvent| {
-            let Some((button, attr, value)) = clicked(&event) else { return };
-            match attr {
-                "data-goto" => {
-                    if let Ok(step) = value.parse() {
-                        dispatch.emit(ShellAction::RewindTo(step));
-                    }
-                }
-                "data-stream" => {
-                    chosen_stream.set(Some(value.clone()));
-                    as_of.set(None);
-                }
-                _ => {
-                    chosen_store.set(value.parse().ok());
-                    chosen_stream.set(None);
-                    as_of.set(None);
-                }
-            }
-            let focused = web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element());
-            if focused.as_ref() == Some(&button) {
-                keep_focus(attr, value);
-            }
+    let pick_store = |id: ServiceId| {
+        let (chosen_store, chosen_stream, as_of) = (chosen_store.clone(), chosen_stream.clone(), as_of.clone());
+        Callback::from(move |_: MouseEvent| {
+            chosen_store.set(Some(id.0));
+            chosen_stream.set(None);
+            as_of.set(None);
         })
     };
-
-    let mut head = String::from(INTRO);
-    if stores.len() > 1 {
-        head.push_str("<div class=\"store-picker\" role=\"group\" aria-label=\"Event stores\">");
-        for (id, name) in &stores {
-            let primary = if *id == service { " primary" } else { "" };
-            put(
-                &mut head,
-                format_args!(
-                    "<button type=\"button\" class=\"control small{primary}\" data-store=\"{}\">{}</button>",
-                    id.0,
-                    esc(name)
-                ),
-            );
-        }
-        head.push_str("</div>");
-    }
-    put(
-        &mut head,
-        format_args!(
-            "<p class=\"store-summary\">{}: {} stream(s), {} event(s) at this step",
-            esc(&service_name),
-            streams.len(),
-            store.head()
-        ),
-    );
-    if !conflicts.is_empty() {
-        put(&mut head, format_args!(", {} concurrency conflict(s) caught", conflicts.len()));
-    }
-    head.push_str(".</p>");
-
-    let mut list = String::new();
-    put(&mut list, format_args!("<ul class=\"stream-list\" aria-label=\"Streams of {}\">", esc(&service_name)));
-    for (name, version) in streams.iter().take(STREAMS_SHOWN) {
-        let conflicted = conflicts.iter().filter(|c| &c.1 == name).count();
-        let snapshots = store.snapshots(name).len();
-        let active = if Some(name) == stream.as_ref() { " active" } else { "" };
-        let name = esc(name);
-        put(
-            &mut list,
-            format_args!(
-                "<li><button type=\"button\" class=\"stream{active}\" data-stream=\"{name}\"><span class=\"mono\">{name}</span><span class=\"stream-version\">v{version}</span>"
-            ),
-        );
-        if snapshots > 0 {
-            put(
-                &mut list,
-                format_args!(
-                    "<span class=\"stream-badge snapshot\" title=\"snapshots taken\">\u{25a3} {snapshots}</span>"
-                ),
-            );
-        }
-        if conflicted > 0 {
-            put(
-                &mut list,
-                format_args!("<span class=\"stream-badge conflict\" title=\"concurrency conflicts caught\">\u{26a1} {conflicted}</span>"),
-            );
-        }
-        list.push_str("</button></li>");
-    }
-    list.push_str("</ul>");
+    let rows: Vec<StreamRow> = streams
+        .iter()
+        .take(STREAMS_SHOWN)
+        .map(|(name, version)| StreamRow {
+            name: name.clone(),
+            version: *version,
+            snapshots: store.snapshots(name).len(),
+            conflicts: conflicts.iter().filter(|c| &c.1 == name).count(),
+        })
+        .collect();
 
     let detail = stream.as_ref().map(|name| {
         let version = store.version(name);
@@ -232,105 +163,110 @@ pub fn store_panel(props: &PanelProps) -> Html {
                 as_of.set(input.value().parse().ok());
             })
         };
-        let title = format!("<h3>{} \u{2014} version {version}</h3>", esc(name));
-        let mut body = String::new();
-        match from_snapshot {
-            Some(v) if v > 0 => put(
-                &mut body,
-                format_args!(
-                    "<p class=\"panel-note\">Rebuilt from the snapshot at version {v}, then {} event(s) folded on top.</p>",
-                    as_of_version - v
-                ),
-            ),
-            _ => put(&mut body, format_args!("<p class=\"panel-note\">Rebuilt by folding {as_of_version} event(s) from zero.</p>")),
-        }
-        match state {
-            Ok(state) if state.is_empty() => body.push_str("<p class=\"panel-note\">Empty state.</p>"),
-            Ok(state) => {
-                body.push_str("<table class=\"state-table\" aria-label=\"Aggregate state\"><tbody>");
-                for (k, v) in &state {
-                    put(&mut body, format_args!("<tr><td class=\"mono\">{}</td><td class=\"num\">{v}</td></tr>", esc(k)));
-                }
-                body.push_str("</tbody></table>");
+        let rebuilt = match from_snapshot {
+            Some(v) if v > 0 => {
+                format!("Rebuilt from the snapshot at version {v}, then {} event(s) folded on top.", as_of_version - v)
             }
-            Err(e) => put(
-                &mut body,
-                format_args!(
-                    "<p class=\"invariant-detail\">Unreadable: the event at position {} lacks the field \u{201c}{}\u{201d} (an old schema nothing upcast).</p>",
-                    e.position,
-                    esc(&e.field)
-                ),
-            ),
-        }
+            _ => format!("Rebuilt by folding {as_of_version} event(s) from zero."),
+        };
+        let state = match state {
+            Ok(state) if state.is_empty() => html! { <p class="panel-note">{ "Empty state." }</p> },
+            Ok(state) => html! {
+                <table class="state-table" aria-label="Aggregate state">
+                    <tbody>
+                        { for state.iter().map(|(k, v)| html! {
+                            <tr><td class="mono">{ k.clone() }</td><td class="num">{ v.to_string() }</td></tr>
+                        }) }
+                    </tbody>
+                </table>
+            },
+            Err(e) => html! {
+                <p class="invariant-detail">{ format!("Unreadable: the event at position {} lacks the field \u{201c}{}\u{201d} (an old schema nothing upcast).", e.position, e.field) }</p>
+            },
+        };
         let stream_conflicts: Vec<&ConflictRow> = conflicts.iter().filter(|c| &c.1 == name).collect();
-        if !stream_conflicts.is_empty() {
-            body.push_str("<ul class=\"conflicts\" aria-label=\"Concurrency conflicts\">");
-            for (step, _, expected, actual) in stream_conflicts.iter().take(CONFLICTS_SHOWN) {
-                put(
-                    &mut body,
-                    format_args!(
-                        "<li class=\"conflict\"><button type=\"button\" class=\"attempt\" data-goto=\"{}\" title=\"Go to this step\">\u{26a1} step {step}: conflict \u{2014} expected version {expected}, the stream was at {actual}; the handler retries with a fresh read</button></li>",
-                        step + 1
-                    ),
-                );
+        let events = events.iter().skip(skip).map(|e| {
+            let snap = snapshots.contains(&e.version);
+            html! {
+                <tr class={classes!((e.version > as_of_version).then_some("after"), snap.then_some("snap"))}>
+                    <td>{ e.version.to_string() }</td>
+                    <td>{ e.position.to_string() }</td>
+                    <td title={e.event_type.clone()}>{ short_type(&e.event_type) }</td>
+                    <td>{ format!("v{}", e.schema_version) }</td>
+                    <td>{ format!("{} ms", e.time_ms) }</td>
+                    <td>{ if snap { "\u{25a3} snapshot" } else { "" } }</td>
+                </tr>
             }
-            body.push_str("</ul>");
-            if stream_conflicts.len() > CONFLICTS_SHOWN {
-                put(
-                    &mut body,
-                    format_args!("<p class=\"panel-note\">{} more conflict(s) on this stream.</p>", stream_conflicts.len() - CONFLICTS_SHOWN),
-                );
-            }
-        }
-        let event_rows: Vec<(String, Vec<String>)> = events
-            .iter()
-            .skip(skip)
-            .map(|e| {
-                let snap = snapshots.contains(&e.version);
-                let class = match (e.version > as_of_version, snap) {
-                    (true, true) => "after snap",
-                    (true, false) => "after",
-                    (false, true) => "snap",
-                    (false, false) => "",
-                };
-                (
-                    class.to_string(),
-                    vec![
-                        e.version.to_string(),
-                        e.position.to_string(),
-                        esc(short_type(&e.event_type)),
-                        format!("v{}", e.schema_version),
-                        format!("{} ms", e.time_ms),
-                        if snap { "\u{25a3} snapshot".into() } else { String::new() },
-                    ],
-                )
-            })
-            .collect();
-        body.push_str(&table("event-table", &format!("Events of {name}"), &["v", "pos", "type", "schema", "time", ""], &event_rows));
-        if skip > 0 {
-            put(&mut body, format_args!("<p class=\"panel-note\">The first {skip} events are not listed.</p>"));
-        }
+        });
         html! {
             <section class="stream-detail" aria-label={format!("Stream {name}")}>
-                { raw(title) }
+                <h3>{ format!("{name} \u{2014} version {version}") }</h3>
                 <label class="version-slider">
                     <span class="number-label">{ format!("State as of version {as_of_version}") }</span>
                     <input type="range" min="0" max={version.to_string()} value={as_of_version.to_string()}
                         aria-label="State as of stream version" oninput={on_slide} disabled={version == 0} />
                 </label>
-                { raw(body) }
+                <p class="panel-note">{ rebuilt }</p>
+                { state }
+                if !stream_conflicts.is_empty() {
+                    <ul class="conflicts" aria-label="Concurrency conflicts">
+                        { for stream_conflicts.iter().take(CONFLICTS_SHOWN).map(|(step, _, expected, actual)| {
+                            let (on_goto, to) = (on_goto.clone(), step + 1);
+                            let onclick = Callback::from(move |_: MouseEvent| on_goto.emit(to));
+                            html! {
+                                <li class="conflict"><button type="button" class="attempt" title="Go to this step" {onclick}>
+                                    { format!("\u{26a1} step {step}: conflict \u{2014} expected version {expected}, the stream was at {actual}; the handler retries with a fresh read") }
+                                </button></li>
+                            }
+                        }) }
+                    </ul>
+                    if stream_conflicts.len() > CONFLICTS_SHOWN {
+                        <p class="panel-note">{ format!("{} more conflict(s) on this stream.", stream_conflicts.len() - CONFLICTS_SHOWN) }</p>
+                    }
+                }
+                <table class="event-table" aria-label={format!("Events of {name}")}>
+                    <thead><tr><th>{ "v" }</th><th>{ "pos" }</th><th>{ "type" }</th><th>{ "schema" }</th><th>{ "time" }</th><th></th></tr></thead>
+                    <tbody>{ for events }</tbody>
+                </table>
+                if skip > 0 {
+                    <p class="panel-note">{ format!("The first {skip} events are not listed.") }</p>
+                }
             </section>
         }
     });
+    let summary = format!(
+        "{service_name}: {} stream(s), {} event(s) at this step{}.",
+        streams.len(),
+        store.head(),
+        if conflicts.is_empty() {
+            String::new()
+        } else {
+            format!(", {} concurrency conflict(s) caught", conflicts.len())
+        }
+    );
     drop(sim);
     html! {
-        <div class="store-panel" onclick={on_click}>
-            { raw(head) }
+        <div class="store-panel">
+            { intro() }
+            if stores.len() > 1 {
+                <div class="store-picker" role="group" aria-label="Event stores">
+                    { for stores.iter().map(|(id, name)| html! {
+                        <button type="button" key={name.clone()} class={classes!("control", "small", (*id == service).then_some("primary"))}
+                            onclick={pick_store(*id)}>{ name.clone() }</button>
+                    }) }
+                </div>
+            }
+            <p class="store-summary">{ summary }</p>
             if streams.is_empty() {
                 { empty_state("Nothing stored yet at this step.", "Each handled command appends events to its aggregate's stream; step the run forward.") }
             } else {
                 <div class="store-columns">
-                    { raw(list) }
+                    <ul class="stream-list" aria-label={format!("Streams of {service_name}")}>
+                        { for rows.into_iter().map(|row| {
+                            let active = Some(&row.name) == stream.as_ref();
+                            html! { <li key={row.name.clone()}><StreamButton {row} {active} on_pick={on_pick_stream.clone()} /></li> }
+                        }) }
+                    </ul>
                     { for detail }
                 </div>
             }
