@@ -26,6 +26,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[path = "web/guide.rs"]
 mod guide;
 
+/// The log's type column and the key table.
+#[path = "web/surfaces.rs"]
+mod surfaces;
+
 /// A fresh element in the page for one test to render into.
 fn fresh_root() -> Element {
     let document = gloo::utils::document();

@@ -102,8 +102,10 @@ pub fn app() -> Html {
                     let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
                         return;
                     };
+                    // A focused component handled the key already (Enter on a service,
+                    // the arrows in a menu); the page's meaning of it must not follow.
                     // Ctrl+R must still reload the page, Alt+← still go back in history.
-                    if event.ctrl_key() || event.meta_key() || event.alt_key() {
+                    if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
                         return;
                     }
                     if is_typing_target(event) && event.key() != "Escape" {

@@ -12,7 +12,7 @@ use yew::prelude::*;
 use super::icons::{icon_view, Icon};
 use super::markup::emit_on_click;
 use super::state::{CanvasView, Notice, Shell, ShellAction};
-use super::topology::Topology;
+use super::topology::{open_fault_menu, Topology};
 use crate::sim::scenario::{catalog, ScenarioSummary};
 use crate::sim::simulation::Finish;
 
@@ -144,6 +144,8 @@ pub fn canvas(props: &RegionProps) -> Html {
                 CanvasView::Sequence => super::sequence::sequence_view(&super::sequence::SequenceViewProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
                 CanvasView::Compare => html! { <super::compare::CompareView shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
             } }
+            // Over any view: a log row opens the menu while the sequence is shown, too.
+            { open_fault_menu(shell, &props.dispatch) }
         </section>
     }
 }
