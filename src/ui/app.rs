@@ -162,7 +162,9 @@ pub fn app() -> Html {
     if matches!(route, Route::Index | Route::NotFound(_)) {
         return html! {
             <div class="shell index-page">
-                { header(&HeaderProps { scenario: state.scenario_name.clone(), dispatch: dispatch.clone() }) }
+                <header class="top-bar">
+                    { header(&HeaderProps { scenario: state.scenario_name.clone(), dispatch: dispatch.clone() }) }
+                </header>
                 { lessons_index(&IndexProps { shell: state.clone(), dispatch: dispatch.clone() }) }
                 if state.help_open {
                     <HelpOverlay {dispatch} />
@@ -173,11 +175,13 @@ pub fn app() -> Html {
     let in_lesson = state.guide.lesson.is_some();
     html! {
         <div class={classes!("shell", "with-bar", in_lesson.then_some("lesson-mode"))}>
-            <div class="top-bar">
+            // Everything above the workspace is the page's banner landmark: the title
+            // and scenario, the file actions and the run controls.
+            <header class="top-bar">
                 { header(&HeaderProps { scenario: state.scenario_name.clone(), dispatch: dispatch.clone() }) }
                 <FileActions shell={state.clone()} dispatch={dispatch.clone()} />
-            </div>
-            { toolbar(&ToolbarProps { shell: state.clone(), dispatch: dispatch.clone() }) }
+                { toolbar(&ToolbarProps { shell: state.clone(), dispatch: dispatch.clone() }) }
+            </header>
             if in_lesson {
                 { lesson_bar(&BarProps { shell: state.clone() }) }
             } else {

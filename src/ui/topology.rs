@@ -455,8 +455,12 @@ fn service_node(props: &ServiceNodeProps) -> Html {
             data-service={s.name.clone()} {onclick} {onkeydown}>
             <title>{ format!("{} \u{2014} {}. Click, or press Enter, for faults to inject.", s.name, s.description) }</title>
             <rect class="service-box" x={fmt(b.left())} y={fmt(b.top())} width={fmt(b.w)} height={fmt(b.h)} rx="8" />
-            <text class="node-name" x={fmt(b.x)} y={fmt(b.y - 1.0)}>{ s.name.clone() }</text>
-            <text class="node-note" x={fmt(b.x)} y={fmt(b.y + 15.0)}>{ note }</text>
+            // One text element with a line per tspan and a space between them, so
+            // its text reads "payment service", the same words as the name.
+            <text class="node-name" x={fmt(b.x)} y={fmt(b.y - 1.0)}>
+                <tspan class="service-name">{ s.name.clone() }</tspan>{ " " }
+                <tspan class="node-note" x={fmt(b.x)} dy="16">{ note }</tspan>
+            </text>
         </g>
     }
 }
