@@ -115,6 +115,26 @@ describe('layout', () => {
     });
   }
 
+  test(`at ${size(PHONE)} the lesson index and a lesson fit the width too`, async () => {
+    const viewport = PHONE;
+    const { page, problems, close } = await open(app.browser, `${app.server.url}#/`, { viewport });
+    const width = () => page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok((await width()) <= viewport.width, `the index is ${await width()}px wide`);
+    await page.screenshot({ path: join(OUTPUT, 'layout-390x844-index-full.png'), fullPage: true });
+    const first = await page.locator('a[href^="#/lessons/"]').first().getAttribute('href');
+    await page.goto(`${app.server.url}${first}`);
+    await page.locator('.lesson-column').waitFor();
+    for (let i = 0; i < 8; i += 1) await page.keyboard.press('ArrowRight');
+    assert.ok((await width()) <= viewport.width, `the lesson is ${await width()}px wide`);
+    for (const selector of ['section.canvas', '.lesson-column', 'section.log']) {
+      const box = await page.locator(selector).boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= viewport.width + SLACK_PX, `${selector} fits the width: ${JSON.stringify(box)}`);
+    }
+    await page.screenshot({ path: join(OUTPUT, 'layout-390x844-lesson-full.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
   test('the log drops the prefix all the scenario\'s types share, and never cuts a type', async () => {
     const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     const types = () =>
