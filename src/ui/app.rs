@@ -20,7 +20,7 @@ use super::log::EventLog;
 use super::regions::{canvas, header, HeaderProps, RegionProps, Timeline};
 use super::route::{use_route_sync, Route};
 use super::state::{action_for_key, Shell, ShellAction};
-use super::toolbar::{toolbar, ToolbarProps};
+use super::toolbar::{Toolbar, ToolbarProps};
 use super::transfer::FileActions;
 
 /// Whether a key event comes from a control that needs the keys for itself (typing a
@@ -180,7 +180,7 @@ pub fn app() -> Html {
             <header class="top-bar">
                 { header(&HeaderProps { scenario: state.scenario_name.clone(), dispatch: dispatch.clone() }) }
                 <FileActions shell={state.clone()} dispatch={dispatch.clone()} />
-                { toolbar(&ToolbarProps { shell: state.clone(), dispatch: dispatch.clone() }) }
+                <Toolbar ..ToolbarProps::of(&state, dispatch.clone()) />
             </header>
             if in_lesson {
                 { lesson_bar(&BarProps { shell: state.clone() }) }
