@@ -81,11 +81,12 @@ export function launch() {
 }
 
 /**
- * Open `url` in a fresh 1280x800 page and wait until the app has rendered.
- * Returns the page and a `problems` list that keeps filling while the page lives.
+ * Open `url` in a fresh page (1280x800 unless `viewport` says otherwise) and wait
+ * until the app has rendered. Returns the page and a `problems` list that keeps
+ * filling while the page lives.
  */
-export async function open(browser, url) {
-  const context = await browser.newContext({ viewport: VIEWPORT });
+export async function open(browser, url, { viewport = VIEWPORT } = {}) {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const problems = [];
   const origin = new URL(url).origin;

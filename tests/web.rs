@@ -26,6 +26,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[path = "web/guide.rs"]
 mod guide;
 
+/// The log's type column and the key table.
+#[path = "web/surfaces.rs"]
+mod surfaces;
+
 /// Restoring a far step: replayed in slices beside the run on screen, cancellable.
 #[path = "web/replay.rs"]
 mod replay;

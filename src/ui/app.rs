@@ -21,7 +21,7 @@ use super::regions::{canvas, header, HeaderProps, RegionProps, Timeline};
 use super::replay::ReplayDialog;
 use super::route::{use_route_sync, Route};
 use super::state::{action_for_key, Shell, ShellAction};
-use super::toolbar::{toolbar, ToolbarProps};
+use super::toolbar::{Toolbar, ToolbarProps};
 use super::transfer::FileActions;
 
 /// Whether a key event comes from a control that needs the keys for itself (typing a
@@ -103,8 +103,10 @@ pub fn app() -> Html {
                     let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
                         return;
                     };
+                    // A focused component handled the key already (Enter on a service,
+                    // the arrows in a menu); the page's meaning of it must not follow.
                     // Ctrl+R must still reload the page, Alt+← still go back in history.
-                    if event.ctrl_key() || event.meta_key() || event.alt_key() {
+                    if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
                         return;
                     }
                     if is_typing_target(event) && event.key() != "Escape" {
@@ -161,7 +163,9 @@ pub fn app() -> Html {
     if matches!(route, Route::Index | Route::NotFound(_)) {
         return html! {
             <div class="shell index-page">
-                { header(&HeaderProps { scenario: state.scenario_name.clone(), dispatch: dispatch.clone() }) }
+                <header class="top-bar">
+                    { header(&HeaderProps { scenario: state.scenario_name.clone(), dispatch: dispatch.clone() }) }
+                </header>
                 { lessons_index(&IndexProps { shell: state.clone(), dispatch: dispatch.clone() }) }
                 if let Some(pending) = state.replay.clone() {
                     <ReplayDialog {pending} dispatch={dispatch.clone()} />
@@ -175,11 +179,13 @@ pub fn app() -> Html {
     let in_lesson = state.guide.lesson.is_some();
     html! {
         <div class={classes!("shell", "with-bar", in_lesson.then_some("lesson-mode"))}>
-            <div class="top-bar">
+            // Everything above the workspace is the page's banner landmark: the title
+            // and scenario, the file actions and the run controls.
+            <header class="top-bar">
                 { header(&HeaderProps { scenario: state.scenario_name.clone(), dispatch: dispatch.clone() }) }
                 <FileActions shell={state.clone()} dispatch={dispatch.clone()} />
-            </div>
-            { toolbar(&ToolbarProps { shell: state.clone(), dispatch: dispatch.clone() }) }
+                <Toolbar ..ToolbarProps::of(&state, dispatch.clone()) />
+            </header>
             if in_lesson {
                 { lesson_bar(&BarProps { shell: state.clone() }) }
             } else {

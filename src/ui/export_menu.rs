@@ -4,11 +4,16 @@
 //! ([`super::worker`]), which replays it and writes the file; then the page offers the
 //! download. Nothing is cached, so a file is always the run as it stands on screen, up
 //! to the current step. The menu stays open after a download and says what
-//! was saved, so several formats can be taken in a row.
+//! was saved, so several formats can be taken in a row. Like every menu it takes the
+//! focus when it opens, moves it with the arrow keys and gives it back to the Export
+//! button when it closes; Escape closes it wherever the focus is (see `menu`).
 
+use gloo::events::EventListener;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::download::download;
+use super::menu::{on_menu_keydown, use_menu_focus};
 use super::perfetto_open::{hand_over, open_in_perfetto, Handover};
 use super::state::Shell;
 use super::worker::ask;
@@ -99,6 +104,20 @@ pub struct ExportMenuProps {
 #[function_component(ExportMenu)]
 pub fn export_menu(props: &ExportMenuProps) -> Html {
     let status = use_state(|| None::<(bool, String)>);
+    let list = use_node_ref();
+    use_menu_focus(list.clone());
+    {
+        // Escape closes the menu from anywhere on the page, as it closes every menu.
+        let on_close = props.on_close.clone();
+        use_effect_with((), move |_| {
+            let listener = EventListener::new(&gloo::utils::window(), "keydown", move |event| {
+                if event.dyn_ref::<KeyboardEvent>().is_some_and(|e| e.key() == "Escape") {
+                    on_close.emit(());
+                }
+            });
+            move || drop(listener)
+        });
+    }
     let shell = &props.shell;
     let correlation: Option<String> =
         shell.selected.and_then(|id| shell.sim.borrow().message(id).and_then(|m| m.envelope.correlation_id.clone()));
@@ -122,7 +141,7 @@ pub fn export_menu(props: &ExportMenuProps) -> Html {
             _ => explain(format).to_string(),
         };
         html! {
-            <li>
+            <li role="none">
                 <button type="button" class="menu-item" role="menuitem" disabled={unavailable}
                     data-format={id(format)} {onclick}>
                     <span class="menu-label">{ label(format) }<span class="menu-suffix">{ suffix }</span></span>
@@ -169,23 +188,15 @@ pub fn export_menu(props: &ExportMenuProps) -> Html {
         let on_close = props.on_close.clone();
         Callback::from(move |_: MouseEvent| on_close.emit(()))
     };
-    let on_key = {
-        let on_close = props.on_close.clone();
-        Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Escape" {
-                on_close.emit(());
-            }
-        })
-    };
     html! {
-        <div class="popover export-menu" role="menu" aria-label="Export" onkeydown={on_key}>
+        <div class="popover export-menu">
             <div class="menu-head">
-                <strong>{ format!("Export the run up to step {}", shell.step) }</strong>
+                <strong id="export-menu-title">{ format!("Export the run up to step {}", shell.step) }</strong>
                 <button type="button" class="menu-close" aria-label="Close the export menu" onclick={close}>{ "\u{2715}" }</button>
             </div>
-            <ul>
+            <ul role="menu" aria-labelledby="export-menu-title" ref={list} onkeydown={on_menu_keydown()}>
                 { for Format::ALL.iter().map(|&format| item(format)) }
-                <li>
+                <li role="none">
                     <button type="button" class="menu-item perfetto-open" role="menuitem" onclick={on_perfetto}>
                         <span class="menu-label">{ "Open in Perfetto \u{2197}" }</span>
                         <span class="menu-explain">{ "Opens ui.perfetto.dev in a new window and hands it the trace; nothing is uploaded." }</span>

@@ -23,6 +23,7 @@ pub mod lesson_player;
 pub mod lessons_index;
 pub mod log;
 pub mod markup;
+pub mod menu;
 pub mod metrics;
 pub mod panic;
 pub mod perfetto_open;

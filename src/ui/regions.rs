@@ -12,7 +12,7 @@ use yew::prelude::*;
 use super::icons::{icon_view, Icon};
 use super::markup::emit_on_click;
 use super::state::{CanvasView, Notice, Shell, ShellAction};
-use super::topology::Topology;
+use super::topology::{open_fault_menu, Topology};
 use crate::sim::scenario::{catalog, ScenarioSummary};
 use crate::sim::simulation::Finish;
 
@@ -35,6 +35,7 @@ pub struct HeaderProps {
 }
 
 /// The top bar: product name, scenario picker with its summary, and the help button.
+/// The page puts it in its `<header>` landmark, with whatever else belongs up there.
 pub fn header(props: &HeaderProps) -> Html {
     let scenarios = catalog();
     let current = scenarios.iter().find(|s| s.name == props.scenario.as_str());
@@ -50,7 +51,7 @@ pub fn header(props: &HeaderProps) -> Html {
         emit_on_click(&dispatch, ShellAction::ToggleHelp)
     };
     html! {
-        <header class="app-header">
+        <div class="app-header">
             <div class="brand">
                 <svg class="brand-mark" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
                     <circle cx="7" cy="16" r="4" />
@@ -77,13 +78,15 @@ pub fn header(props: &HeaderProps) -> Html {
                     { current.map(|s| s.summary).unwrap_or("Your own scenario: change it with Edit scenario, or pick a built-in.") }
                 </p>
             </div>
+            // The visible word is part of the accessible name, so a person using
+            // speech input can say what they see.
             <button type="button" class="control help-button" onclick={on_help}
                 aria-label="Keyboard shortcuts" title="Show the keyboard shortcuts (?)"
                 aria-keyshortcuts="?">
                 { icon_view(Icon::Keyboard) }
-                <span class="control-text">{ "Keys" }</span>
+                <span class="control-text">{ "Shortcuts" }</span>
             </button>
-        </header>
+        </div>
     }
 }
 
@@ -144,6 +147,8 @@ pub fn canvas(props: &RegionProps) -> Html {
                 CanvasView::Sequence => super::sequence::sequence_view(&super::sequence::SequenceViewProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
                 CanvasView::Compare => html! { <super::compare::CompareView shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
             } }
+            // Over any view: a log row opens the menu while the sequence is shown, too.
+            { open_fault_menu(shell, &props.dispatch) }
         </section>
     }
 }

@@ -853,50 +853,139 @@ impl Reducible for Shell {
     }
 }
 
+/// What a key does. Most keys act on the whole page; a few act on the element that has
+/// the focus (a service, a token or a log row) or inside an open menu, where the
+/// component under the focus handles them and the page's handler leaves them alone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeyAction {
+    /// Anywhere on the page (outside text fields): dispatch this action.
+    Page(ShellAction),
+    /// On a focused service, token or log row: open its menu of faults.
+    OpenMenu,
+    /// Inside an open menu: move the focus between its items.
+    Menu(MenuMove),
+}
+
+/// A move of the focus inside a menu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MenuMove {
+    Next,
+    Previous,
+    First,
+    Last,
+}
+
 /// One keyboard shortcut: the keys (as `KeyboardEvent.key` reports them), how the help
-/// overlay names them, and what they do. The help overlay and the key handler both read
+/// overlay names them, and what they do. The help overlay and the key handlers all read
 /// [`KEY_BINDINGS`], so the help can never drift from the behaviour.
 #[derive(Debug)]
 pub struct KeyBinding {
     pub keys: &'static [&'static str],
     pub label: &'static str,
     pub description: &'static str,
-    pub action: ShellAction,
+    pub action: KeyAction,
 }
 
-/// Every keyboard shortcut of the app.
+/// Every keyboard shortcut of the app. A key may appear twice, once per place it acts
+/// in (Home is "step 0" on the page and "first item" in a menu).
 pub const KEY_BINDINGS: &[KeyBinding] = &[
-    KeyBinding { keys: &[" "], label: "Space", description: "Play or pause the run", action: ShellAction::TogglePlay },
-    KeyBinding { keys: &["ArrowRight"], label: "→", description: "Step forward one step", action: ShellAction::Step },
-    KeyBinding { keys: &["ArrowLeft"], label: "←", description: "Step back one step", action: ShellAction::StepBack },
-    KeyBinding { keys: &["Home"], label: "Home", description: "Jump to step 0", action: ShellAction::JumpToStart },
+    KeyBinding {
+        keys: &[" "],
+        label: "Space",
+        description: "Play or pause the run",
+        action: KeyAction::Page(ShellAction::TogglePlay),
+    },
+    KeyBinding {
+        keys: &["ArrowRight"],
+        label: "\u{2192}",
+        description: "Step forward one step",
+        action: KeyAction::Page(ShellAction::Step),
+    },
+    KeyBinding {
+        keys: &["ArrowLeft"],
+        label: "\u{2190}",
+        description: "Step back one step",
+        action: KeyAction::Page(ShellAction::StepBack),
+    },
+    KeyBinding {
+        keys: &["Home"],
+        label: "Home",
+        description: "Jump to step 0",
+        action: KeyAction::Page(ShellAction::JumpToStart),
+    },
     KeyBinding {
         keys: &["End"],
         label: "End",
         description: "Run to the end (until nothing is left to do, or the step limit)",
-        action: ShellAction::JumpToEnd,
+        action: KeyAction::Page(ShellAction::JumpToEnd),
     },
     KeyBinding {
         keys: &["r", "R"],
         label: "R",
         description: "Reset the run to step 0 (same scenario, seed and faults)",
-        action: ShellAction::Reset,
+        action: KeyAction::Page(ShellAction::Reset),
     },
     KeyBinding {
         keys: &["?"],
         label: "?",
         description: "Show or hide this list of keys",
-        action: ShellAction::ToggleHelp,
+        action: KeyAction::Page(ShellAction::ToggleHelp),
     },
     KeyBinding {
         keys: &["Escape"],
         label: "Esc",
-        description: "Close this list or an open menu",
-        action: ShellAction::HideHelp,
+        description: "Close this list or an open menu, back to what opened it",
+        action: KeyAction::Page(ShellAction::HideHelp),
+    },
+    KeyBinding {
+        keys: &["Enter", " "],
+        label: "Enter",
+        description: "On a focused service, message token or log row (Tab to it): open its menu of faults",
+        action: KeyAction::OpenMenu,
+    },
+    KeyBinding {
+        keys: &["ArrowDown"],
+        label: "\u{2193}",
+        description: "In a menu: the next item (in the log: the next row)",
+        action: KeyAction::Menu(MenuMove::Next),
+    },
+    KeyBinding {
+        keys: &["ArrowUp"],
+        label: "\u{2191}",
+        description: "In a menu: the previous item (in the log: the previous row)",
+        action: KeyAction::Menu(MenuMove::Previous),
+    },
+    KeyBinding {
+        keys: &["Home"],
+        label: "Home",
+        description: "In a menu: the first item",
+        action: KeyAction::Menu(MenuMove::First),
+    },
+    KeyBinding {
+        keys: &["End"],
+        label: "End",
+        description: "In a menu: the last item",
+        action: KeyAction::Menu(MenuMove::Last),
     },
 ];
 
-/// The action bound to a key, if any (`key` as in `KeyboardEvent.key`).
+/// The page-wide action bound to a key, if any (`key` as in `KeyboardEvent.key`).
 pub fn action_for_key(key: &str) -> Option<ShellAction> {
-    KEY_BINDINGS.iter().find(|binding| binding.keys.contains(&key)).map(|binding| binding.action.clone())
+    KEY_BINDINGS.iter().find_map(|binding| match &binding.action {
+        KeyAction::Page(action) if binding.keys.contains(&key) => Some(action.clone()),
+        _ => None,
+    })
+}
+
+/// Whether a key opens the menu of a focused service, token or log row.
+pub fn opens_menu(key: &str) -> bool {
+    KEY_BINDINGS.iter().any(|binding| binding.action == KeyAction::OpenMenu && binding.keys.contains(&key))
+}
+
+/// The move a key makes inside an open menu, if any.
+pub fn menu_move(key: &str) -> Option<MenuMove> {
+    KEY_BINDINGS.iter().find_map(|binding| match binding.action {
+        KeyAction::Menu(step) if binding.keys.contains(&key) => Some(step),
+        _ => None,
+    })
 }

@@ -2,7 +2,8 @@
 //!
 //! Every control only dispatches a [`ShellAction`]; whether it is enabled comes from
 //! the [`Shell`] state, so the buttons can never offer something the reducer would
-//! ignore. Buttons show a visible word next to the icon (readable when projected),
+//! ignore. The toolbar takes only the few values it shows ([`ToolbarProps::of`]), so
+//! a render that changes none of them (a selection, a tab) skips it. Buttons show a visible word next to the icon (readable when projected),
 //! carry the keyboard shortcut in their tooltip and in `aria-keyshortcuts`.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -14,8 +15,30 @@ use super::state::{Shell, ShellAction, SPEEDS_STEPS_PER_SECOND};
 
 #[derive(Properties, PartialEq)]
 pub struct ToolbarProps {
-    pub shell: Shell,
+    pub step: u64,
+    pub horizon: u64,
+    pub can_go_back: bool,
+    pub can_advance: bool,
+    pub playing: bool,
+    pub speed_steps_per_second: u32,
+    pub seed: u64,
     pub dispatch: Callback<ShellAction>,
+}
+
+impl ToolbarProps {
+    /// The toolbar's slice of the shell.
+    pub fn of(shell: &Shell, dispatch: Callback<ShellAction>) -> ToolbarProps {
+        ToolbarProps {
+            step: shell.step,
+            horizon: shell.horizon,
+            can_go_back: shell.can_go_back(),
+            can_advance: shell.can_advance(),
+            playing: shell.playing,
+            speed_steps_per_second: shell.speed_steps_per_second,
+            seed: shell.seed,
+            dispatch,
+        }
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -51,8 +74,9 @@ fn control(props: &ControlProps) -> Html {
 }
 
 /// The toolbar under the header.
+#[function_component(Toolbar)]
 pub fn toolbar(props: &ToolbarProps) -> Html {
-    let shell = &props.shell;
+    let run = props;
     let dispatch = &props.dispatch;
     let on_speed = {
         let dispatch = dispatch.clone();
@@ -67,12 +91,12 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
     html! {
         <div class="toolbar" role="toolbar" aria-label="Run controls">
             <div class="control-group" role="group" aria-label="Playback">
-                { control(&ControlProps { icon: Icon::JumpToStart, text: "Start", tooltip: "Jump to step 0", shortcut: "Home", enabled: shell.can_go_back(), action: ShellAction::JumpToStart, dispatch: dispatch.clone(), primary: false }) }
-                { control(&ControlProps { icon: Icon::StepBack, text: "Step back", tooltip: "Go back one step", shortcut: "ArrowLeft", enabled: shell.can_go_back(), action: ShellAction::StepBack, dispatch: dispatch.clone(), primary: false }) }
-                { control(&ControlProps { icon: Icon::Play, text: "Play", tooltip: "Play the run step by step", shortcut: "Space", enabled: !shell.playing && shell.can_advance(), action: ShellAction::Play, dispatch: dispatch.clone(), primary: true }) }
-                { control(&ControlProps { icon: Icon::Pause, text: "Pause", tooltip: "Pause on the current step", shortcut: "Space", enabled: shell.playing, action: ShellAction::Pause, dispatch: dispatch.clone(), primary: false }) }
-                { control(&ControlProps { icon: Icon::Step, text: "Step", tooltip: "Advance one step", shortcut: "ArrowRight", enabled: shell.can_advance(), action: ShellAction::Step, dispatch: dispatch.clone(), primary: false }) }
-                { control(&ControlProps { icon: Icon::JumpToEnd, text: "End", tooltip: "Run to the end: until nothing is left to do, or the step limit", shortcut: "End", enabled: shell.can_advance(), action: ShellAction::JumpToEnd, dispatch: dispatch.clone(), primary: false }) }
+                { control(&ControlProps { icon: Icon::JumpToStart, text: "Start", tooltip: "Jump to step 0", shortcut: "Home", enabled: run.can_go_back, action: ShellAction::JumpToStart, dispatch: dispatch.clone(), primary: false }) }
+                { control(&ControlProps { icon: Icon::StepBack, text: "Step back", tooltip: "Go back one step", shortcut: "ArrowLeft", enabled: run.can_go_back, action: ShellAction::StepBack, dispatch: dispatch.clone(), primary: false }) }
+                { control(&ControlProps { icon: Icon::Play, text: "Play", tooltip: "Play the run step by step", shortcut: "Space", enabled: !run.playing && run.can_advance, action: ShellAction::Play, dispatch: dispatch.clone(), primary: true }) }
+                { control(&ControlProps { icon: Icon::Pause, text: "Pause", tooltip: "Pause on the current step", shortcut: "Space", enabled: run.playing, action: ShellAction::Pause, dispatch: dispatch.clone(), primary: false }) }
+                { control(&ControlProps { icon: Icon::Step, text: "Step", tooltip: "Advance one step", shortcut: "ArrowRight", enabled: run.can_advance, action: ShellAction::Step, dispatch: dispatch.clone(), primary: false }) }
+                { control(&ControlProps { icon: Icon::JumpToEnd, text: "End", tooltip: "Run to the end: until nothing is left to do, or the step limit", shortcut: "End", enabled: run.can_advance, action: ShellAction::JumpToEnd, dispatch: dispatch.clone(), primary: false }) }
             </div>
 
             <div class="control-group" role="group" aria-label="Run settings">
@@ -81,19 +105,19 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
                     <select onchange={on_speed} aria-label="Speed in steps per second">
                         { for SPEEDS_STEPS_PER_SECOND.iter().map(|&sps| html! {
                             <option value={sps.to_string()}
-                                selected={sps == shell.speed_steps_per_second}>
+                                selected={sps == run.speed_steps_per_second}>
                                 { format!("{sps} step{}/s", if sps == 1 { "" } else { "s" }) }
                             </option>
                         }) }
                     </select>
                 </label>
-                <SeedField seed={shell.seed} dispatch={dispatch.clone()} />
+                <SeedField seed={run.seed} dispatch={dispatch.clone()} />
                 { control(&ControlProps { icon: Icon::Reset, text: "Reset", tooltip: "Restart the run at step 0 with the same scenario and seed", shortcut: "R", enabled: true, action: ShellAction::Reset, dispatch: dispatch.clone(), primary: false }) }
             </div>
 
             <p class="step-counter" aria-live="polite" title="Steps done so far, of the furthest step computed (n grows as you play)">
-                { format!("step {} of {}", shell.step, shell.horizon) }
-                if shell.step < shell.horizon {
+                { format!("step {} of {}", run.step, run.horizon) }
+                if run.step < run.horizon {
                     <span class="rewound" title="You are looking at the past: stepping forward replays it; injecting a fault here forks the run">{ " \u{b7} rewound" }</span>
                 }
             </p>
