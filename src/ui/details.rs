@@ -168,6 +168,7 @@ pub fn details_column(props: &ColumnProps) -> Html {
         },
     };
     drop(sim);
+    let active_label = badges.iter().find(|(tab, _, _)| *tab == props.tab).map_or("Details", |(_, label, _)| *label);
     html! {
         <aside class="region details" aria-label="Details of the run">
             <div class="tabs" role="tablist">
@@ -175,7 +176,9 @@ pub fn details_column(props: &ColumnProps) -> Html {
                     <TabButton {tab} label={label} active={props.tab == tab} {badge} on_show={on_show.clone()} />
                 }) }
             </div>
-            <div class="tab-panel" role="tabpanel">{ panel }</div>
+            // Focusable, as the ARIA tabs pattern has it: a panel that scrolls but holds
+            // nothing focusable (a chart, a table) can still be scrolled by keyboard.
+            <div class="tab-panel" role="tabpanel" tabindex="0" aria-label={active_label}>{ panel }</div>
         </aside>
     }
 }

@@ -5,7 +5,7 @@
 
 use yew::prelude::*;
 
-use super::markup::emit_on_click;
+use super::details::emit_on_click;
 use super::menu::use_focus_trip;
 use super::state::{KeyAction, KeyBinding, ShellAction, KEY_BINDINGS};
 

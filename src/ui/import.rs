@@ -14,7 +14,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::download::read_text;
-use super::metrics::D1;
+use super::numbers::D1;
 use super::state::{Notice, Restored, ShellAction};
 use super::worker::ask;
 use crate::export::jobs::{Answer, Job};

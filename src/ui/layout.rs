@@ -11,7 +11,7 @@
 //! most edges short and uncrossed for the built-in scenarios. Pure computation over the
 //! scenario, recomputed only when the scenario changes.
 
-use super::markup::D1;
+use super::numbers::D1;
 use crate::sim::scenario::Scenario;
 use crate::sim::sorting;
 

@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::markup::emit_on_click;
+use super::details::emit_on_click;
 use super::menu::focus;
 use super::state::{menu_move, opens_menu, LogFilters, MenuMove, MenuTarget, Shell, ShellAction};
 use crate::sim::envelope::MessageId;

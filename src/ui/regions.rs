@@ -9,8 +9,8 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::details::emit_on_click;
 use super::icons::{icon_view, Icon};
-use super::markup::emit_on_click;
 use super::state::{CanvasView, Notice, Shell, ShellAction};
 use super::topology::{open_fault_menu, Topology};
 use crate::sim::scenario::{catalog, ScenarioSummary};

@@ -19,7 +19,7 @@ use std::rc::Rc;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::metrics::{D0, D1};
+use super::numbers::{D0, D1};
 use super::state::{LogFilters, RunRef, ShellAction};
 use super::topology::short_type;
 use crate::sim::envelope::MessageId;

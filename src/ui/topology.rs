@@ -23,8 +23,8 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::layout::{Layout, NodeBox, DLQ_W, SLOTS_SHOWN, SLOT_W};
-use super::markup::{D0, D1};
 use super::menu::{on_menu_keydown, use_menu_focus};
+use super::numbers::{D0, D1};
 use super::state::{
     opens_menu, MenuTarget, Motion, Shell, ShellAction, DELAY_MS, FAIL_PER_MILLE, PARTITION_MS, SLOW_EXTRA_MS,
 };
@@ -51,18 +51,6 @@ pub const KIND_LEGEND: [(EventKind, &str, &str); 4] = [
     (EventKind::Command, "command", "a request addressed to one service"),
     (EventKind::ChangeDataCapture, "change data capture", "a row changed in a database"),
 ];
-
-/// The token's shape, centred on the origin, about 14 units across, as markup text, for
-/// the views still written as text (see `markup`); [`kind_shape`] is the same shape as
-/// elements.
-pub fn kind_shape_markup(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Domain => r#"<circle class="token-shape" r="7"/>"#,
-        EventKind::Integration => r#"<path class="token-shape" d="M0 -8.5L8.5 0L0 8.5L-8.5 0Z"/>"#,
-        EventKind::Command => r#"<path class="token-shape" d="M-7 -7L8 0L-7 7L-3 0Z"/>"#,
-        EventKind::ChangeDataCapture => r#"<rect class="token-shape" x="-6.5" y="-6.5" width="13" height="13"/>"#,
-    }
-}
 
 /// The token's shape as elements (created in the SVG namespace of the `<g>` or `<svg>`
 /// they are drawn in).
