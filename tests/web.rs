@@ -34,6 +34,10 @@ mod surfaces;
 #[path = "web/replay.rs"]
 mod replay;
 
+/// Verdicts that read the run-health model.
+#[path = "web/verdicts.rs"]
+mod verdicts;
+
 /// A fresh element in the page for one test to render into.
 fn fresh_root() -> Element {
     let document = gloo::utils::document();

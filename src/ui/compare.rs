@@ -26,6 +26,7 @@ use super::topology::short_type;
 use crate::sim::analysis::coupling;
 use crate::sim::envelope::{EventKind, MessageId};
 use crate::sim::fault::Fault;
+use crate::sim::health::{InvariantState, RunHealth};
 use crate::sim::scenario::builtin;
 use crate::sim::simulation::{RunConfig, Simulation};
 use crate::sim::time::Millis;
@@ -143,6 +144,72 @@ impl Pair {
             sim.step_index() == sim.horizon()
         })
     }
+}
+
+/// What the comparison concludes, with its colour class and, when not settled, why.
+pub struct CompareVerdict {
+    pub text: &'static str,
+    pub class: &'static str,
+    pub reasons: Vec<String>,
+}
+
+/// How many reasons a verdict lists per side before it stops.
+const REASONS_SHOWN: usize = 4;
+
+/// The verdict from both sides' health: broken beats pending beats the outcome. Green
+/// ("same") needs both runs finished, equal outcomes and every invariant held on both.
+pub fn compare_verdict(healths: &[(&'static str, RunHealth)], same: bool, finished: bool) -> CompareVerdict {
+    let mut reasons = Vec::new();
+    let mut broken = false;
+    for (title, health) in healths {
+        let mut listed = 0;
+        for invariant in &health.invariants {
+            match &invariant.state {
+                InvariantState::Held => {}
+                InvariantState::Broken { violations, first_step } => {
+                    broken = true;
+                    reasons.push(format!(
+                        "{title}: {} broken ({violations} violation(s), the first at step {first_step})",
+                        invariant.invariant.name()
+                    ));
+                }
+                InvariantState::Pending(parked) => {
+                    for reason in parked.iter().take(REASONS_SHOWN.saturating_sub(listed)) {
+                        let line = format!("{title}: {reason}");
+                        if !reasons.contains(&line) {
+                            reasons.push(line);
+                            listed += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if broken {
+        return CompareVerdict {
+            text: "An invariant is broken: the outcomes are not to be trusted.",
+            class: "broken",
+            reasons,
+        };
+    }
+    if !reasons.is_empty() {
+        let text = if finished {
+            "Not settled: work is parked, so neither outcome is final. Redrive the dead letters or restart what is down, then compare."
+        } else {
+            "Not settled yet: some work is parked at this moment."
+        };
+        return CompareVerdict { text, class: "pending", reasons };
+    }
+    let (text, class) = match (same, finished) {
+        (true, true) => (
+            "Both reach the same outcome: the same orders shipped and cancelled, every customer's money where it should be.",
+            "same",
+        ),
+        (true, false) => ("Same outcome so far.", "same"),
+        (false, true) => ("The outcomes differ.", "differs"),
+        (false, false) => ("The outcomes differ at this moment: one style is further along; step on.", "differs"),
+    };
+    CompareVerdict { text, class, reasons }
 }
 
 /// The business outcome of one side, in the keys both checkout scenarios share.
@@ -329,6 +396,7 @@ pub fn side_by_side(props: &SideBySideProps) -> Html {
         })
         .collect();
     let same = outcomes.windows(2).all(|w| w[0] == w[1]);
+    let healths: Vec<(&'static str, RunHealth)> = p.sides.iter().map(|s| (s.title, s.sim.borrow().health())).collect();
     let applied = p.applied.clone();
     drop(p);
     let table = html! {
@@ -350,13 +418,17 @@ pub fn side_by_side(props: &SideBySideProps) -> Html {
             </tbody>
         </table>
     };
+    // The verdict reads the run-health model: the same numbers on both sides are no
+    // success while either side has work parked (a dead letter, a stuck saga, a service
+    // down) or an invariant broken.
+    let verdict = compare_verdict(&healths, same, finished);
     let verdict_html = html! {
-            <p class={classes!("compare-verdict", if same { "same" } else { "differs" })} role="status">
-                { if same && finished { "Both reach the same outcome: the same orders shipped and cancelled, every customer's money where it should be." }
-                  else if same { "Same outcome so far." }
-                  else if finished { "The outcomes differ." }
-                  else { "The outcomes differ at this moment: one style is further along; step on." } }
-            </p>
+        <div class={classes!("compare-verdict", verdict.class)} role="status">
+            <p>{ verdict.text }</p>
+            if !verdict.reasons.is_empty() {
+                <ul class="pending-reasons">{ for verdict.reasons.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
+            }
+        </div>
     };
     html! {
         <div class="compare">

@@ -26,6 +26,7 @@ use super::topology::{delivery_label, kind_class, short_type};
 use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::envelope::{EventKind, MessageId};
 use crate::sim::fault::{Fault, FaultScript, ScriptedFault, Trigger};
+use crate::sim::health::{InvariantState, RunHealth};
 use crate::sim::scenario::{Delivery, Scenario, ATTEMPTS_MAX_LIMIT, DURATION_MS_MAX, WORKLOAD_MESSAGES_MAX};
 use crate::sim::simulation::Simulation;
 use crate::sim::trace::SubId;
@@ -111,7 +112,8 @@ pub fn details_column(props: &ColumnProps) -> Html {
     let dispatch = &props.dispatch;
     let on_show = use_callback(dispatch.clone(), |tab: Tab, dispatch| dispatch.emit(ShellAction::ShowTab(tab)));
     let sim = props.run.sim.borrow();
-    let broken = sim.checkers().counts.iter().filter(|c| **c > 0).count();
+    // Read once per render: it walks the queues, dead letters and sagas.
+    let health = sim.health();
     let scenario_faults = sim.scenario().faults.scripted.len();
     // Badges of the saga and DLQ tabs: cheap counters, so a change in a hidden tab shows.
     let dead_letters = dead_letter_count(&sim);
@@ -123,11 +125,7 @@ pub fn details_column(props: &ColumnProps) -> Html {
     let fault_count = props.faults.scripted.len() + scenario_faults;
     let badges: [(Tab, &'static str, Badge); 10] = [
         (Tab::Inspector, "Inspector", None),
-        (
-            Tab::Invariants,
-            "Invariants",
-            Some(if broken > 0 { (format!("{broken} \u{2717}"), "bad") } else { ("\u{2713}".into(), "good") }),
-        ),
+        (Tab::Invariants, "Invariants", Some(invariants_badge(&health))),
         (Tab::Faults, "Faults", (fault_count > 0).then(|| (fault_count.to_string(), "count"))),
         (Tab::Delivery, "Delivery", None),
         (Tab::Sagas, "Sagas", (compensating > 0).then(|| (format!("{compensating} \u{21b6}"), "bad"))),
@@ -150,7 +148,7 @@ pub fn details_column(props: &ColumnProps) -> Html {
                 "The envelope is the metadata every message carries, here in CloudEvents form: id, source, type, time, subject, and the correlation and causation ids that tie a flow together.",
             ),
         },
-        Tab::Invariants => html! { <Invariants model={Rc::new(invariants_model(&sim))} dispatch={dispatch.clone()} /> },
+        Tab::Invariants => html! { <Invariants model={Rc::new(invariants_model(&sim, &health))} dispatch={dispatch.clone()} /> },
         Tab::Faults => {
             html! { <FaultScriptPanel builtin={sim.scenario().faults.scripted.clone()} user={props.faults.scripted.clone()} dispatch={dispatch.clone()} /> }
         }
@@ -490,14 +488,16 @@ fn inspector(props: &InspectorProps) -> Html {
 // Invariants
 // ---------------------------------------------------------------------------------
 
-/// An invariant's state and, when broken, the first violation's words.
+/// An invariant's verdict from the run-health model and, when broken, the first
+/// violation's words.
 #[derive(Clone, Debug, PartialEq)]
 struct InvariantRow {
     view: InvariantView,
+    state: InvariantState,
     first_detail: String,
 }
 
-fn invariants_model(sim: &Simulation) -> Vec<InvariantRow> {
+fn invariants_model(sim: &Simulation, health: &RunHealth) -> Vec<InvariantRow> {
     sim.invariant_views()
         .into_iter()
         .map(|view| {
@@ -510,9 +510,21 @@ fn invariants_model(sim: &Simulation) -> Vec<InvariantRow> {
                     .find(|f| f.invariant == view.invariant)
                     .map_or_else(String::new, |f| f.detail.clone())
             };
-            InvariantRow { view, first_detail }
+            let state = health.invariant(view.invariant).clone();
+            InvariantRow { view, state, first_detail }
         })
         .collect()
+}
+
+/// The tab's badge: broken ones in red, else pending ones in amber, else a green tick.
+/// Green only when every invariant is held: a run with work parked is not yet a pass.
+fn invariants_badge(health: &RunHealth) -> (String, &'static str) {
+    let count = |name: &str| health.invariants.iter().filter(|i| i.state.name() == name).count();
+    match (count("broken"), count("pending")) {
+        (0, 0) => ("\u{2713}".into(), "good"),
+        (0, pending) => (format!("{pending} pending"), "pending"),
+        (broken, _) => (format!("{broken} \u{2717}"), "bad"),
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -525,25 +537,36 @@ struct InvariantsProps {
 fn invariants(props: &InvariantsProps) -> Html {
     html! {
         <div class="invariants">
-            <p class="panel-note">{ "Promises checked after every step. A broken one turns red and links to the step that broke it." }</p>
+            <p class="panel-note">
+                { "Promises checked after every step. Held is green; pending (amber) means nothing broke yet but work is parked \u{2014} in a DLQ, at a service that is down, in a stuck saga \u{2014} and can still settle either way; broken is red and links to the step that broke it." }
+            </p>
             <ul class="invariant-list">
                 { for props.model.iter().map(|row| {
                     let v = &row.view;
-                    let ok = v.violations == 0;
-                    let (class, mark, state) = if ok { ("ok", "\u{2713}", "holds") } else { ("broken", "\u{2717}", "broken") };
+                    let (class, mark) = match &row.state {
+                        InvariantState::Held => ("ok", "\u{2713}"),
+                        InvariantState::Pending(_) => ("pending", "\u{2026}"),
+                        InvariantState::Broken { .. } => ("broken", "\u{2717}"),
+                    };
                     let name = v.invariant.name();
-                    let go = v.first_step.filter(|_| !ok).map(|step| {
+                    let go = v.first_step.filter(|_| v.violations > 0).map(|step| {
                         let dispatch = props.dispatch.clone();
                         let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(ShellAction::RewindTo(step + 1)));
                         html! { <button type="button" class="control small danger" {onclick}>{ format!("Broken at step {step}: go there") }</button> }
                     });
                     html! {
-                        <li class={classes!("invariant", class)} data-invariant={name}>
+                        <li class={classes!("invariant", class)} data-invariant={name} data-state={row.state.name()}>
                             <span class="invariant-mark" aria-hidden="true">{ mark }</span>
                             <div>
-                                <p class="invariant-name">{ name }<span class="invariant-state">{ format!(" {state}") }</span></p>
+                                <p class="invariant-name">{ name }<span class="invariant-state">{ format!(" {}", row.state.name()) }</span></p>
                                 <p class="invariant-promise">{ v.invariant.promise() }</p>
-                                if !ok {
+                                if let InvariantState::Pending(reasons) = &row.state {
+                                    <p class="invariant-detail">{ "Not broken, not yet held: " }</p>
+                                    <ul class="pending-reasons">
+                                        { for reasons.iter().map(|reason| html! { <li>{ reason.to_string() }</li> }) }
+                                    </ul>
+                                }
+                                if v.violations > 0 {
                                     <p class="invariant-detail">{ format!("{} violation(s). First: {}", v.violations, row.first_detail) }</p>
                                 }
                                 { for go }

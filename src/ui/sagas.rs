@@ -26,6 +26,7 @@ use super::regions::empty_state;
 use super::state::{ShellAction, Tab};
 use super::topology::short_type;
 use crate::sim::fault::Fault;
+use crate::sim::health::{SagaHealth, SagaState, StuckReason};
 use crate::sim::simulation::Simulation;
 use crate::sim::trace::{Happened, SubId};
 use crate::sim::view::{SagaStepState, SagaView};
@@ -147,6 +148,7 @@ pub fn saga_panel(props: &RunProps) -> Html {
     }
     let views = sim.saga_views();
     let trouble = compensation_trouble(&sim);
+    let healths = if views.is_empty() { Vec::new() } else { sim.health().sagas };
     drop(sim);
     let count = |status: &str| views.iter().filter(|v| v.status == status).count();
     // Instances in trouble first: compensating, then running, then the finished ones
@@ -171,7 +173,8 @@ pub fn saga_panel(props: &RunProps) -> Html {
                 </p>
                 <ul class="saga-list">
                     { for ordered.iter().take(INSTANCES_SHOWN).map(|v| html! {
-                        <SagaCard view={(*v).clone()} trouble={trouble.iter().find(|(s, _)| *s == v.instance).map(|(_, t)| t.clone())} open_dlq={open_dlq.clone()} />
+                        <SagaCard view={(*v).clone()} trouble={trouble.iter().find(|(s, _)| *s == v.instance).map(|(_, t)| t.clone())}
+                            health={healths.iter().find(|h| h.saga == v.saga && h.instance == v.instance).cloned()} open_dlq={open_dlq.clone()} />
                     }) }
                 </ul>
                 if views.len() > INSTANCES_SHOWN {
@@ -207,6 +210,8 @@ fn steps_view(v: &SagaView) -> Html {
 struct SagaCardProps {
     view: SagaView,
     trouble: Option<CompensationWhereabouts>,
+    /// The instance's verdict from the run-health model: stuck or not, and what it holds.
+    health: Option<SagaHealth>,
     open_dlq: Callback<MouseEvent>,
 }
 
@@ -241,7 +246,12 @@ fn saga_card(props: &SagaCardProps) -> Html {
             data-instance={v.instance.clone()} data-status={v.status}>
             <div class="saga-head">
                 <strong>{ format!("{} \u{b7} {}", v.saga, v.instance) }</strong>
-                <span class={classes!("saga-status", v.status)}>{ v.status }</span>
+                // A saga that cannot move says so in its chip, not "running".
+                if let Some(stuck) = props.health.as_ref().filter(|h| h.state.is_stuck()) {
+                    <span class="saga-status stuck">{ stuck.state.name() }</span>
+                } else {
+                    <span class={classes!("saga-status", v.status)}>{ v.status }</span>
+                }
             </div>
             if let Some((text, parked)) = stuck {
                 <p class={classes!("saga-stuck", parked.then_some("parked"))} role="status">
@@ -249,6 +259,31 @@ fn saga_card(props: &SagaCardProps) -> Html {
                     if parked {
                         <button type="button" class="control small danger" onclick={open_dlq.clone()}>{ "Open the DLQ" }</button>
                     }
+                </p>
+            }
+            if let Some(SagaState::StuckForward { step, why }) = props.health.as_ref().map(|h| &h.state) {
+                <p class="saga-stuck parked" role="status" data-health="stuck">
+                    { format!("Stuck at step \u{201c}{step}\u{201d}: {why}. It cannot go on by itself.") }
+                    if matches!(why, StuckReason::DeadLettered { .. }) {
+                        <button type="button" class="control small danger" onclick={open_dlq.clone()}>{ "Open the DLQ" }</button>
+                    }
+                </p>
+            }
+            if let Some(SagaState::StuckCompensating { step, why }) = props.health.as_ref().map(|h| &h.state).filter(|_| !compensating) {
+                <p class="saga-stuck parked" role="status" data-health="stuck-compensating">
+                    { format!("Stuck compensating \u{201c}{step}\u{201d}: {why}.") }
+                </p>
+            }
+            if let Some(held) = props.health.as_ref().map(|h| &h.holding).filter(|held| !held.is_empty()) {
+                <p class="saga-holding">
+                    { "Still held by this saga: " }
+                    { for held.iter().enumerate().map(|(i, r)| html! {
+                        <>
+                            if i > 0 { { "; " } }
+                            <code>{ format!("{} {} {:+}", r.service, r.key, r.delta) }</code>
+                            { format!(" (step {})", r.step) }
+                        </>
+                    }) }
                 </p>
             }
             { steps_view(v) }
