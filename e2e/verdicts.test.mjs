@@ -32,6 +32,8 @@ describe('verdicts', () => {
     const { page, problems, close } = await open(app.browser, app.server.url + paymentAlwaysFails('checkout-orchestration'));
     await page.locator('.notice', { hasText: 'Opened a shared run' }).waitFor();
     await runToTheEnd(page);
+    // The timeline does not call a run with parked work finished.
+    assert.match(await page.locator('.run-status').innerText(), /^settled at \d+ ms with work parked: \d+ in the DLQ of /);
     const tab = page.getByRole('tab', { name: /^Invariants/ });
     const badge = tab.locator('.tab-badge');
     assert.match(await badge.innerText(), /pending/);
@@ -68,6 +70,7 @@ describe('verdicts', () => {
   test('a run that settles with nothing parked is green', async () => {
     const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await runToTheEnd(page);
+    assert.match(await page.locator('.run-status').innerText(), /^finished at \d+ ms: nothing left to do/);
     const badge = page.getByRole('tab', { name: /^Invariants/ }).locator('.tab-badge');
     assert.ok(await badge.evaluate((b) => b.classList.contains('good')), await badge.innerText());
     await page.getByRole('tab', { name: /^Invariants/ }).click();

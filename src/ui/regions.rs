@@ -13,6 +13,8 @@ use super::details::emit_on_click;
 use super::icons::{icon_view, Icon};
 use super::state::{CanvasView, Notice, Shell, ShellAction};
 use super::topology::{open_fault_menu, Topology};
+use crate::sim::health::InvariantState;
+use crate::sim::health::InvariantState;
 use crate::sim::scenario::{catalog, ScenarioSummary};
 use crate::sim::simulation::Finish;
 
@@ -224,12 +226,22 @@ pub fn run_status(shell: &Shell) -> (String, &'static str) {
     }
     match shell.finished {
         Some(Finish::Quiescent) if shell.step == shell.horizon => {
-            // Settled is not the same as done: a stopped service may hold a backlog.
-            match shell.sim.borrow().stranded().first() {
-                Some((service, waiting)) => (
+            // Settled is not the same as done: a stopped service may hold a backlog, and
+            // work parked in a DLQ or a stuck saga leaves the verdicts pending.
+            let sim = shell.sim.borrow();
+            if let Some((service, waiting)) = sim.stranded().first() {
+                return (
                     format!("settled at {time_ms} ms: {waiting} message(s) wait for {service}, which is down"),
                     "limit",
-                ),
+                );
+            }
+            let health = sim.health();
+            let parked = health.invariants.iter().find_map(|i| match &i.state {
+                InvariantState::Pending(reasons) => reasons.first().cloned(),
+                _ => None,
+            });
+            match parked {
+                Some(reason) => (format!("settled at {time_ms} ms with work parked: {reason}"), "limit"),
                 None => (format!("finished at {time_ms} ms: nothing left to do"), "done"),
             }
         }
