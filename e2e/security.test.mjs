@@ -17,7 +17,7 @@ describe('trusted types', () => {
     for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowRight');
     for (const name of TABS) await page.getByRole('tab', { name: new RegExp(`^${name}`) }).click();
     for (const name of ['Sequence', 'Side by side', 'Topology']) {
-      await page.getByRole('button', { name, exact: true }).click();
+      await page.getByRole('tab', { name, exact: true }).click();
     }
     await page.getByRole('button', { name: 'Share' }).click();
     await page.getByLabel('Share link').waitFor();
