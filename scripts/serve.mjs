@@ -61,6 +61,16 @@ function fileFor(urlPath) {
   }
 }
 
+// A worker takes its Content-Security-Policy from the headers of its own script, not
+// from the page's meta tag, so the worker's scripts are sent with the page's policy:
+// its own files only, WebAssembly allowed, Trusted Types enforced (the loader's
+// `eventscope-worker` policy admits the glue it imports). A static host should send
+// the same header for these two files.
+const WORKER_SCRIPTS = /eventscope-worker(_loader)?\.js$/;
+const WORKER_CSP =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; " +
+  "require-trusted-types-for 'script'; trusted-types eventscope-worker";
+
 const server = createServer((request, response) => {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { Allow: 'GET, HEAD' }).end();
@@ -84,6 +94,7 @@ const server = createServer((request, response) => {
     // hashed files themselves never change.
     'Cache-Control': found.file.endsWith('.html') ? 'no-cache' : 'max-age=31536000, immutable',
     'X-Content-Type-Options': 'nosniff',
+    ...(WORKER_SCRIPTS.test(found.file) ? { 'Content-Security-Policy': WORKER_CSP } : {}),
   });
   if (request.method === 'HEAD') {
     response.end();

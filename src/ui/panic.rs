@@ -46,7 +46,8 @@ pub fn show_banner(message: &str) {
             created
         }
     };
-    banner.set_inner_html("");
+    // Emptied as text: under Trusted Types no string may be written as markup.
+    banner.set_text_content(None);
     let title = document.create_element("strong").ok();
     if let Some(title) = &title {
         title.set_text_content(Some("Eventscope stopped because of a bug. Reload the page to start again."));
