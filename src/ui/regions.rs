@@ -14,7 +14,6 @@ use super::icons::{icon_view, Icon};
 use super::state::{CanvasView, Notice, Shell, ShellAction};
 use super::topology::{open_fault_menu, Topology};
 use crate::sim::health::InvariantState;
-use crate::sim::health::InvariantState;
 use crate::sim::scenario::{catalog, ScenarioSummary};
 use crate::sim::simulation::Finish;
 
