@@ -125,7 +125,8 @@ describe('the app', () => {
     await press(page, 'ArrowRight');
     await injectOnQueued(page, 'payment-orders', 'Mark as poison');
     await press(page, 'End');
-    await page.locator('.run-status', { hasText: 'finished' }).waitFor();
+    // Not "finished": the poisoned order waits in the DLQ, so the verdicts are pending.
+    await page.locator('.run-status', { hasText: /^settled at \d+ ms with work parked: 1 in the DLQ of payment-orders/ }).waitFor();
     assert.equal(await page.locator('[data-dlq="payment-orders"]').textContent(), '1');
     // The log tells the story: failed attempts with a growing backoff, then the DLQ.
     await page.getByLabel('Filter by service').selectOption('payment');

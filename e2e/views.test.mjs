@@ -12,7 +12,7 @@ import { counter, open, pickScenario, screenshot, waitForCounter, servedApp } fr
 
 async function toEnd(page) {
   await page.keyboard.press('End');
-  await page.locator('.run-status', { hasText: /finished|step limit/ }).waitFor({ timeout: 30000 });
+  await page.locator('.run-status', { hasText: /finished|step limit|settled/ }).waitFor({ timeout: 30000 });
 }
 
 async function tab(page, name) {
