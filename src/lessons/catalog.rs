@@ -121,7 +121,14 @@ static LESSONS: [Lesson; 12] = [
                        coupling. The warehouse's copies wait in its queue; nothing restarts it in this run, so the verdict \
                        \"no event lost\" is pending, not held: the copies are parked, not lost.",
                 after_try: Some(0),
-                when: When::ServiceDown("warehouse"),
+                when: When::All(&[When::ServiceDown("warehouse"), When::Not(&When::Held(Invariant::NoEventLost))]),
+            },
+            Narration {
+                cue: Cue::verb("crash"),
+                text: "The warehouse is down. The shop keeps publishing and email and analytics keep working: that is loose \
+                       coupling. No copy is waiting for the warehouse right now; the next ones will wait in its queue.",
+                after_try: Some(0),
+                when: When::All(&[When::ServiceDown("warehouse"), When::Held(Invariant::NoEventLost)]),
             },
         ],
         prediction: Prediction {
@@ -301,9 +308,10 @@ static LESSONS: [Lesson; 12] = [
             Narration {
                 cue: Cue::at("fail", "order.placed", "billing-orders").saying("dead-lettered"),
                 text: "Fourth failure: the message goes to the DLQ with its reason (delivery_limit) and death history. \
-                       Account-a's waiting orders can finally proceed.",
+                       Account-a's waiting orders can finally proceed. The verdict \"no event lost\" turns pending: the \
+                       message is parked, waiting for someone to fix the cause and redrive it.",
                 after_try: None,
-                when: When::Always,
+                when: When::DeadLetters("billing-orders"),
             },
             Narration {
                 cue: Cue::at("redrive", "order.placed", "billing-orders"),
