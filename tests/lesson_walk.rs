@@ -9,7 +9,8 @@
 //! - at the end of the run every promised meter reading is as expected exactly in the
 //!   state its lesson declares for it;
 //! - a "try this" offered as enabled changes the run: its continuation differs from the
-//!   run left alone (more than by the injection's own record).
+//!   run left alone (more than by the injection's own record);
+//! - every narration line shows in at least one of those runs.
 
 use eventscope::lessons::{lessons, Expect, Lesson, TryAction, When};
 use eventscope::sim::health::{InvariantState, SagaState};
@@ -137,8 +138,14 @@ fn sample_steps(l: &Lesson, whole: &Simulation) -> Vec<u64> {
     steps
 }
 
-fn check_narration(l: &Lesson, held: &Held, sim: &Simulation) {
+/// The narration lines (by lesson number and index) shown somewhere in the walk.
+type Seen = std::collections::BTreeSet<(u32, usize)>;
+
+fn check_narration(l: &Lesson, held: &Held, sim: &Simulation, seen: &mut Seen) {
     let shown = l.narration_at(sim, &held.tried);
+    for (_, n) in &shown {
+        seen.extend(l.narration.iter().position(|x| std::ptr::eq(x, *n)).map(|i| (l.number, i)));
+    }
     let where_ = || format!("{}: {} at step {}", l.slug, held.path, sim.step_index());
     for n in l.narration {
         let cue_step = sim.trace().iter().find(|r| n.cue.matches(sim, r)).map(|r| r.step);
@@ -195,10 +202,10 @@ fn check_meter(l: &Lesson, held: &Held, end: &Simulation) {
 
 /// Checks a run from its current step on: the narration at sampled steps of its whole
 /// course, and the meter at its end.
-fn check_run(l: &Lesson, held: &Held) {
+fn check_run(l: &Lesson, held: &Held, seen: &mut Seen) {
     let whole = to_end(&held.sim);
     for step in sample_steps(l, &whole).into_iter().filter(|s| *s >= held.sim.step_index()) {
-        check_narration(l, held, &at(&whole, step));
+        check_narration(l, held, &at(&whole, step), seen);
     }
     check_meter(l, held, &whole);
 }
@@ -222,7 +229,7 @@ fn check_changes(l: &Lesson, before: &Held, after: &Held, index: usize) {
 
 /// Every try at every point of a run: start, halfway, end, and halfway again after
 /// going to the end and rewinding. Returns the runs the tries led to.
-fn press_everywhere(l: &Lesson, base: &Held, presses: &mut (u32, u32)) -> Vec<Held> {
+fn press_everywhere(l: &Lesson, base: &Held, presses: &mut (u32, u32), seen: &mut Seen) -> Vec<Held> {
     let whole = to_end(&base.sim);
     let horizon = whole.horizon();
     let mut rewound = whole.clone();
@@ -244,7 +251,7 @@ fn press_everywhere(l: &Lesson, base: &Held, presses: &mut (u32, u32)) -> Vec<He
             presses.0 += 1;
             let after = press(l, &here, index, name);
             check_changes(l, &here, &after, index);
-            check_run(l, &after);
+            check_run(l, &after, seen);
             led_to.push(after);
         }
     }
@@ -254,6 +261,7 @@ fn press_everywhere(l: &Lesson, base: &Held, presses: &mut (u32, u32)) -> Vec<He
 #[test]
 fn every_lesson_shows_only_what_the_run_bears_out_and_every_enabled_try_changes_it() {
     let mut presses = (0, 0);
+    let mut seen = Seen::new();
     for l in lessons() {
         for scenario in std::iter::once(l.scenario).chain(l.compare_with) {
             let plain = Held {
@@ -261,12 +269,16 @@ fn every_lesson_shows_only_what_the_run_bears_out_and_every_enabled_try_changes_
                 tried: Vec::new(),
                 path: format!("{scenario} from step 0"),
             };
-            check_run(l, &plain);
+            check_run(l, &plain, &mut seen);
             // The plain run, then each run a first try led to, once more with every try.
-            for next in press_everywhere(l, &plain, &mut presses) {
+            for next in press_everywhere(l, &plain, &mut presses, &mut seen) {
                 let fresh = Held { sim: at(&next.sim, next.sim.step_index()), ..next };
-                press_everywhere(l, &fresh, &mut presses);
+                press_everywhere(l, &fresh, &mut presses, &mut seen);
             }
+        }
+        // A line no reachable run shows is dead text: its cue or its state is wrong.
+        for (i, n) in l.narration.iter().enumerate() {
+            assert!(seen.contains(&(l.number, i)), "{}: \"{}\" never shows in any run walked", l.slug, n.text);
         }
     }
     let (enabled, disabled) = presses;
