@@ -6,8 +6,12 @@
 //! takes another course. A lesson asks the learner to predict what happens before the
 //! run reveals it, offers "try this" actions that inject the fault or switch on the
 //! anti-pattern that teaches the point, and measures the damage with an "expected vs
-//! actual" meter read from the simulation. The UI renders all of this; nothing here
-//! knows about the browser.
+//! actual" meter read from the simulation. A cue says *when* a sentence becomes
+//! relevant, not whether it is true: the same restart reads differently with an outbox
+//! and with a dual write. So every sentence, meter reading and action also declares the
+//! run state it is true in ([`When`]), and the lesson yields only what holds now
+//! ([`Lesson::narration_at`], [`Lesson::try_availability`]). The UI renders all of
+//! this; nothing here knows about the browser.
 
 mod catalog;
 pub mod checklist;
