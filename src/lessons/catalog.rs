@@ -2,7 +2,9 @@
 //! every term explained the first time it appears.
 
 use super::checklist::Item;
+use super::when::{Need, When, WHILE_RUNNING};
 use super::{Cue, Lesson, Meter, Narration, Prediction, Reading, TryAction, TryThis};
+use crate::sim::health::SagaState;
 use crate::sim::trace::{FailureCause, Happened};
 use crate::sim::{AntiPattern, Fault, Invariant, Simulation};
 
@@ -46,21 +48,28 @@ fn violations(sim: &Simulation, invariant: Invariant) -> i64 {
     sim.checkers().count(invariant) as i64
 }
 
-/// Readings for the saga lessons: a failure leaves paid orders unshipped, and the
-/// compensations must refund every one of them.
+/// Readings for the saga lessons. The promise of a saga is all or nothing: every paid
+/// order ends shipped or refunded. An order that does not ship is not a failure of the
+/// design as long as its payment comes back, so shipped and refunded are counted
+/// together against the paid orders, and shown apart for context.
 fn saga_outcome(sim: &Simulation) -> Vec<Reading> {
     let paid = published(sim, "payment.completed") + published(sim, "payment.processed");
     let shipped = published(sim, "shipment.scheduled");
     let refunded = published(sim, "payment.refunded");
-    let mut r = vec![
-        Reading::new("paid orders shipped", paid, shipped),
-        Reading::new("unshipped paid orders refunded", paid - shipped, refunded),
-    ];
     let total =
         state_sum(sim, "payment", "balance.") + state(sim, "payment", "captured") + state(sim, "accounting", "revenue");
-    r.push(Reading::new("money in the system", 420, total));
-    r
+    vec![
+        Reading::new("paid orders shipped or refunded", paid, shipped + refunded),
+        Reading::info("orders shipped", shipped),
+        Reading::info("payments refunded", refunded),
+        Reading::new("money in the system", 420, total),
+    ]
 }
+
+/// The saga readings hold in every run of the choreography lesson: compensations
+/// always finish there.
+const SAGA_AS_EXPECTED: &[(&str, When)] =
+    &[("paid orders shipped or refunded", When::Always), ("money in the system", When::Always)];
 
 // ---------------------------------------------------------------------------------
 // The lessons
@@ -85,23 +94,41 @@ static LESSONS: [Lesson; 12] = [
                 text: "The shop publishes OrderPlaced to the orders topic. Click the row to see its envelope: id, source, type, \
                        time, subject, and the data.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::at("deliver", "order.placed", "email-orders"),
-                text: "The broker hands a copy to the email service's subscription. The analytics and warehouse \
-                       subscriptions get their own copies at the same moment.",
+                text: "The broker hands a copy of OrderPlaced to the email service's subscription.",
                 after_try: None,
+                when: When::Always,
+            },
+            Narration {
+                cue: Cue::at("deliver", "order.placed", "warehouse-orders"),
+                text: "The analytics and warehouse subscriptions got their own copies of the same event: one publication, \
+                       one copy per subscription.",
+                after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::at("handle", "order.placed", "warehouse-orders"),
                 text: "The warehouse is the slowest, and that is fine: nobody waits for it. Each subscriber works at its own pace.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::verb("crash"),
-                text: "The warehouse is down. The shop keeps publishing and email and analytics keep working; the warehouse's \
-                       copies wait in its queue until it comes back. That is loose coupling.",
+                text: "The warehouse is down. The shop keeps publishing and email and analytics keep working: that is loose \
+                       coupling. The warehouse's copies wait in its queue; nothing restarts it in this run, so the verdict \
+                       \"no event lost\" is pending, not held: the copies are parked, not lost.",
                 after_try: Some(0),
+                when: When::All(&[When::ServiceDown("warehouse"), When::Not(&When::Held(Invariant::NoEventLost))]),
+            },
+            Narration {
+                cue: Cue::verb("crash"),
+                text: "The warehouse is down. The shop keeps publishing and email and analytics keep working: that is loose \
+                       coupling. No copy is waiting for the warehouse right now; the next ones will wait in its queue.",
+                after_try: Some(0),
+                when: When::All(&[When::ServiceDown("warehouse"), When::Held(Invariant::NoEventLost)]),
             },
         ],
         prediction: Prediction {
@@ -117,10 +144,16 @@ static LESSONS: [Lesson; 12] = [
             label: "Crash the warehouse",
             explain: "Take one subscriber down and watch the others carry on while its queue grows.",
             action: TryAction::Inject(|| Fault::CrashService { service: "warehouse".into(), restart_after_ms: None }),
+            needs: &[WHILE_RUNNING],
         }],
         meter: Meter {
             title: "Copies handled per subscriber",
             explain: "Every subscriber should handle every order.",
+            as_expected: &[
+                ("email-orders", When::Always),
+                ("analytics-orders", When::Always),
+                ("warehouse-orders", When::Not(&When::Tried(0))),
+            ],
             read: |sim| {
                 let n = workload_total(sim);
                 ["email-orders", "analytics-orders", "warehouse-orders"]
@@ -155,24 +188,35 @@ static LESSONS: [Lesson; 12] = [
                 text: "At-most-once: the ledger acknowledged the payment before booking it (\"acked first\"). The broker now \
                        considers it done.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::in_place("crash", "ledger-amo"),
                 text: "All three ledgers crash in the middle of a booking. The at-most-once ledger had already acknowledged \
                        its payment: it is lost. The other two had not, so the broker will deliver theirs again.",
                 after_try: None,
+                when: When::Not(&When::AntiPattern(AntiPattern::FireAndForget)),
+            },
+            Narration {
+                cue: Cue::in_place("crash", "ledger-amo"),
+                text: "All three ledgers crash in the middle of a booking. Every one of them acknowledged its payment on \
+                       arrival, so the broker will not deliver any of them again: each ledger loses a payment.",
+                after_try: Some(1),
+                when: When::AntiPattern(AntiPattern::FireAndForget),
             },
             Narration {
                 cue: Cue::at("handle", "payment.requested", "alo-payments").saying("ack pending"),
                 text: "The ledgers are cut off from the bus: they book the payment, but the acknowledgement cannot reach \
                        the broker. The broker will redeliver it.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::at("skip-dup", "payment.requested", "eoe-payments"),
                 text: "The redelivered payment arrives again. The exactly-once-effect ledger finds its id in its processed-ids \
                        table and skips it. The at-least-once ledger has no such table and books it a second time.",
                 after_try: None,
+                when: When::Always,
             },
         ],
         prediction: Prediction {
@@ -189,16 +233,39 @@ static LESSONS: [Lesson; 12] = [
                 label: "Turn off idempotency",
                 explain: "The exactly-once ledger stops recording processed ids. Watch it double-book too.",
                 action: TryAction::Toggle(AntiPattern::NoIdempotency),
+                needs: &[Need {
+                    when: When::Any(&[
+                        When::AntiPattern(AntiPattern::NoIdempotency),
+                        When::Not(&When::AntiPattern(AntiPattern::FireAndForget)),
+                    ]),
+                    otherwise: "Every ledger acknowledges first now, so nothing is delivered twice and idempotency has \
+                                nothing to catch. Switch \"Acknowledge everything first\" off before trying this.",
+                }],
             },
             TryThis {
                 label: "Acknowledge everything first",
                 explain: "Every ledger acknowledges before booking: the crash now loses a payment in all three.",
                 action: TryAction::Toggle(AntiPattern::FireAndForget),
+                needs: &[],
             },
         ],
         meter: Meter {
             title: "Payments booked per ledger",
             explain: "Twenty payments were sent; each ledger should book exactly twenty.",
+            // The scenario's crash and network cut always cost the first two ledgers;
+            // only the idempotent one keeps its promise, and only while it is idempotent
+            // and acknowledges after booking.
+            as_expected: &[
+                ("ledger-amo", When::Never),
+                ("ledger-alo", When::Never),
+                (
+                    "ledger-eoe",
+                    When::Not(&When::Any(&[
+                        When::AntiPattern(AntiPattern::NoIdempotency),
+                        When::AntiPattern(AntiPattern::FireAndForget),
+                    ])),
+                ),
+            ],
             read: |sim| {
                 let n = workload_total(sim);
                 ["ledger-amo", "ledger-alo", "ledger-eoe"].iter().map(|s| Reading::new(*s, n, state(sim, s, "count"))).collect()
@@ -229,24 +296,29 @@ static LESSONS: [Lesson; 12] = [
                 cue: Cue::at("fail", "order.placed", "billing-orders"),
                 text: "Billing fails: the payload has no amount. The message is not lost; it will be tried again after a backoff.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::at("requeue", "order.placed", "billing-orders"),
                 text: "The backoff is over and the message is back at the head of the queue. Meanwhile account-b's orders went \
                        ahead, but account-a's later orders wait: per-key order.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::at("fail", "order.placed", "billing-orders").saying("dead-lettered"),
                 text: "Fourth failure: the message goes to the DLQ with its reason (delivery_limit) and death history. \
-                       Account-a's waiting orders can finally proceed.",
+                       Account-a's waiting orders can finally proceed. The verdict \"no event lost\" turns pending: the \
+                       message is parked, waiting for someone to fix the cause and redrive it.",
                 after_try: None,
+                when: When::DeadLetters("billing-orders"),
             },
             Narration {
                 cue: Cue::at("redrive", "order.placed", "billing-orders"),
                 text: "Redriven: the dead letter goes back to the queue with its history kept. Nothing fixed the payload, so it \
                        will fail again; in real life you redrive after fixing the cause.",
                 after_try: Some(0),
+                when: When::Always,
             },
         ],
         prediction: Prediction {
@@ -262,16 +334,26 @@ static LESSONS: [Lesson; 12] = [
                 label: "Redrive the dead letter",
                 explain: "Send it back from the DLQ. Its history is kept and its count goes up when it fails again.",
                 action: TryAction::Inject(|| Fault::RedriveDeadLetters { subscription: "billing-orders".into(), message: None }),
+                needs: &[Need {
+                    when: When::DeadLetters("billing-orders"),
+                    otherwise: "Nothing to redrive: the DLQ of billing-orders is empty. Play on until the poison message \
+                                is dead-lettered.",
+                }],
             },
             TryThis {
                 label: "Remove the DLQ",
                 explain: "Without a DLQ the poison message is retried forever and account-a never moves again.",
                 action: TryAction::Toggle(AntiPattern::NoDlq),
+                needs: &[],
             },
         ],
         meter: Meter {
             title: "Invoices and dead letters",
             explain: "Nine valid orders should be invoiced; the one poison message should sit in the DLQ.",
+            as_expected: &[
+                ("orders invoiced", When::Not(&When::AntiPattern(AntiPattern::NoDlq))),
+                ("messages in the DLQ", When::Not(&When::AntiPattern(AntiPattern::NoDlq))),
+            ],
             read: |sim| {
                 vec![
                     Reading::new("orders invoiced", 9, state(sim, "billing", "invoices")),
@@ -297,33 +379,39 @@ static LESSONS: [Lesson; 12] = [
         intro: "A checkout spans four services and no database transaction can cover them all. A saga is a sequence of local \
                 transactions, each with a compensating action that undoes it. In a choreography nobody is in charge: payment \
                 reacts to OrderPlaced, inventory to PaymentCompleted, shipping to InventoryReserved. If shipping fails, its \
-                ShipmentFailed event makes inventory release the stock, which makes payment refund the customer, which makes \
-                the order service cancel the order.",
+                ShipmentFailed event starts a chain of compensations through the services that already acted, until the \
+                order service cancels the order.",
         narration: &[
             Narration {
                 cue: Cue::of("publish", "payment.completed"),
                 text: "Payment charged the customer and announced it. It does not know who listens: inventory and accounting do.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::of("publish", "shipment.scheduled"),
                 text: "The last step succeeded: the order ships. Each service did its local transaction and told the others.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::of("publish", "payment.failed"),
                 text: "Customer c-5 cannot pay. PaymentFailed is the end of this order: nothing was done yet, so nothing needs undoing.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::of("publish", "shipment.failed"),
-                text: "No truck! ShipmentFailed starts the compensation chain, backwards through the services that already acted.",
+                text: "No truck! ShipmentFailed starts the compensation chain: the services that already acted must undo \
+                       their steps.",
                 after_try: Some(0),
+                when: When::Always,
             },
             Narration {
                 cue: Cue::of("publish", "payment.refunded"),
                 text: "Inventory released the stock, and now payment refunded the customer: the reverse path, step by step.",
                 after_try: Some(0),
+                when: When::Always,
             },
         ],
         prediction: Prediction {
@@ -338,11 +426,13 @@ static LESSONS: [Lesson; 12] = [
             label: "Take away shipping's trucks",
             explain: "Set shipping's trucks to 0: every shipment fails and the compensations run.",
             action: TryAction::Inject(|| Fault::SetState { service: "shipping".into(), key: "trucks".into(), value: 0 }),
+            needs: &[WHILE_RUNNING],
         }],
         meter: Meter {
             title: "Paid, shipped, refunded",
             explain: "Every paid order ships, or its money goes back. Money is never created or lost.",
             read: saga_outcome,
+            as_expected: SAGA_AS_EXPECTED,
         },
         checklist: Some(Item::CompensationsDefined),
         remember: &[
@@ -368,27 +458,49 @@ static LESSONS: [Lesson; 12] = [
                 cue: Cue::of("publish", "payment.process"),
                 text: "The orchestrator sends ProcessPayment, a command addressed to payment. Commands are requests; events are facts.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::at("handle", "payment.processed", "orchestrator-replies"),
-                text: "The reply arrives. The orchestrator records \"step pay succeeded\" in the saga's stream and sends the next command.",
+                text: "The reply arrived. The orchestrator recorded \"step pay succeeded\" in the saga's stream and sent the \
+                       next command itself: payment never talks to inventory.",
                 after_try: None,
+                // This is the answer to the question, which the run asks just after.
+                when: When::Revealed,
             },
             Narration {
                 cue: Cue::of("publish", "order.approved"),
                 text: "All steps done: the saga is complete and the order approved.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::of("publish", "inventory.release"),
                 text: "Shipping failed before the pivot. The orchestrator sends the compensations, newest first: release the stock...",
                 after_try: Some(0),
+                when: When::Always,
             },
             Narration {
                 cue: Cue::of("publish", "payment.refund"),
                 text: "...then refund the payment. If a compensation fails, it is retried; if it keeps failing it waits in a DLQ \
                        and the saga stays visibly \"compensating\".",
                 after_try: Some(0),
+                when: When::Always,
+            },
+            Narration {
+                cue: Cue::at("fail", "payment.process", "payment-commands").saying("dead-lettered"),
+                text: "Payment failed on every attempt and its command went to the DLQ. The saga waiting for it is not \
+                       running any more but stuck: the Sagas tab names the step and why. Nothing was paid, so nothing \
+                       needs undoing; redriving the command once payment works would let it go on.",
+                after_try: Some(1),
+                when: When::SagaStuck { compensating: false },
+            },
+            Narration {
+                cue: Cue::at("fail", "payment.refund", "payment-commands").saying("dead-lettered"),
+                text: "A refund failed on every attempt and went to the DLQ: that saga is stuck compensating. Its customer \
+                       has paid for an order that will not ship, until an operator redrives the refund.",
+                after_try: Some(1),
+                when: When::SagaStuck { compensating: true },
             },
         ],
         prediction: Prediction {
@@ -404,23 +516,41 @@ static LESSONS: [Lesson; 12] = [
                 label: "Take away shipping's trucks",
                 explain: "Every shipment fails before the pivot: the orchestrator compensates the completed steps.",
                 action: TryAction::Inject(|| Fault::SetState { service: "shipping".into(), key: "trucks".into(), value: 0 }),
+                needs: &[
+                    WHILE_RUNNING,
+                    Need {
+                        when: When::Not(&When::Tried(1)),
+                        otherwise: "Payment fails everything now, so no order gets as far as shipping. Rewind before \
+                                    \"Make payment fail\" to try this first.",
+                    },
+                ],
             },
             TryThis {
                 label: "Make payment fail",
-                explain: "Payment fails every handling, including refunds: a compensation that keeps failing ends in the DLQ.",
+                explain: "From now on payment fails every handling: its commands end in the DLQ and the sagas waiting \
+                          for it are stuck. Take the trucks away first to see a compensation (a refund) that keeps failing.",
                 action: TryAction::Inject(|| Fault::FailHandlers { service: "payment".into(), per_mille: 1000 }),
+                needs: &[WHILE_RUNNING],
             },
         ],
         meter: Meter {
             title: "Sagas settled",
-            explain: "Every saga ends completed or fully compensated, and every unshipped payment is refunded.",
+            explain: "Every saga ends completed or fully compensated, and every paid order ships or is refunded.",
             read: |sim| {
-                let instances = sim.saga_instances();
-                let settled = instances.iter().filter(|(_, _, i)| i.status.is_final()).count() as i64;
-                let mut r = vec![Reading::new("sagas completed or aborted", workload_total(sim), settled)];
+                let health = sim.health();
+                let settled = health.sagas.iter().filter(|s| matches!(s.state, SagaState::Completed | SagaState::Compensated));
+                let mut r = vec![Reading::new("sagas completed or compensated", workload_total(sim), settled.count() as i64)];
                 r.extend(saga_outcome(sim));
                 r
             },
+            // A payment that always fails leaves sagas stuck; once it fails a refund, a
+            // paid order is neither shipped nor refunded. No truck is no damage: the
+            // compensations give everything back.
+            as_expected: &[
+                ("sagas completed or compensated", When::Not(&When::Tried(1))),
+                ("paid orders shipped or refunded", When::Not(&When::SagaStuck { compensating: true })),
+                ("money in the system", When::Always),
+            ],
         },
         checklist: Some(Item::CompensationsDefined),
         remember: &[
@@ -446,18 +576,21 @@ static LESSONS: [Lesson; 12] = [
                 text: "Same order, two designs. In the choreography, payment reacts to OrderPlaced itself; in the orchestration, \
                        the orchestrator receives it and commands payment.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::of("publish", "shipment.scheduled"),
-                text: "Both reach the same outcome. Count the messages: the orchestration sends commands and replies; the \
-                       choreography sends fewer messages but the flow is spread over every service.",
+                text: "An order ships. Count the messages in the log: the orchestration sends a command and a reply per \
+                       step; the choreography publishes one event per step, but its flow is spread over every service.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::of("publish", "shipment.failed"),
                 text: "The failure: in the choreography every service must know which events to react to; in the orchestration \
                        only the orchestrator knows.",
                 after_try: Some(0),
+                when: When::Always,
             },
         ],
         prediction: Prediction {
@@ -472,11 +605,13 @@ static LESSONS: [Lesson; 12] = [
             label: "Take away shipping's trucks (both)",
             explain: "Watch the compensation run as a chain of events on one side and as commands from the orchestrator on the other.",
             action: TryAction::Inject(|| Fault::SetState { service: "shipping".into(), key: "trucks".into(), value: 0 }),
+            needs: &[WHILE_RUNNING],
         }],
         meter: Meter {
             title: "Paid, shipped, refunded",
             explain: "Both designs must ship every paid order or refund it.",
             read: saga_outcome,
+            as_expected: SAGA_AS_EXPECTED,
         },
         checklist: Some(Item::CompensationsDefined),
         remember: &[
@@ -503,17 +638,27 @@ static LESSONS: [Lesson; 12] = [
                 cue: Cue::at("handle", "account.deposit", "accounts-teller"),
                 text: "The deposit command was checked against the account's state and MoneyDeposited was appended to the stream.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::verb("fail").saying("conflict"),
                 text: "Concurrency conflict: the ATM read the account at one version, but the teller appended first. The ATM's \
-                       append is refused and retried on the new state. No update is lost.",
+                       append is refused and retried on the new state. Nothing is overwritten.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::at("project", "money.deposited", "balances"),
                 text: "The balances read model applies the stored events in order, a little behind the writes.",
                 after_try: None,
+                when: When::Always,
+            },
+            Narration {
+                cue: Cue::at("fail", "account.withdraw", "accounts-atm").saying("dead-lettered"),
+                text: "This withdrawal conflicted on every attempt and went to the DLQ. It was refused, not lost: it waits \
+                       there, visible, until an operator redrives it, and \"no event lost\" is pending until then.",
+                after_try: Some(0),
+                when: When::DeadLetters("accounts-atm"),
             },
         ],
         prediction: Prediction {
@@ -526,12 +671,19 @@ static LESSONS: [Lesson; 12] = [
         },
         try_this: &[TryThis {
             label: "Slow the accounts service down",
-            explain: "Slower handling means more overlap, and more conflicts: all visible, none lost.",
+            explain: "Slower handling means more overlap and more conflicts. Each one is visible and retried; a command \
+                      that conflicts on every attempt ends in the DLQ instead of overwriting anything.",
             action: TryAction::Inject(|| Fault::SlowService { service: "accounts".into(), extra_ms: 30 }),
+            needs: &[WHILE_RUNNING],
         }],
         meter: Meter {
             title: "Commands applied",
             explain: "Every deposit and every withdrawal decision ends up in the stream, conflicts or not.",
+            // Only a command that ran out of attempts misses the stream, and it is in a DLQ.
+            as_expected: &[
+                ("deposits recorded", When::Not(&When::DeadLetters("accounts-teller"))),
+                ("withdrawals decided", When::Not(&When::DeadLetters("accounts-atm"))),
+            ],
             read: |sim| {
                 let id = sim.compiled().service_by_name("accounts");
                 let state = id.and_then(|id| sim.aggregate_state(id, "acct-1", None, true).ok()).unwrap_or_default();
@@ -573,22 +725,26 @@ static LESSONS: [Lesson; 12] = [
                 cue: Cue::at("project", "order.placed", "revenue-by-customer"),
                 text: "The fast projection applied an event almost as soon as it was written.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::at("project", "order.placed", "orders-by-status"),
                 text: "The slow projection is catching up. Compare its checkpoint with the store's head: the difference is its lag.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::at("project", "order.shipped", "orders-by-status"),
                 text: "Shipments start to show in the read model, well after they were written.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::verb("rebuild"),
                 text: "Rebuild: the read model is cleared and replays every stored event from position 1. Queries see a \
                        growing answer until it catches up.",
                 after_try: Some(0),
+                when: When::Always,
             },
         ],
         prediction: Prediction {
@@ -603,10 +759,16 @@ static LESSONS: [Lesson; 12] = [
             label: "Rebuild orders-by-status",
             explain: "Clear the read model and replay it from the first event; watch the lag fall back to zero.",
             action: TryAction::Inject(|| Fault::RebuildProjection { projection: "orders-by-status".into() }),
+            needs: &[Need {
+                when: When::ProjectionApplied("orders-by-status"),
+                otherwise: "Nothing to rebuild: orders-by-status holds no event yet (it has not started, or is \
+                            rebuilding from the first event). Play on a little first.",
+            }],
         }],
         meter: Meter {
             title: "Read model vs write side",
             explain: "Orders placed according to the write side and according to the read model: equal once caught up.",
+            as_expected: &[("orders placed (read model)", When::Always)],
             read: |sim| {
                 let written = sim
                     .compiled()
@@ -645,16 +807,19 @@ static LESSONS: [Lesson; 12] = [
                 cue: Cue::at("project", "money.deposited", "totals-by-currency"),
                 text: "The projection reads a v1 event. The upcaster renamed amt to amount and filled in currency EUR on the way.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::at("handle", "wallet.deposit", "wallet-commands"),
                 text: "A new deposit is written as v2, next to the v1 history in the same stream.",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::verb("stall"),
                 text: "Without versioning, the projection expects a currency and the old event has none: it stops.",
                 after_try: Some(0),
+                when: When::Always,
             },
         ],
         prediction: Prediction {
@@ -669,10 +834,15 @@ static LESSONS: [Lesson; 12] = [
             label: "Forget schema versioning",
             explain: "Readers assume every event is v2. Watch the projection stall and deposits end in the DLQ.",
             action: TryAction::Toggle(AntiPattern::NoSchemaVersioning),
+            needs: &[],
         }],
         meter: Meter {
             title: "Stored events readable",
             explain: "The totals read model should be able to read every stored event.",
+            as_expected: &[
+                ("events read by totals-by-currency", When::Not(&When::AntiPattern(AntiPattern::NoSchemaVersioning))),
+                ("unreadable events", When::Not(&When::AntiPattern(AntiPattern::NoSchemaVersioning))),
+            ],
             read: |sim| {
                 let head = sim.compiled().service_by_name("wallet").map_or(0, |id| sim.store(id).head() as i64);
                 let checkpoint = sim.projection_state(0).map_or(0, |p| p.checkpoint as i64);
@@ -703,14 +873,24 @@ static LESSONS: [Lesson; 12] = [
         narration: &[
             Narration {
                 cue: Cue::of("publish", "order.placed"),
-                text: "A new flow begins: this event's id is the correlation id of everything that follows from it.",
+                text: "A new flow begins with this OrderPlaced. Click its row: the envelope carries its own id, a \
+                       correlation id and a causation id. Which one will the next events share?",
                 after_try: None,
+                when: When::Always,
             },
             Narration {
                 cue: Cue::of("publish", "inventory.reserved"),
                 text: "Two hops later, InventoryReserved still carries the order's correlation id, and its causation id points \
                        at PaymentCompleted.",
                 after_try: None,
+                when: When::Not(&When::AntiPattern(AntiPattern::NoCorrelationId)),
+            },
+            Narration {
+                cue: Cue::of("publish", "inventory.reserved"),
+                text: "Two hops later, InventoryReserved no longer carries the order's correlation id: payment did not copy \
+                       it. Filtering the log by the order's correlation id now misses the rest of its journey.",
+                after_try: Some(0),
+                when: When::AntiPattern(AntiPattern::NoCorrelationId),
             },
         ],
         prediction: Prediction {
@@ -726,10 +906,15 @@ static LESSONS: [Lesson; 12] = [
             label: "Drop correlation ids",
             explain: "Services stop copying the correlation id: the flow can no longer be followed end to end.",
             action: TryAction::Toggle(AntiPattern::NoCorrelationId),
+            needs: &[],
         }],
         meter: Meter {
             title: "Events traceable to their flow",
             explain: "Every event caused by another should carry its correlation id.",
+            as_expected: &[(
+                "emitted events with the flow's correlation id",
+                When::Not(&When::AntiPattern(AntiPattern::NoCorrelationId)),
+            )],
             read: |sim| {
                 let caused = sim.messages().iter().filter(|m| m.cause.is_some()).count() as i64;
                 let broken = violations(sim, Invariant::CorrelationFlows);
@@ -759,22 +944,40 @@ static LESSONS: [Lesson; 12] = [
                 cue: Cue::at("handle", "order.place", "orders-commands"),
                 text: "The order and its OrderPlaced event are committed together. The relay will publish the event shortly.",
                 after_try: None,
+                when: When::Not(&When::AntiPattern(AntiPattern::NoOutbox)),
+            },
+            Narration {
+                cue: Cue::at("handle", "order.place", "orders-commands"),
+                text: "The order is saved. With a dual write there is no outbox: the service will publish OrderPlaced \
+                       itself, from memory, once the save is done.",
+                after_try: Some(0),
+                when: When::AntiPattern(AntiPattern::NoOutbox),
             },
             Narration {
                 cue: Cue::in_place("crash", "orders"),
                 text: "Crash between the commit and the publish. With the outbox, the event waits in the outbox table.",
                 after_try: None,
+                when: When::Not(&When::AntiPattern(AntiPattern::NoOutbox)),
             },
             Narration {
                 cue: Cue::in_place("restart", "orders"),
                 text: "Back up: the relay resumes and publishes what was waiting. Shipping hears of every order.",
                 after_try: None,
+                when: When::Not(&When::AntiPattern(AntiPattern::NoOutbox)),
+            },
+            Narration {
+                cue: Cue::in_place("restart", "orders"),
+                text: "Back up, but with a dual write there is no outbox to relay: the event that died with the process is \
+                       gone. Shipping hears of every order but that one.",
+                after_try: Some(0),
+                when: When::AntiPattern(AntiPattern::NoOutbox),
             },
             Narration {
                 cue: Cue::in_place("crash", "orders").saying("unpublished"),
                 text: "Dual write: the event existed only in memory and died with the process. The order is saved, shipping \
                        will never know.",
                 after_try: Some(0),
+                when: When::AntiPattern(AntiPattern::NoOutbox),
             },
         ],
         prediction: Prediction {
@@ -789,10 +992,12 @@ static LESSONS: [Lesson; 12] = [
             label: "Use a dual write instead",
             explain: "Save, then publish from memory: the crash now loses an event.",
             action: TryAction::Toggle(AntiPattern::NoOutbox),
+            needs: &[],
         }],
         meter: Meter {
             title: "Orders shipping heard about",
             explain: "Every saved order should reach shipping.",
+            as_expected: &[("orders shipped / saved", When::Not(&When::AntiPattern(AntiPattern::NoOutbox)))],
             read: |sim| {
                 vec![Reading::new("orders shipped / saved", state(sim, "orders", "orders.saved"), state(sim, "shipping", "shipments"))]
             },
@@ -820,16 +1025,19 @@ static LESSONS: [Lesson; 12] = [
                 cue: Cue::of("handle", "order.placed"),
                 text: "Everything flows: lag stays near zero and latency is the handling time.",
                 after_try: None,
+                when: When::Not(&When::ServiceDown("inventory")),
             },
             Narration {
                 cue: Cue::in_place("crash", "inventory"),
                 text: "Inventory is down. Its queue grows: lag in messages and in time climbs while everything else looks fine.",
                 after_try: Some(0),
+                when: When::ServiceDown("inventory"),
             },
             Narration {
                 cue: Cue::in_place("restart", "inventory"),
                 text: "Inventory is back and works off its backlog; watch the lag fall.",
                 after_try: Some(0),
+                when: When::Always,
             },
         ],
         prediction: Prediction {
@@ -845,16 +1053,24 @@ static LESSONS: [Lesson; 12] = [
                 label: "Crash inventory for 400 ms",
                 explain: "A consumer down for a while: its lag grows, then drains.",
                 action: TryAction::Inject(|| Fault::CrashService { service: "inventory".into(), restart_after_ms: Some(400) }),
+                needs: &[WHILE_RUNNING],
             },
             TryThis {
                 label: "Slow payment down",
-                explain: "Every payment takes 60 ms longer: latency rises all along the chain.",
+                explain: "Every payment takes 60 ms longer: latency rises all along the chain, past the budget of 150 ms \
+                          per order.",
                 action: TryAction::Inject(|| Fault::SlowService { service: "payment".into(), extra_ms: 60 }),
+                needs: &[WHILE_RUNNING],
             },
         ],
         meter: Meter {
             title: "Health",
             explain: "A healthy run keeps every consumer close to the head, no dead letters, and orders fast end to end.",
+            as_expected: &[
+                ("highest consumer lag (messages)", When::Not(&When::Tried(0))),
+                ("dead letters", When::Always),
+                ("slowest order, end to end (ms)", When::Not(&When::Any(&[When::Tried(0), When::Tried(1)]))),
+            ],
             read: |sim| {
                 let subs = sim.subscription_views();
                 let lag = subs.iter().map(|s| i64::from(s.lag_max)).max().unwrap_or(0);
@@ -863,7 +1079,7 @@ static LESSONS: [Lesson; 12] = [
                 vec![
                     Reading::at_most("highest consumer lag (messages)", 2, lag),
                     Reading::at_most("dead letters", 0, dead),
-                    Reading::at_most("slowest order, end to end (ms)", 200, slowest),
+                    Reading::at_most("slowest order, end to end (ms)", 150, slowest),
                 ]
             },
         },

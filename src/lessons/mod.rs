@@ -6,13 +6,19 @@
 //! takes another course. A lesson asks the learner to predict what happens before the
 //! run reveals it, offers "try this" actions that inject the fault or switch on the
 //! anti-pattern that teaches the point, and measures the damage with an "expected vs
-//! actual" meter read from the simulation. The UI renders all of this; nothing here
-//! knows about the browser.
+//! actual" meter read from the simulation. A cue says *when* a sentence becomes
+//! relevant, not whether it is true: the same restart reads differently with an outbox
+//! and with a dual write. So every sentence, meter reading and action also declares the
+//! run state it is true in ([`When`]), and the lesson yields only what holds now
+//! ([`Lesson::narration_at`], [`Lesson::try_availability`]). The UI renders all of
+//! this; nothing here knows about the browser.
 
 mod catalog;
 pub mod checklist;
+pub mod when;
 
 pub use catalog::lessons;
+pub use when::{Need, RunState, Unavailable, When};
 
 use crate::sim::trace::TraceRecord;
 use crate::sim::{AntiPattern, Fault, Simulation};
@@ -90,12 +96,17 @@ impl Cue {
     }
 }
 
-/// A sentence of narration shown once its cue has happened.
+/// A sentence of narration shown once its cue has happened, while the run is in the
+/// state the sentence is true in.
 pub struct Narration {
     pub cue: Cue,
     pub text: &'static str,
     /// Shown only after this "try this" action (by index), whose run produces the cue.
     pub after_try: Option<usize>,
+    /// The state of the run the sentence is true in. Sentences that tell of the same
+    /// cue in different states (with an outbox, with a dual write) are alternatives:
+    /// their states exclude each other.
+    pub when: When,
 }
 
 /// A question asked before the run reveals the answer.
@@ -114,6 +125,9 @@ pub struct TryThis {
     pub label: &'static str,
     pub explain: &'static str,
     pub action: TryAction,
+    /// What the run must be like for the action to change anything; the first need
+    /// that does not hold disables the button with its reason.
+    pub needs: &'static [Need],
 }
 
 pub enum TryAction {
@@ -174,6 +188,55 @@ pub struct Meter {
     pub title: &'static str,
     pub explain: &'static str,
     pub read: fn(&Simulation) -> Vec<Reading>,
+    /// For each promised reading (by label), the state of the run in which it ends as
+    /// expected; outside that state it ends marked as not expected. This is what the
+    /// lesson claims the damage is, and the native tests hold every run to it.
+    pub as_expected: &'static [(&'static str, When)],
+}
+
+impl Lesson {
+    /// Whether a narration line shows now, its cue aside: its "try this" was pressed in
+    /// this visit (`tried`) and is in the run at this step, and its state holds.
+    pub fn shows(&self, n: &Narration, sim: &Simulation, tried: &[usize]) -> bool {
+        let run = RunState::new(sim);
+        n.after_try.is_none_or(|i| tried.contains(&i) && self.holds(&When::Tried(i), &run)) && self.holds(&n.when, &run)
+    }
+
+    /// The narration to show at the run's current step: each line whose cue has
+    /// happened and whose state holds, with the step of its cue, in the order they
+    /// happened.
+    pub fn narration_at(&self, sim: &Simulation, tried: &[usize]) -> Vec<(u64, &'static Narration)> {
+        let mut told: Vec<(u64, &'static Narration)> = self
+            .narration
+            .iter()
+            .filter(|n| self.shows(n, sim, tried))
+            .filter_map(|n| n.cue.first_step(sim).map(|step| (step, n)))
+            .collect();
+        crate::sim::sorting::sort_by_key(&mut told, |(step, _)| *step);
+        told
+    }
+
+    /// Whether pressing "try this" number `index` now can change the run, and if not,
+    /// why (the button is disabled with that reason). A fault that already took effect
+    /// is done, except the operator's actions (redrive, rebuild, discard), which can be
+    /// repeated; a toggle can always be switched back.
+    pub fn try_availability(&self, index: usize, sim: &Simulation) -> Result<(), Unavailable> {
+        let Some(t) = self.try_this.get(index) else { return Err(Unavailable::Needs("There is no such action.")) };
+        if let TryAction::Inject(fault) = &t.action {
+            let repeatable = matches!(
+                fault(),
+                Fault::RedriveDeadLetters { .. } | Fault::RebuildProjection { .. } | Fault::DiscardDeadLetters { .. }
+            );
+            if let (false, Some(step)) = (repeatable, when::applied_at(self, index, sim)) {
+                return Err(Unavailable::Done { step });
+            }
+        }
+        let run = RunState::new(sim);
+        match t.needs.iter().find(|need| !self.holds(&need.when, &run)) {
+            Some(need) => Err(Unavailable::Needs(need.otherwise)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The lesson with this slug.

@@ -16,15 +16,22 @@
 //! * **Completion.** A lesson run followed to its end marks the lesson completed.
 //! * **Leaving.** Picking another scenario or seed from a lesson or the index is free
 //!   play, so the page follows (the route effect then updates the address).
+//! * **"Try this" that cannot act.** A button whose action would change nothing now
+//!   (the run has ended, the fault is already in, the DLQ is empty) is refused with the
+//!   lesson's reason ([`Lesson::try_availability`]), never answered with "done".
+//! * **The learner's own scenario.** A lesson replaces the run with its own; a
+//!   scenario from the editor, a file or a link has no entry in the picker to come back
+//!   to, so it is set aside, with a notice, and the lesson index gives it back.
 //!
 //! Like the rest of the reducer this does no I/O: the address and `localStorage` are
 //! written by effects that watch [`Guide::route`] and [`Guide::progress`].
 
 use super::progress::Progress;
 use super::route::Route;
-use super::state::{Motion, Shell, ShellAction};
-use crate::lessons::{lesson, Lesson, TryAction};
+use super::state::{Motion, Notice, Restored, Shell, ShellAction};
+use crate::lessons::{lesson, Lesson, TryAction, Unavailable};
 use crate::sim::scenario::builtin;
+use crate::sim::Simulation;
 
 /// Which side of a lesson's right-hand column is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,14 +76,27 @@ impl LessonRun {
     pub fn has_tried(&self, index: usize) -> bool {
         self.tried.contains(&index)
     }
+
+    /// Whether the "try this" button `index` is enabled on this run, and if not, the
+    /// reason to show on it: the open question comes first, then the lesson's needs.
+    pub fn try_availability(&self, index: usize, sim: &Simulation) -> Result<(), Unavailable> {
+        if self.asking && self.answer.is_none() {
+            return Err(Unavailable::Asking);
+        }
+        let Some(l) = self.lesson() else { return Err(Unavailable::Needs("This lesson no longer exists.")) };
+        l.try_availability(index, sim)
+    }
 }
 
 /// The guided path's part of the app state.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Guide {
     pub route: Route,
     pub lesson: Option<LessonRun>,
     pub progress: Progress,
+    /// The learner's own run (a scenario that is not an unchanged built-in), put aside
+    /// when a lesson replaced it; the lesson index restores it.
+    pub set_aside: Option<Restored>,
 }
 
 /// What the guided path is asked to do.
@@ -119,6 +139,12 @@ impl Shell {
                         next = next.load_lesson(l);
                     }
                 }
+                if matches!(route, Route::Index) {
+                    if let Some(own) = next.guide.set_aside.take() {
+                        next = next.apply(ShellAction::Restore(Box::new(own)));
+                        next.guide.lesson = None;
+                    }
+                }
                 next.guide.route = route;
             }
             GuideAction::LoadProgress(progress) => next.guide.progress = progress,
@@ -157,9 +183,16 @@ impl Shell {
             GuideAction::Try(index) => {
                 let Some(run) = &self.guide.lesson else { return next };
                 let Some(try_this) = run.lesson().and_then(|l| l.try_this.get(index)) else { return next };
-                if run.asking && run.answer.is_none() {
+                let availability = run.try_availability(index, &self.sim.borrow());
+                match availability {
+                    Ok(()) => {}
                     // The question comes first; the buttons are disabled meanwhile.
-                    return next;
+                    Err(Unavailable::Asking) => return next,
+                    Err(why) => {
+                        next.notice =
+                            Some(Notice::Refused(format!("\u{201c}{}\u{201d} was not done. {why}", try_this.label)));
+                        return next;
+                    }
                 }
                 next = match &try_this.action {
                     TryAction::Inject(fault) => self.apply(ShellAction::Inject(fault())),
@@ -194,6 +227,20 @@ impl Shell {
         next.revision = self.revision + 1;
         next.guide = self.guide.clone();
         next.guide.lesson = Some(LessonRun::new(l.slug));
+        let own = builtin(&self.scenario_name).is_none_or(|b| b != *self.scenario);
+        if own && next.guide.set_aside.is_none() {
+            let step = self.step;
+            let name = &self.scenario_name;
+            next.notice = Some(Notice::Rebuilt(format!(
+                "Your scenario \u{201c}{name}\u{201d} is set aside while you follow the lessons; \u{201c}All lessons\u{201d} \
+                 brings it back, at step {step}."
+            )));
+            next.guide.set_aside = Some(Restored {
+                config: self.sim.borrow().config().clone(),
+                step,
+                message: format!("Your scenario \u{201c}{name}\u{201d} is back, at step {step}, as you left it."),
+            });
+        }
         next
     }
 

@@ -122,7 +122,7 @@ fn use_told(sim: &RunRef, run: &LessonRun, l: &'static Lesson) -> std::rc::Rc<Ve
         let mut told: Vec<Told> = l
             .narration
             .iter()
-            .filter(|n| n.after_try.is_none_or(|i| tried.contains(&i)))
+            .filter(|n| l.shows(n, &sim, tried))
             .filter_map(|n| {
                 n.cue.first_step(&sim).map(|step| Told { step, text: n.text, after_try: n.after_try.is_some() })
             })

@@ -6,7 +6,7 @@ use eventscope::lessons::{lesson, lessons};
 use eventscope::ui::guide::GuideAction;
 use eventscope::ui::progress::Progress;
 use eventscope::ui::route::{format, parse, same_page, Route};
-use eventscope::ui::state::{Shell, ShellAction};
+use eventscope::ui::state::{Notice, Shell, ShellAction};
 use wasm_bindgen_test::*;
 
 #[wasm_bindgen_test]
@@ -125,4 +125,57 @@ fn the_comparing_lesson_switches_designs_and_keeps_the_faults() {
     assert_eq!(shell.guide.route, Route::Lesson(l.slug), "still in the lesson");
     shell = shell.apply(ShellAction::Guide(GuideAction::SwitchDesign));
     assert_eq!(shell.scenario_name, l.scenario);
+}
+
+fn to_end(mut shell: Shell) -> Shell {
+    shell = shell.apply(ShellAction::JumpToEnd);
+    while shell.running_to_end {
+        shell = shell.apply(ShellAction::ContinueToEnd);
+    }
+    shell
+}
+
+#[wasm_bindgen_test]
+fn a_try_that_cannot_act_is_refused_with_its_reason() {
+    let l = lesson("orchestration").unwrap();
+    let mut shell = to_end(lesson_shell(l.slug));
+    shell = shell.apply(ShellAction::Guide(GuideAction::Answer(l.prediction.answer)));
+    shell = to_end(shell.apply(ShellAction::Guide(GuideAction::Continue)));
+    assert!(shell.finished.is_some() && shell.step == shell.horizon, "at the end of the run");
+    let fail = l.try_this.iter().position(|t| t.label == "Make payment fail").unwrap();
+    let before = shell.faults.clone();
+    let pressed = shell.apply(ShellAction::Guide(GuideAction::Try(fail)));
+    assert_eq!(pressed.faults, before, "nothing was injected");
+    assert!(pressed.guide.lesson.as_ref().unwrap().tried.is_empty(), "and nothing is marked done");
+    match &pressed.notice {
+        Some(Notice::Refused(text)) => assert!(text.contains("The run has ended"), "{text}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Rewound, the same button acts.
+    let rewound = shell.apply(ShellAction::RewindTo(20)).apply(ShellAction::Guide(GuideAction::Try(fail)));
+    assert_eq!(rewound.faults.scripted.len(), 1);
+}
+
+#[wasm_bindgen_test]
+fn a_scenario_of_ones_own_is_set_aside_by_a_lesson_and_given_back_by_the_index() {
+    let mut own = eventscope::sim::scenario::builtin("checkout").unwrap();
+    own.name = "my-shop".into();
+    let mut shell = Shell::default().apply(ShellAction::ApplyScenario(Box::new(own)));
+    shell = shell.apply(ShellAction::Step).apply(ShellAction::Step).apply(ShellAction::Step);
+    assert_eq!((shell.scenario_name.as_str(), shell.step), ("my-shop", 3));
+    shell = shell.apply(ShellAction::Guide(GuideAction::Navigate(Route::Lesson("outbox"))));
+    assert_eq!(shell.scenario_name, "outbox");
+    match &shell.notice {
+        Some(Notice::Rebuilt(text)) => assert!(text.contains("my-shop") && text.contains("set aside"), "{text}"),
+        other => panic!("expected a word about the scenario, got {other:?}"),
+    }
+    // Another lesson keeps what was set aside; the index gives it back.
+    shell = shell.apply(ShellAction::Guide(GuideAction::Navigate(Route::Lesson("cqrs"))));
+    shell = shell.apply(ShellAction::Guide(GuideAction::Navigate(Route::Index)));
+    assert_eq!((shell.scenario_name.as_str(), shell.step), ("my-shop", 3));
+    assert_eq!(shell.guide.route, Route::Index);
+    assert!(shell.guide.set_aside.is_none());
+    // A built-in left as it was is not set aside.
+    let plain = Shell::default().apply(ShellAction::Guide(GuideAction::Navigate(Route::Lesson("outbox"))));
+    assert!(plain.guide.set_aside.is_none());
 }
