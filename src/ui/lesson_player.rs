@@ -17,7 +17,7 @@ use super::details::{details, emit_on_click, DetailsProps};
 use super::guide::{GuideAction, LessonRun, Pane};
 use super::route::{format, Route};
 use super::state::{RunRef, Shell, ShellAction};
-use crate::lessons::{lessons, Expect, Lesson, Reading, TryAction};
+use crate::lessons::{lessons, Expect, Lesson, Reading, TryAction, Unavailable};
 use crate::sim::anti_pattern::AntiPattern;
 use crate::sim::scenario::catalog;
 
@@ -251,7 +251,10 @@ fn lesson_column(props: &ColumnProps) -> Html {
                     <section class="lesson-section" aria-labelledby="try-title">
                         <h3 id="try-title">{ "Try this" }</h3>
                         <ul class="try-list">
-                            { for l.try_this.iter().enumerate().map(|(i, t)| try_button(i, t, &run, &props.anti_patterns, dispatch)) }
+                            { for l.try_this.iter().enumerate().map(|(i, t)| {
+                                let unavailable = run.try_availability(i, &props.sim.sim.borrow()).err();
+                                try_button(i, t, &run, unavailable, &props.anti_patterns, dispatch)
+                            }) }
                         </ul>
                     </section>
                     <section class="lesson-section meter" aria-labelledby="meter-title">
@@ -348,14 +351,18 @@ fn prediction_summary(run: &LessonRun, l: &Lesson) -> Html {
     }
 }
 
+/// One "try this" button. A try that cannot take effect now (the run has ended, the
+/// question is open, it is done already) is disabled and says why, instead of
+/// answering "Done" and changing nothing.
 fn try_button(
     index: usize,
     t: &'static crate::lessons::TryThis,
     run: &LessonRun,
+    unavailable: Option<Unavailable>,
     anti_patterns: &[AntiPattern],
     dispatch: &Callback<ShellAction>,
 ) -> Html {
-    let blocked = run.asking && run.answer.is_none();
+    let blocked = unavailable.is_some();
     let (pressed, note) = match &t.action {
         TryAction::Toggle(anti_pattern) => {
             let on = anti_patterns.contains(anti_pattern);
@@ -381,12 +388,14 @@ fn try_button(
         <li class="try-item">
             <button type="button" class={classes!("control", "try-button", pressed.unwrap_or(false).then_some("on"))}
                 aria-pressed={pressed.map(|p| p.to_string())} disabled={blocked}
-                title={if blocked { "Answer the question first" } else { t.explain }}
+                title={unavailable.as_ref().map_or_else(|| t.explain.to_string(), |u| u.to_string())}
                 onclick={guide(dispatch, GuideAction::Try(index))}>
                 { t.label }
             </button>
             <p class="try-explain">{ t.explain }</p>
-            <p class="try-note">{ note }</p>
+            <p class={classes!("try-note", blocked.then_some("unavailable"))}>
+                { unavailable.map_or_else(|| note.to_string(), |u| u.to_string()) }
+            </p>
         </li>
     }
 }
