@@ -32,8 +32,11 @@ pub const HANDLERS_MAX: usize = 64;
 pub const ACTIONS_MAX: usize = 16;
 pub const STATE_ENTRIES_MAX: usize = 1_000;
 pub const WORKLOAD_ITEMS_MAX: usize = 256;
-pub const WORKLOAD_MESSAGES_MAX: u64 = 1_000_000;
-pub const STEPS_MAX_LIMIT: u64 = 10_000_000;
+/// Events a workload may declare: a quarter of the messages a run may hold (see
+/// `limits::MESSAGES_MAX`), leaving room for what handlers emit in response.
+pub const WORKLOAD_MESSAGES_MAX: u64 = super::limits::MESSAGES_MAX / 4;
+/// The steps cap is derived from the run's memory budget (see `limits`).
+pub use super::limits::STEPS_MAX_LIMIT;
 pub const DURATION_MS_MAX: u64 = 86_400_000;
 pub const ATTEMPTS_MAX_LIMIT: u32 = 100;
 pub const CAPACITY_MAX: u32 = 1_000_000;
