@@ -2,16 +2,18 @@
 //! limit, the place and the step, and never exhaust memory.
 //!
 //! The growth fixture (`tests/fixtures/growth.json`) re-emits its own event with the
-//! payload quadrupled; without limits it needs gigabytes within fifty steps. Every
-//! other case here is built in code from a small self-feeding scenario.
+//! payload quadrupled; without limits it needed gigabytes within fifty steps, and now
+//! validation refuses it. `growth-cycle.json` does the same through two handlers that
+//! answer each other, which validation cannot decide from one handler, so the run-time
+//! limits stop it. Every other case here is built in code from a small scenario.
 
 use eventscope::sim::limits::{Halt, Limit, Place, MESSAGES_MAX, MESSAGE_BYTES_MAX, STRING_BYTES_MAX};
 use eventscope::sim::trace::SubId;
 use eventscope::sim::{Fault, Finish, RunConfig, Scenario, Simulation};
 use serde_json::{json, Value};
 
-fn growth() -> Scenario {
-    Scenario::from_json(include_str!("fixtures/growth.json")).expect("the fixture is a valid scenario")
+fn growth_cycle() -> Scenario {
+    Scenario::from_json(include_str!("fixtures/growth-cycle.json")).expect("the fixture is a valid scenario")
 }
 
 fn run(scenario: Scenario) -> Simulation {
@@ -45,15 +47,15 @@ fn halt(sim: &Simulation) -> (Limit, Place, u64) {
 }
 
 #[test]
-fn the_growth_scenario_halts_at_the_string_limit_naming_handler_template_and_step() {
-    let sim = run(growth());
+fn the_growth_cycle_halts_at_the_string_limit_naming_handler_template_and_step() {
+    let sim = run(growth_cycle());
     let (limit, place, step) = halt(&sim);
     assert_eq!(limit, Limit::StringBytes);
     assert_eq!(
         place,
         Place::Handler {
             service: "echo".into(),
-            event_type: "io.eventscope.echo".into(),
+            event_type: "io.eventscope.ping".into(),
             path: "services[0].handlers[0].emit[0].data.p".into()
         }
     );
@@ -71,7 +73,7 @@ fn the_growth_scenario_halts_at_the_string_limit_naming_handler_template_and_ste
 
 #[test]
 fn stepping_a_halted_run_records_nothing_and_injecting_is_refused() {
-    let mut sim = run(growth());
+    let mut sim = run(growth_cycle());
     let (step, horizon, hash, now) = (sim.step_index(), sim.horizon(), sim.trace_hash(), sim.now_ms());
     let halt = sim.halted().cloned();
     for _ in 0..3 {
@@ -89,7 +91,7 @@ fn stepping_a_halted_run_records_nothing_and_injecting_is_refused() {
 
 #[test]
 fn rewinding_clears_the_halt_and_replaying_reaches_it_again() {
-    let mut sim = run(growth());
+    let mut sim = run(growth_cycle());
     let first = sim.halted().cloned().expect("halted");
     let hash = sim.trace_hash();
     sim.rewind_to(5);
@@ -156,7 +158,7 @@ fn a_fan_out_that_creates_messages_faster_than_it_publishes_halts_at_the_message
 
 #[test]
 fn the_cli_prints_the_halt_on_stderr_and_exits_2() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/growth.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/growth-cycle.json");
     for format in ["text", "trace"] {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_eventscope-cli"))
             .args(["run", "--scenario", path, "--seed", "1", "--format", format])
@@ -191,4 +193,65 @@ fn queues_flooded_by_fan_out_halt_at_the_run_budget_before_the_next_step() {
     assert_eq!(before.0, step);
     assert!(sim.step().is_none());
     assert_eq!((sim.step_index(), sim.horizon(), sim.held_bytes()), before, "a halted step records nothing");
+}
+
+fn cli(args: &[&str]) -> (Option<i32>, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_eventscope-cli")).args(args).output().expect("runs");
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn a_template_that_grows_on_its_own_loop_is_refused_naming_the_path() {
+    let errors = Scenario::from_json(include_str!("fixtures/growth.json")).expect_err("refused");
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    assert_eq!(errors.0[0].path, "services[0].handlers[0].emit[0].data.p");
+    assert!(errors.0[0].message.contains("grows without bound"), "{errors}");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/growth.json");
+    let (code, stderr) = cli(&["run", "--scenario", path, "--seed", "1"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("services[0].handlers[0].emit[0].data.p: grows without bound"), "{stderr}");
+}
+
+/// A countdown that feeds its own input, guarded by a `require`: legitimate, warned.
+fn countdown() -> Value {
+    json!({
+        "name": "countdown", "title": "countdown", "description": "Counts down to zero, one event at a time.",
+        "topics": [{ "name": "ticks" }],
+        "services": [{ "name": "clock", "state": { "left": 5 }, "handlers": [{
+            "on": "io.eventscope.tick", "processing_ms": 1,
+            "require": [{ "key": "left", "at_least": 1 }],
+            "effects": [{ "key": "left", "add": -1 }],
+            "emit": [{ "topic": "ticks", "type": "io.eventscope.tick", "kind": "domain", "data": { "n": "{data.n}" } }]
+        }] }],
+        "subscriptions": [{ "name": "clock-ticks", "topic": "ticks", "service": "clock" }],
+        "workload": [{ "at_ms": 0, "topic": "ticks", "type": "io.eventscope.tick", "kind": "domain",
+                       "source": "clock", "subject": "c", "data": { "n": 1 } }]
+    })
+}
+
+#[test]
+fn a_handler_that_feeds_its_own_topic_is_a_warning_shown_by_the_cli() {
+    let scenario = Scenario::from_value(countdown()).expect("a guarded loop is valid");
+    let warnings = scenario.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].path, "services[0].handlers[0].emit[0]");
+    assert!(warnings[0].message.contains("feeds its own input"), "{}", warnings[0].message);
+    let sim = run(scenario);
+    assert_eq!(sim.finished(), Some(Finish::Quiescent), "the guard ends the loop");
+
+    let file = std::env::temp_dir().join(format!("eventscope-limits-{}-countdown.json", std::process::id()));
+    std::fs::write(&file, countdown().to_string()).expect("temp is writable");
+    let (code, stderr) = cli(&["run", "--scenario", file.to_str().expect("utf-8"), "--seed", "1"]);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!("eventscope-cli: warning: services[0].handlers[0].emit[0]: {}", warnings[0].message)
+    );
+    // Built-ins have no such loop: their runs keep a clean stderr.
+    for name in eventscope::sim::scenario::builtin_names() {
+        let s = eventscope::sim::scenario::builtin(name).expect("built-in");
+        assert_eq!(s.warnings(), vec![], "{name}");
+    }
 }

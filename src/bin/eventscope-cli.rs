@@ -226,6 +226,10 @@ fn run(o: Options) -> Result<ExitCode, String> {
     if o.correlation.is_some() && o.format != Format::Mermaid {
         return Err("--correlation applies only to --format mermaid".into());
     }
+    // Warnings go to stderr, one line each, before the run: the output stays clean.
+    for w in config.scenario.warnings() {
+        eprintln!("eventscope-cli: warning: {}", w.to_string().replace('\n', "; "));
+    }
     let mut sim = Simulation::new(config).map_err(|e| e.to_string().replace('\n', "; "))?;
     if o.format != Format::Text {
         sim.run_to_end();

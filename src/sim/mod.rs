@@ -10,6 +10,7 @@ pub mod anti_pattern;
 pub mod compiled;
 pub mod envelope;
 pub mod fault;
+pub mod feedback;
 pub mod handler;
 pub mod hash;
 pub mod invariant;

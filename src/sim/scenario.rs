@@ -961,6 +961,19 @@ impl Scenario {
         serde_json::from_str(&self.to_json()).unwrap_or(Value::Null)
     }
 
+    /// What validation allows but a reader should hear about, each with its JSON path:
+    /// handlers that feed their own input (see `feedback`). Empty for a scenario that
+    /// does not validate (its errors come first).
+    pub fn warnings(&self) -> Vec<ScenarioError> {
+        let mut v = Validator::default();
+        v.check(self);
+        if v.errors.is_empty() {
+            v.warnings
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Checks references and limits; on success the scenario compiles without errors.
     pub fn validate(&self) -> Result<(), ScenarioErrors> {
         let mut v = Validator::default();
@@ -1093,6 +1106,8 @@ pub fn path_at(text: &str, offset: usize) -> String {
 #[derive(Default)]
 struct Validator {
     errors: Vec<ScenarioError>,
+    /// Things that are allowed but probably not meant (see `feedback`).
+    warnings: Vec<ScenarioError>,
 }
 
 impl Validator {
@@ -1427,6 +1442,14 @@ impl Validator {
         }
         if s.faults.scripted.len() > SCRIPT_ENTRIES_MAX {
             self.err("faults.scripted", "too many entries");
+        }
+        // Loops are looked for once every name resolves.
+        if self.errors.is_empty() {
+            let (warnings, errors) = super::feedback::check(s);
+            self.warnings = warnings;
+            for e in errors {
+                self.err(e.path, e.message);
+            }
         }
     }
 
