@@ -56,6 +56,8 @@ use super::trace::{
 };
 
 mod budget;
+#[cfg(test)]
+mod identity_tests;
 use budget::{envelope_bytes, record_bytes, state_bytes, Budget, Weight};
 
 /// Steps between snapshots of the mutable world. Rewinding replays at most this many
@@ -170,7 +172,7 @@ pub struct SubState {
     /// Dead letters are immutable once parked and a DLQ can grow long, so snapshots
     /// share them instead of copying each one with its death history.
     pub dlq: Vec<Rc<DeadLetter>>,
-    /// Per subject key: copies outside the queue (handling, backing off, delayed).
+    /// Per subject ordinal: copies outside the queue (handling, backing off, delayed).
     blocked: BTreeMap<u64, u32>,
     /// Handled while partitioned: the acknowledgement never reached the broker.
     unacked: Vec<Delivery>,
@@ -261,6 +263,7 @@ struct World {
     ready: BTreeSet<SubId>,
     services: Vec<ServiceState>,
     subs: Vec<SubState>,
+    /// Poisoned events, by event ordinal (exact, unlike a fingerprint).
     poisoned: BTreeSet<u64>,
     checkers: Checkers,
     /// Collections that grow with the run, persistent so snapshots share them.
@@ -608,7 +611,11 @@ impl Simulation {
 
     /// The flow statistics of one correlation id.
     pub fn flow(&self, correlation_id: &str) -> Option<FlowStats> {
-        let start = self.first_flows.find(correlation_key(correlation_id), self.world.messages_len)?;
+        let messages = &self.messages;
+        let carries = |p: u32| {
+            messages.get(p as usize).and_then(|m| m.envelope.correlation_id.as_deref()) == Some(correlation_id)
+        };
+        let start = self.first_flows.find(correlation_key(correlation_id), self.world.messages_len, carries)?;
         self.world.ledgers.flow(start)
     }
 
@@ -962,7 +969,15 @@ impl Simulation {
             self.world.schedule(at, Agenda::Workload { item, n: n + 1 });
         }
         let now = self.world.now_ms;
-        let flow = self.first_flows.ordinal(correlation_key(&envelope.id), self.world.messages_len);
+        let (position, messages) = (self.world.messages_len, &self.messages);
+        // A flow's entry sits at the message that started it, which carries its id as
+        // correlation id (or is this very message, met again on a replay).
+        let started = |p: u32| {
+            p == position
+                || messages.get(p as usize).and_then(|m| m.envelope.correlation_id.as_deref())
+                    == Some(envelope.id.as_str())
+        };
+        let flow = self.first_flows.ordinal(correlation_key(&envelope.id), position, started);
         self.world.ledgers.set_flow(flow, FlowStats { started_ms: now, last_ms: now, handled: 0 });
         let copies = self.addressed_copies(envelope, topic);
         let first = self.new_message(copies[0].0.clone(), topic, None, None, false, copies[0].1);
@@ -987,10 +1002,17 @@ impl Simulation {
         let key = Fnv1a::default().str(&envelope.id).finish();
         let subject_key = Fnv1a::default().str(&envelope.subject).finish();
         let position = self.world.messages_len;
-        let event = self.first_events.ordinal(key, position);
-        // Subject ordinals serve only the per-key-order checker.
+        // Fingerprints find candidates; the ids decide (see `FirstSeen`). The entry at
+        // `position` itself is this message's own, met again on a replay.
+        let messages = &self.messages;
+        let same_id = |p: u32| p == position || messages.get(p as usize).is_some_and(|m| m.envelope.id == envelope.id);
+        let event = self.first_events.ordinal(key, position, same_id);
+        // Subject ordinals serve only per-key order (the blocking in `pick` and the checker).
         let subject = if self.compiled.subs.iter().any(|s| s.ordered) {
-            self.first_subjects.ordinal(subject_key, position)
+            let same_subject = |p: u32| {
+                p == position || messages.get(p as usize).is_some_and(|m| m.envelope.subject == envelope.subject)
+            };
+            self.first_subjects.ordinal(subject_key, position, same_subject)
         } else {
             position
         };
@@ -999,9 +1021,13 @@ impl Simulation {
         let cause_message = cause.and_then(|c| self.messages.get(c.0 as usize));
         let flow = match cause_message {
             Some(c) if c.envelope.correlation_id == envelope.correlation_id => c.flow,
-            _ => {
-                envelope.correlation_id.as_deref().and_then(|c| self.first_flows.find(correlation_key(c), position + 1))
-            }
+            _ => envelope.correlation_id.as_deref().and_then(|c| {
+                let started = |p: u32| {
+                    p == position
+                        || messages.get(p as usize).and_then(|m| m.envelope.correlation_id.as_deref()) == Some(c)
+                };
+                self.first_flows.find(correlation_key(c), position + 1, started)
+            }),
         };
         self.world.publish_seq += 1;
         // From the moment it is committed, a carrier event holds its amount "in transit"
@@ -1069,7 +1095,7 @@ impl Simulation {
     }
 
     fn enter_queue_front(&mut self, sub: SubId, delivery: Delivery) {
-        let key = self.messages[delivery.message.0 as usize].subject_key;
+        let key = u64::from(self.messages[delivery.message.0 as usize].subject);
         let s = &mut self.world.subs[sub.0 as usize];
         unblock(&mut s.blocked, key);
         s.queue.push_front(delivery);
@@ -1079,14 +1105,14 @@ impl Simulation {
     fn leave_queue(&mut self, sub: SubId, index: usize) -> Delivery {
         let s = &mut self.world.subs[sub.0 as usize];
         let delivery = s.queue.remove(index).expect("index from pick");
-        let key = self.messages[delivery.message.0 as usize].subject_key;
+        let key = u64::from(self.messages[delivery.message.0 as usize].subject);
         *s.blocked.entry(key).or_insert(0) += 1;
         delivery
     }
 
     /// A copy that was outside the queue is settled (acked, dead-lettered, lost).
     fn settle_outside(&mut self, sub: SubId, message: MessageId) {
-        let key = self.messages[message.0 as usize].subject_key;
+        let key = u64::from(self.messages[message.0 as usize].subject);
         unblock(&mut self.world.subs[sub.0 as usize].blocked, key);
         self.world.ready.insert(sub);
     }
@@ -1158,12 +1184,13 @@ impl Simulation {
         let mut first: Option<(usize, u64)> = None;
         for (i, d) in s.queue.iter().enumerate() {
             let m = &self.messages[d.message.0 as usize];
-            if s.blocked.get(&m.subject_key).copied().unwrap_or(0) > 0 {
+            let key = u64::from(m.subject);
+            if s.blocked.get(&key).copied().unwrap_or(0) > 0 {
                 continue;
             }
             match first {
-                None => first = Some((i, m.subject_key)),
-                Some((j, key)) if key == m.subject_key => {
+                None => first = Some((i, key)),
+                Some((j, k)) if k == key => {
                     let current = &self.messages[s.queue[j].message.0 as usize];
                     if m.seq < current.seq {
                         first = Some((i, key));
@@ -1379,12 +1406,12 @@ impl Simulation {
         let message = delivery.message;
         self.world.ready.insert(sub);
         let m = Rc::clone(&self.messages[message.0 as usize]);
-        let (key, event) = (m.key, m.event);
+        let event = m.event;
         let fail_rate = self.world.services[service.0 as usize].fail_per_mille;
 
         let failure = if in_flight.force_fail {
             Some(FailureCause::Injected)
-        } else if self.world.poisoned.contains(&key) {
+        } else if self.world.poisoned.contains(&u64::from(event)) {
             Some(FailureCause::Poisoned)
         } else if fail_rate > 0 && self.world.rng.chance(fail_rate) {
             Some(FailureCause::FailureRate)
@@ -2146,8 +2173,8 @@ impl Simulation {
             },
             Fault::PoisonMessage { message } => match self.message_by_event_id(message) {
                 Some(id) => {
-                    let key = self.messages[id.0 as usize].key;
-                    self.world.poisoned.insert(key);
+                    let event = self.messages[id.0 as usize].event;
+                    self.world.poisoned.insert(u64::from(event));
                     Happened::Poisoned { message: id }
                 }
                 None => missed(&fault),
