@@ -69,7 +69,7 @@ fn rewind(scenario: &Scenario) {
 fn main() {
     // `cargo test --benches` runs this binary with `--bench` absent; keep it quick then.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let orders = if quick { 200 } else { 15_000 };
+    let orders = if quick { 200 } else { 10_000 };
     let scenario = checkout(orders);
     measure("checkout, no faults", &scenario, FaultScript::default(), if quick { 1 } else { 5 });
     measure("checkout, random faults 5%", &scenario, FaultScript::random(50), if quick { 1 } else { 5 });

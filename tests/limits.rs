@@ -184,7 +184,7 @@ fn queues_flooded_by_fan_out_halt_at_the_run_budget_before_the_next_step() {
             .map(|i| json!({ "name": format!("echo-{i}"), "topic": "echoes", "service": "echo", "capacity": 100_000 }))
             .collect();
         doc["subscriptions"] = Value::Array(subs);
-        doc["workload"][0]["repeat"] = json!({ "count": 60_000, "every_ms": 0 });
+        doc["workload"][0]["repeat"] = json!({ "count": 32_000, "every_ms": 0 });
     });
     let mut sim = run(scenario);
     let (limit, place, step) = halt(&sim);

@@ -13,8 +13,9 @@
 //! Sizes are *estimates* of what the run holds in memory (strings at their length,
 //! fixed costs per value, message and record), not exact allocator figures: they must
 //! be the same on every platform and on every replay, so they are computed from the
-//! data, never measured. Allocator slack and `Vec` doubling can make the real figure
-//! up to about twice the estimate; [`RUN_BYTES_MAX`] leaves room for that.
+//! data, never measured. They are calibrated against peak resident memory (the engine
+//! bench's run holds 187 MB for 185 MB estimated), but allocator slack and `Vec`
+//! doubling can make the real figure larger; [`RUN_BYTES_MAX`] leaves room for that.
 
 use std::fmt;
 
@@ -30,9 +31,10 @@ pub const RUN_BYTES_MAX: u64 = 256 << 20;
 /// What one step holds on average, by estimate: its trace record (about a hundred
 /// bytes), a share of the messages it publishes (a hop of a message takes three steps
 /// and a message costs at least [`MESSAGE_FIXED_BYTES`]), metric samples, and a share
-/// of the world copy taken every 2,048 steps. The engine bench's checkout run, whose
-/// queues hold thousands of copies, holds 363 bytes per step (see BENCHMARKS.md);
-/// light runs hold less. A run of `STEPS_MAX_LIMIT` such steps fills the budget.
+/// of the world copy taken every 2,048 steps. Light runs hold about this much; the
+/// engine bench's checkout run, whose queues hold thousands of copies, holds 475
+/// bytes per step (390,000 steps: 185 MB by estimate, 187 MB peak resident; see
+/// BENCHMARKS.md), so a run that heavy meets the byte budget before the steps cap.
 pub const STEP_BYTES: u64 = 256;
 
 /// The most steps a scenario may ask for (`steps_max`): as many as the run budget
@@ -58,8 +60,9 @@ pub const STRING_BYTES_MAX: u64 = 64 << 10;
 pub const MESSAGE_BYTES_MAX: u64 = 1 << 20;
 
 /// What a message costs beyond its strings and payload: the message and envelope
-/// structs, the pointer in the arena and the entries in the ordinal tables.
-pub const MESSAGE_FIXED_BYTES: u64 = 256;
+/// structs (about 300 bytes), its reference count, the pointer in the arena and its
+/// entries in three ordinal tables.
+pub const MESSAGE_FIXED_BYTES: u64 = 512;
 
 /// Messages alive in a run. Every message stays alive to the end (rewind replays
 /// them, exports list them), so this counts every message created; a fan-out that
@@ -71,6 +74,11 @@ pub const MESSAGES_MAX: u64 = RUN_BYTES_MAX / (4 * MESSAGE_FIXED_BYTES);
 
 /// What a stored event, a state entry or a trace record costs beyond its strings.
 pub const ENTRY_FIXED_BYTES: u64 = 64;
+
+/// What a JSON object costs per started group of eleven entries: a payload is an
+/// ordered map, and each node of it is allocated for eleven keys and values however
+/// few it holds, so a one-field payload costs more than its field.
+pub const MAP_NODE_BYTES: u64 = 11 * (std::mem::size_of::<String>() + std::mem::size_of::<Value>()) as u64 + 16;
 
 // The caps fit together, checked when the crate compiles: a valid workload leaves
 // room for what handlers emit, and each limit is below the one that contains it.
@@ -216,7 +224,8 @@ pub fn value_bytes(value: &Value) -> u64 {
 
 /// The estimated bytes of a payload map (see [`value_bytes`]).
 pub fn map_bytes(map: &Map<String, Value>) -> u64 {
-    map.iter().map(|(k, v)| ENTRY_FIXED_BYTES + k.len() as u64 + value_bytes(v)).sum()
+    let nodes = (map.len() as u64).div_ceil(11);
+    nodes * MAP_NODE_BYTES + map.iter().map(|(k, v)| ENTRY_FIXED_BYTES + k.len() as u64 + value_bytes(v)).sum::<u64>()
 }
 
 #[cfg(test)]
@@ -227,7 +236,7 @@ mod tests {
     fn value_bytes_counts_strings_and_values() {
         let v: Value = serde_json::json!({ "p": "abcd", "n": 1 });
         let fixed = std::mem::size_of::<Value>() as u64;
-        assert_eq!(value_bytes(&v), fixed + 2 * ENTRY_FIXED_BYTES + 2 + (fixed + 4) + fixed);
+        assert_eq!(value_bytes(&v), fixed + MAP_NODE_BYTES + 2 * ENTRY_FIXED_BYTES + 2 + (fixed + 4) + fixed);
     }
 
     #[test]

@@ -226,11 +226,11 @@ impl World {
     /// as well as grow, so they are counted from their lengths before each step
     /// instead of charged once; a fan-out that floods queues meets the budget here.
     pub(super) fn live_bytes(&self) -> u64 {
-        let deliveries: usize = self.subs.iter().map(|s| s.queue.len() + s.unacked.len()).sum();
-        let dead: usize = self.subs.iter().map(|s| s.dlq.len()).sum();
-        (deliveries * std::mem::size_of::<super::Delivery>()
-            + dead * std::mem::size_of::<super::DeadLetter>()
-            + self.agenda.len() * std::mem::size_of::<super::Entry>()) as u64
+        const DELIVERY: usize = std::mem::size_of::<super::Delivery>();
+        const DEAD_LETTER: usize = std::mem::size_of::<super::DeadLetter>();
+        let subs: usize =
+            self.subs.iter().map(|s| (s.queue.len() + s.unacked.len()) * DELIVERY + s.dlq.len() * DEAD_LETTER).sum();
+        (subs + self.agenda.len() * std::mem::size_of::<super::Entry>()) as u64
     }
 
     /// What a copy of the world holds by estimate: its growing parts (queues, agenda,
