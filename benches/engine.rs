@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use eventscope::sim::scenario::{builtin, RepeatSpec, Scenario};
+use eventscope::sim::scenario::{builtin, RepeatSpec, Scenario, STEPS_MAX_LIMIT};
 use eventscope::sim::{FaultScript, RunConfig, Simulation};
 
 /// The checkout flow with `orders` orders from one well-funded customer and deep
@@ -14,7 +14,7 @@ use eventscope::sim::{FaultScript, RunConfig, Simulation};
 /// shipping, order).
 fn checkout(orders: u32) -> Scenario {
     let mut s = builtin("checkout").expect("built-in");
-    s.steps_max = 10_000_000;
+    s.steps_max = STEPS_MAX_LIMIT;
     s.workload[0].repeat = Some(RepeatSpec { count: orders, every_ms: 25 });
     s.workload[0].data.insert("customer".into(), "c-1".into());
     let payment = s.services.iter_mut().find(|x| x.name == "payment").expect("payment");
@@ -69,7 +69,7 @@ fn rewind(scenario: &Scenario) {
 fn main() {
     // `cargo test --benches` runs this binary with `--bench` absent; keep it quick then.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let orders = if quick { 200 } else { 40_000 };
+    let orders = if quick { 200 } else { 10_000 };
     let scenario = checkout(orders);
     measure("checkout, no faults", &scenario, FaultScript::default(), if quick { 1 } else { 5 });
     measure("checkout, random faults 5%", &scenario, FaultScript::random(50), if quick { 1 } else { 5 });

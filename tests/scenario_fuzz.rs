@@ -14,6 +14,12 @@
 //! tree) or byte by byte (on the text), so most of them are *nearly* valid and reach
 //! deep into validation instead of failing at the first byte.
 //!
+//! A last family is built from scratch to be hostile rather than nearly valid:
+//! handlers that feed their own and each other's input, templates that repeat
+//! placeholders, and the widest fan-out a scenario may declare. Each of its 100,000
+//! scenarios is refused with a path or runs to its end (quiescent, at `steps_max`, or
+//! halted at a limit) holding no more than the run budget.
+//!
 //! Run with `--nocapture` to see how many inputs each test generated.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -984,4 +990,163 @@ fn random_fault_scripts_never_panic_the_simulation() {
         1
     });
     eprintln!("  of which {ran} scripts validated and ran");
+}
+
+// ---------------------------------------------------------------------------------
+// Hostile scenarios: loops, repeated placeholders, maximal fan-out
+// ---------------------------------------------------------------------------------
+
+/// Generated hostile scenarios, split over two tests so they run side by side.
+const HOSTILE_CASES: u64 = 50_000;
+
+const TYPES: [&str; 3] = ["io.eventscope.a", "io.eventscope.b", "io.eventscope.c"];
+
+/// A field template built to grow: copies of input fields and the subject, some
+/// repeated, some mixed with text.
+fn growing_template(rng: &mut SplitMix64) -> Value {
+    let pieces = ["{data.p}", "{data.q}", "{subject}", "x", "{data.n}"];
+    if rng.chance(100) {
+        return json!(rng.below(1000));
+    }
+    let copies = if rng.chance(50) { 16 + rng.below(100) } else { 1 + rng.below(4) };
+    let text: String = (0..copies).map(|_| *rng.pick(&pieces)).collect();
+    json!(text)
+}
+
+/// A scenario of one or two services whose handlers emit the event types they and
+/// each other handle, with templates that copy fields several times, subscriptions
+/// that fan each event out, and now and then the widest fan-out a scenario may have
+/// (16 emits to 256 subscriptions).
+fn hostile_scenario(rng: &mut SplitMix64) -> (Value, Vec<AntiPattern>) {
+    let topics = 1 + rng.below(3);
+    let services = 1 + rng.below(2);
+    let widest = rng.chance(2);
+    let mut service_docs = Vec::new();
+    for s in 0..services {
+        let mut handlers = Vec::new();
+        let mut handled: Vec<&str> = TYPES.to_vec();
+        for _ in 0..TYPES.len() - (1 + rng.below(TYPES.len())) {
+            handled.remove(rng.below(handled.len()));
+        }
+        for on in handled {
+            let emits_len = if widest { 16 } else { rng.below(4) };
+            let emits: Vec<Value> = (0..emits_len)
+                .map(|_| {
+                    let mut data = serde_json::Map::new();
+                    for field in ["p", "q", "n"] {
+                        if rng.chance(600) {
+                            data.insert(field.to_string(), growing_template(rng));
+                        }
+                    }
+                    let mut e = json!({ "topic": format!("t{}", rng.below(topics)), "type": *rng.pick(&TYPES),
+                                        "kind": "domain" });
+                    if rng.chance(800) {
+                        e["data"] = Value::Object(data);
+                    }
+                    if rng.chance(100) {
+                        e["subject"] = json!(if rng.chance(500) { "{subject}{subject}" } else { "{data.p}" });
+                    }
+                    e
+                })
+                .collect();
+            let mut handler = json!({ "on": on, "processing_ms": rng.below(5), "emit": emits });
+            if rng.chance(200) {
+                handler["require"] = json!([{ "key": "budget", "at_least": 1 }]);
+                handler["effects"] = json!([{ "key": "budget", "add": -1 }]);
+            }
+            handlers.push(handler);
+        }
+        service_docs.push(json!({ "name": format!("s{s}"), "state": { "budget": 20 }, "handlers": handlers }));
+    }
+    let subs_len = if widest { 256 } else { 1 + rng.below(6) };
+    let subs: Vec<Value> = (0..subs_len)
+        .map(|i| {
+            json!({ "name": format!("sub{i}"), "topic": format!("t{}", rng.below(topics)),
+                    "service": format!("s{}", rng.below(services)), "dlq": rng.chance(500) })
+        })
+        .collect();
+    let p = "p".repeat(rng.below(1000));
+    let workload: Vec<Value> = (0..1 + rng.below(2))
+        .map(|_| {
+            json!({ "at_ms": 0, "topic": format!("t{}", rng.below(topics)), "type": *rng.pick(&TYPES), "kind": "domain",
+                    "source": "s0", "subject": "k-{n}", "data": { "p": p, "q": "q", "n": 1 },
+                    "repeat": { "count": 1 + rng.below(3), "every_ms": rng.below(10) } })
+        })
+        .collect();
+    let doc = json!({
+        "name": "hostile", "title": "hostile", "description": "generated",
+        "steps_max": 50 + rng.below(350),
+        "topics": (0..topics).map(|i| json!({ "name": format!("t{i}") })).collect::<Vec<_>>(),
+        "services": service_docs,
+        "subscriptions": subs,
+        "workload": workload,
+    });
+    let mut anti = Vec::new();
+    for a in [AntiPattern::EventsAsCommands, AntiPattern::FatEvents, AntiPattern::NoIdempotency] {
+        if rng.chance(if widest { 500 } else { 100 }) {
+            anti.push(a);
+        }
+    }
+    (doc, anti)
+}
+
+/// One hostile case: refused with a path, or run to its end within every limit.
+fn hostile_case(rng: &mut SplitMix64, outcomes: &mut [u64; 4]) {
+    use eventscope::sim::limits::{Halt, Place, MESSAGES_MAX, MESSAGE_BYTES_MAX, RUN_BYTES_MAX};
+    let (doc, anti_patterns) = hostile_scenario(rng);
+    let scenario = match Scenario::from_value(doc) {
+        Ok(s) => s,
+        Err(errors) => {
+            assert!(errors.0.iter().all(|e| !e.path.is_empty()), "an error without a path: {errors}");
+            outcomes[0] += 1;
+            return;
+        }
+    };
+    let mut sim = Simulation::new(RunConfig { anti_patterns, ..RunConfig::new(scenario, 1) }).expect("validated");
+    sim.run_to_end();
+    assert!(sim.finished().is_some(), "run_to_end returned before the run finished");
+    // What a run holds stays within the budget, up to one step's bookkeeping.
+    assert!(sim.held_bytes() <= RUN_BYTES_MAX + MESSAGE_BYTES_MAX, "held {} bytes", sim.held_bytes());
+    assert!(sim.messages().len() as u64 <= MESSAGES_MAX);
+    match sim.halted().cloned() {
+        Some(Halt::LimitReached { place, step, .. }) => {
+            assert_eq!(step, sim.step_index(), "the halt names the step that did not happen");
+            assert!(sim.step().is_none(), "a halted run does not step");
+            if let Place::Handler { path, .. } = place {
+                assert!(path.starts_with("services["), "{path}");
+            }
+            outcomes[1] += 1;
+        }
+        None if sim.step_index() == sim.scenario().steps_max => outcomes[2] += 1,
+        None => outcomes[3] += 1,
+    }
+}
+
+fn hostile(test: &str) {
+    let mut outcomes = [0u64; 4];
+    let started = std::time::Instant::now();
+    // Case seeds derive from the test's name, so each half draws its own.
+    let inputs = for_each_case(test, HOSTILE_CASES, |rng| {
+        hostile_case(rng, &mut outcomes);
+        1
+    });
+    let [refused, halted, step_limit, quiescent] = outcomes;
+    eprintln!(
+        "{test}: {inputs} scenarios in {:.1} s: {refused} refused, {halted} halted at a limit, \
+         {step_limit} at steps_max, {quiescent} quiescent",
+        started.elapsed().as_secs_f64()
+    );
+    if replayed_case().is_none() {
+        assert!(refused > 0 && halted > 0 && step_limit > 0, "the generator covers every outcome: {outcomes:?}");
+    }
+}
+
+#[test]
+fn hostile_scenarios_end_within_their_limits_first_half() {
+    hostile("hostile_scenarios_end_within_their_limits_first_half");
+}
+
+#[test]
+fn hostile_scenarios_end_within_their_limits_second_half() {
+    hostile("hostile_scenarios_end_within_their_limits_second_half");
 }

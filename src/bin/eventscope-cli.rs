@@ -17,7 +17,9 @@
 //! `run --format` writes an export of the finished run instead of the one-line trace
 //! (see `src/export/`). `replay` imports a canonical trace file and checks that it
 //! reproduces: exit 0 if every step is identical, 1 at the first step that differs.
-//! Bad arguments and bad files get one clear error line and exit code 2.
+//! Bad arguments and bad files get one clear error line and exit code 2, and so does a
+//! run that stops at a limit (see `sim::limits`): the line names the limit, the
+//! handler, the template's JSON path and the step.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -230,9 +232,16 @@ fn run(o: Options) -> Result<ExitCode, String> {
     if o.correlation.is_some() && o.format != Format::Mermaid {
         return Err("--correlation applies only to --format mermaid".into());
     }
+    // Warnings go to stderr, one line each, before the run: the output stays clean.
+    for w in config.scenario.warnings() {
+        eprintln!("eventscope-cli: warning: {}", w.to_string().replace('\n', "; "));
+    }
     let mut sim = Simulation::new(config).map_err(|e| e.to_string().replace('\n', "; "))?;
     if o.format != Format::Text {
         sim.run_to_end();
+        if let Some(halt) = sim.halted() {
+            return Err(halt.to_string());
+        }
         let text = match o.format {
             Format::Trace => export::export_trace(&sim),
             Format::CloudEvents => cloudevents::to_batch(&sim),
@@ -248,6 +257,11 @@ fn run(o: Options) -> Result<ExitCode, String> {
     while let Some(record) = sim.step() {
         let record = record.clone();
         out!("{}", sim.line(&record));
+    }
+    // A run stopped by a limit is an error of its input: the steps before it are
+    // printed, the summary is not (it would describe a run that did not finish).
+    if let Some(halt) = sim.halted() {
+        return Err(halt.to_string());
     }
     let finish = sim.finished();
     out!("--");
@@ -352,6 +366,9 @@ fn explore(o: Options) -> Result<ExitCode, String> {
         let config = config_from(&o, seed)?;
         let mut sim = Simulation::new(config).map_err(|e| e.to_string().replace('\n', "; "))?;
         sim.run_to_end();
+        if let Some(halt) = sim.halted() {
+            return Err(format!("seed {seed}: {halt}"));
+        }
         steps_total += sim.step_index();
         let health = sim.health();
         let mut worst = 0;

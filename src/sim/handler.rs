@@ -7,12 +7,14 @@
 //! so rebuilding an aggregate from its stream always works. The engine applies a
 //! decision as one local transaction (see `Simulation::commit`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 use super::compiled::{CompiledEmit, CompiledHandler, CompiledRecord, DataTemplate, FoldRules};
 use super::envelope::{Envelope, EventKind};
+use super::limits::{value_bytes, Limit, Overflow, ENTRY_FIXED_BYTES, MESSAGE_BYTES_MAX, STRING_BYTES_MAX};
 use super::scenario::{Expr, Part, Template};
 use super::store::{upcast, StoredEvent, Upcaster};
 use super::trace::{FailureCause, TopicId};
@@ -58,16 +60,37 @@ pub struct PlannedRecord {
     pub data: Map<String, Value>,
 }
 
+/// Why a handler could not decide: the event made it fail (an ordinary failure, which
+/// retries), or what it would build crosses a limit (which stops the run).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    Failed(FailureCause),
+    Overflowed(Overflow),
+}
+
+impl From<FailureCause> for Refusal {
+    fn from(cause: FailureCause) -> Self {
+        Self::Failed(cause)
+    }
+}
+
+impl Refusal {
+    /// The same refusal with `prefix.` before an overflow's path.
+    pub(crate) fn within(self, prefix: &str) -> Self {
+        match self {
+            Self::Overflowed(o) if o.path.is_empty() => Self::Overflowed(Overflow { path: prefix.to_string(), ..o }),
+            Self::Overflowed(o) => Self::Overflowed(Overflow { path: format!("{prefix}.{}", o.path), ..o }),
+            failed => failed,
+        }
+    }
+}
+
 /// Evaluates a handler against the state and the event. All rules live here.
-pub fn decide(
-    handler: &CompiledHandler,
-    state: &BTreeMap<String, i64>,
-    event: &Envelope,
-) -> Result<Decision, FailureCause> {
+pub fn decide(handler: &CompiledHandler, state: &BTreeMap<String, i64>, event: &Envelope) -> Result<Decision, Refusal> {
     let input = Input::from(event);
     let mut satisfied = true;
-    for (key, at_least) in &handler.require {
-        let key = render_key(key, input)?;
+    for (i, (key, at_least)) in handler.require.iter().enumerate() {
+        let key = render_key(key, input).map_err(|r| r.within(&format!("require[{i}].key")))?;
         let needed = eval(at_least, input)?;
         if state.get(&key).copied().unwrap_or(0) < needed {
             satisfied = false;
@@ -75,34 +98,51 @@ pub fn decide(
     }
     let mut effects = Vec::new();
     let mut records = Vec::new();
-    let emits = if satisfied {
-        for (key, add) in &handler.effects {
-            effects.push((render_key(key, input)?, eval(add, input)?));
+    let (list, emits) = if satisfied {
+        for (i, (key, add)) in handler.effects.iter().enumerate() {
+            let key = render_key(key, input).map_err(|r| r.within(&format!("effects[{i}].key")))?;
+            effects.push((key, eval(add, input)?));
         }
-        for r in &handler.record {
-            records.push(plan_record(r, input)?);
+        for (i, r) in handler.record.iter().enumerate() {
+            records.push(plan_record(r, input).map_err(|r| r.within(&format!("record[{i}]")))?);
         }
-        &handler.emit
+        ("emit", &handler.emit)
     } else {
-        &handler.otherwise
+        ("otherwise", &handler.otherwise)
     };
     let mut planned = Vec::with_capacity(emits.len());
-    for e in emits {
-        planned.push(plan_emit(e, input)?);
+    for (i, e) in emits.iter().enumerate() {
+        planned.push(plan_emit(e, input).map_err(|r| r.within(&format!("{list}[{i}]")))?);
     }
     Ok(Decision { declined: !satisfied, effects, records, emits: planned })
 }
 
-fn render_data(fields: &Option<Vec<(String, DataTemplate)>>, input: Input) -> Result<Map<String, Value>, FailureCause> {
+/// A payload from its field templates (or the input's, copied), weighed as it is
+/// built: it never grows much past [`MESSAGE_BYTES_MAX`], the limit of the message it
+/// will travel in. Overflow paths are `data` or `data.FIELD`.
+fn render_data(fields: &Option<Vec<(String, DataTemplate)>>, input: Input) -> Result<Map<String, Value>, Refusal> {
+    let too_large =
+        |path: String, reached: u64| Refusal::Overflowed(Overflow { limit: Limit::MessageBytes, path, reached });
     match fields {
-        None => Ok(input.data.clone()),
+        None => {
+            let bytes = super::limits::map_bytes(input.data);
+            if bytes > MESSAGE_BYTES_MAX {
+                return Err(too_large("data".into(), bytes));
+            }
+            Ok(input.data.clone())
+        }
         Some(fields) => {
             let mut data = Map::new();
+            let mut bytes = 0u64;
             for (k, t) in fields {
                 let v = match t {
                     DataTemplate::Literal(v) => v.clone(),
-                    DataTemplate::Template(t) => render_value(t, input)?,
+                    DataTemplate::Template(t) => render_value(t, input).map_err(|r| r.within(&format!("data.{k}")))?,
                 };
+                bytes += ENTRY_FIXED_BYTES + k.len() as u64 + value_bytes(&v);
+                if bytes > MESSAGE_BYTES_MAX {
+                    return Err(too_large(format!("data.{k}"), bytes));
+                }
                 data.insert(k.clone(), v);
             }
             Ok(data)
@@ -110,9 +150,9 @@ fn render_data(fields: &Option<Vec<(String, DataTemplate)>>, input: Input) -> Re
     }
 }
 
-pub(crate) fn plan_emit(e: &CompiledEmit, input: Input) -> Result<PlannedEmit, FailureCause> {
+pub(crate) fn plan_emit(e: &CompiledEmit, input: Input) -> Result<PlannedEmit, Refusal> {
     let subject = match &e.subject {
-        Some(t) => render_key(t, input)?,
+        Some(t) => render_key(t, input).map_err(|r| r.within("subject"))?,
         None => input.subject.to_string(),
     };
     let data = render_data(&e.data, input)?;
@@ -127,7 +167,7 @@ pub(crate) fn plan_emit(e: &CompiledEmit, input: Input) -> Result<PlannedEmit, F
     })
 }
 
-fn plan_record(r: &CompiledRecord, input: Input) -> Result<PlannedRecord, FailureCause> {
+fn plan_record(r: &CompiledRecord, input: Input) -> Result<PlannedRecord, Refusal> {
     let data = render_data(&r.data, input)?;
     Ok(PlannedRecord { event_type: r.event_type.clone(), kind: r.kind, topic: r.topic, data })
 }
@@ -154,14 +194,15 @@ pub fn fold<'a>(
     Ok(state)
 }
 
-/// Applies one stored event to a state.
+/// Applies one stored event to a state. Returns the estimated bytes of the entries it
+/// added (a read model grows with them; see `limits`).
 pub fn apply_one(
     rules: &FoldRules,
     upcasters: Option<&[Upcaster]>,
     e: &StoredEvent,
     state: &mut BTreeMap<String, i64>,
-) -> Result<(), FoldError> {
-    let Some(effects) = rules.get(&e.event_type) else { return Ok(()) };
+) -> Result<u64, FoldError> {
+    let Some(effects) = rules.get(&e.event_type) else { return Ok(0) };
     let upcast_data;
     let data = match upcasters {
         Some(u) => {
@@ -171,17 +212,26 @@ pub fn apply_one(
         None => &e.data,
     };
     let input = Input { subject: &e.stream, data };
-    let to_error = |f: FailureCause| match f {
-        FailureCause::Malformed { field } => FoldError { position: e.position, field },
-        _ => FoldError { position: e.position, field: String::new() },
+    let to_error = |f: Refusal| match f {
+        Refusal::Failed(FailureCause::Malformed { field }) => FoldError { position: e.position, field },
+        // A key too long to write: the fold cannot go on, and says why in place of a field.
+        Refusal::Overflowed(o) => {
+            FoldError { position: e.position, field: format!("(a key of over {} bytes)", o.reached) }
+        }
+        Refusal::Failed(_) => FoldError { position: e.position, field: String::new() },
     };
+    let mut added = 0;
     for (key, add) in effects {
         let key = render_key(key, input).map_err(to_error)?;
-        let delta = eval(add, input).map_err(to_error)?;
-        let v = state.entry(key).or_insert(0);
+        let delta = eval(add, input).map_err(|f| to_error(f.into()))?;
+        let key_bytes = key.len() as u64;
+        let v = state.entry(key).or_insert_with(|| {
+            added += ENTRY_FIXED_BYTES + key_bytes;
+            0
+        });
         *v = v.saturating_add(delta);
     }
-    Ok(())
+    Ok(added)
 }
 
 pub(crate) fn eval(expr: &Expr, input: Input) -> Result<i64, FailureCause> {
@@ -198,30 +248,40 @@ pub(crate) fn eval(expr: &Expr, input: Input) -> Result<i64, FailureCause> {
     }
 }
 
-fn field_text(data: &Map<String, Value>, field: &str) -> Result<String, FailureCause> {
-    match data.get(field) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(v.to_string()),
-        _ => Err(FailureCause::Malformed { field: field.to_string() }),
-    }
-}
-
-pub(crate) fn render_key(t: &Template, input: Input) -> Result<String, FailureCause> {
+/// Renders a template into a string of at most [`STRING_BYTES_MAX`] bytes. Each piece
+/// is measured before it is appended, so a template that repeats a long field fails
+/// here without ever allocating more than the limit; the error says how long the
+/// whole string would have been.
+pub(crate) fn render_key(t: &Template, input: Input) -> Result<String, Refusal> {
     let mut out = String::new();
+    let mut reached: u64 = 0;
     for p in &t.parts {
-        match p {
-            Part::Text(s) => out.push_str(s),
-            Part::Subject => out.push_str(input.subject),
-            Part::Field(f) => out.push_str(&field_text(input.data, f)?),
-            Part::Repetition => {}
+        let piece: Cow<str> = match p {
+            Part::Text(s) => Cow::Borrowed(s),
+            Part::Subject => Cow::Borrowed(input.subject),
+            Part::Field(f) => match input.data.get(f) {
+                Some(Value::String(s)) => Cow::Borrowed(s),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => Cow::Owned(v.to_string()),
+                _ => return Err(FailureCause::Malformed { field: f.to_string() }.into()),
+            },
+            Part::Repetition => Cow::Borrowed(""),
+        };
+        reached += piece.len() as u64;
+        if reached <= STRING_BYTES_MAX {
+            out.push_str(&piece);
         }
+    }
+    if reached > STRING_BYTES_MAX {
+        return Err(Refusal::Overflowed(Overflow { limit: Limit::StringBytes, path: String::new(), reached }));
     }
     Ok(out)
 }
 
-fn render_value(t: &Template, input: Input) -> Result<Value, FailureCause> {
+fn render_value(t: &Template, input: Input) -> Result<Value, Refusal> {
     match t.sole_placeholder() {
-        Some(Part::Field(f)) => input.data.get(f).cloned().ok_or_else(|| FailureCause::Malformed { field: f.clone() }),
+        Some(Part::Field(f)) => {
+            input.data.get(f).cloned().ok_or_else(|| FailureCause::Malformed { field: f.clone() }.into())
+        }
         _ => render_key(t, input).map(Value::String),
     }
 }

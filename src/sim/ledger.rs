@@ -103,7 +103,8 @@ impl Bits {
     }
 }
 
-/// The first position at which each fingerprint was seen, for handing out ordinals.
+/// The first position at which each id (an event id, a subject, a correlation id) was
+/// seen, for handing out ordinals.
 ///
 /// It lives beside the append-only message list, outside the world: after a rewind the
 /// list still holds the computed future, and so does this map. An entry is therefore
@@ -114,9 +115,19 @@ impl Bits {
 /// an ordered tree every lookup of a long run walked cold nodes, and this lookup runs
 /// for every message created. Determinism is safe: the table is only ever searched by
 /// key, never iterated, so its internal order cannot leak into a run.
+///
+/// Identity is exact. The fingerprint only finds candidates: an entry is the same id
+/// only if the caller's `same(position)` says the message at that position carries it
+/// (the table stores no strings; the message list has them). Two ids whose
+/// fingerprints collide get two entries and two ordinals, so an idempotent consumer
+/// never mistakes one event for another, and neither does the exactly-once checker.
 #[derive(Clone, Debug, Default)]
 pub struct FirstSeen {
     first: HashTable<(u64, u32)>,
+    /// Tests only: every fingerprint is 0, so every id collides with every other and
+    /// only the full comparison tells them apart.
+    #[cfg(test)]
+    colliding: bool,
 }
 
 /// Spreads a fingerprint over the bits the table uses for buckets and tags.
@@ -126,10 +137,27 @@ fn spread(key: u64) -> u64 {
 }
 
 impl FirstSeen {
-    /// The ordinal for `key` met at `position`, the next position of the live prefix:
-    /// the earlier position if the live prefix has one, else `position` itself.
-    pub fn ordinal(&mut self, key: u64, position: u32) -> u32 {
-        let entry = self.first.entry(spread(key), |e| e.0 == key, |e| spread(e.0));
+    /// A table in which every fingerprint collides (see `colliding`).
+    #[cfg(test)]
+    pub fn colliding() -> Self {
+        Self { colliding: true, ..Self::default() }
+    }
+
+    fn fingerprint(&self, key: u64) -> u64 {
+        #[cfg(test)]
+        if self.colliding {
+            return 0;
+        }
+        key
+    }
+
+    /// The ordinal for the id with fingerprint `key` met at `position`, the next
+    /// position of the live prefix: the earlier position of the same id if the live
+    /// prefix has one, else `position` itself. `same(p)` tells whether the message at
+    /// `p` carries this id.
+    pub fn ordinal(&mut self, key: u64, position: u32, same: impl Fn(u32) -> bool) -> u32 {
+        let key = self.fingerprint(key);
+        let entry = self.first.entry(spread(key), |e| e.0 == key && same(e.1), |e| spread(e.0));
         match entry {
             hashbrown::hash_table::Entry::Occupied(mut e) => {
                 let first = &mut e.get_mut().1;
@@ -145,13 +173,16 @@ impl FirstSeen {
         }
     }
 
-    /// The first position of `key` among the first `live` positions.
-    pub fn find(&self, key: u64, live: u32) -> Option<u32> {
-        self.first.find(spread(key), |e| e.0 == key).map(|e| e.1).filter(|p| *p < live)
+    /// The first position of the id with fingerprint `key` among the first `live`
+    /// positions (`same` as for [`FirstSeen::ordinal`]).
+    pub fn find(&self, key: u64, live: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
+        let key = self.fingerprint(key);
+        self.first.find(spread(key), |e| e.0 == key && e.1 < live && same(e.1)).map(|e| e.1)
     }
 
     /// The entry at `position` is being discarded (the run forked before it).
     pub fn forget(&mut self, key: u64, position: u32) {
+        let key = self.fingerprint(key);
         if let Ok(e) = self.first.find_entry(spread(key), |e| e.0 == key && e.1 == position) {
             e.remove();
         }
@@ -285,13 +316,29 @@ mod tests {
     #[test]
     fn first_seen_believes_only_the_live_prefix() {
         let mut f = FirstSeen::default();
-        assert_eq!(f.ordinal(42, 0), 0);
-        assert_eq!(f.ordinal(42, 5), 0, "the same key later gets the first position");
-        assert_eq!(f.find(42, 1), Some(0));
-        assert_eq!(f.ordinal(7, 3), 3);
-        assert_eq!(f.find(7, 3), None, "position 3 is not live when 3 positions are");
+        let any = |_: u32| true;
+        assert_eq!(f.ordinal(42, 0, any), 0);
+        assert_eq!(f.ordinal(42, 5, any), 0, "the same key later gets the first position");
+        assert_eq!(f.find(42, 1, any), Some(0));
+        assert_eq!(f.ordinal(7, 3, any), 3);
+        assert_eq!(f.find(7, 3, any), None, "position 3 is not live when 3 positions are");
         // The run forks at position 2: the entry at 3 belongs to a discarded future.
         f.forget(7, 3);
-        assert_eq!(f.ordinal(7, 2), 2);
+        assert_eq!(f.ordinal(7, 2, any), 2);
+    }
+
+    #[test]
+    fn colliding_fingerprints_are_told_apart_by_the_ids() {
+        for mut f in [FirstSeen::default(), FirstSeen::colliding()] {
+            let ids = ["evt_a", "evt_b", "evt_a", "evt_b"];
+            let same = |id: &'static str| move |p: u32| ids[p as usize] == id;
+            // Both ids have the same fingerprint, 9: two ordinals all the same.
+            assert_eq!(f.ordinal(9, 0, same("evt_a")), 0);
+            assert_eq!(f.ordinal(9, 1, same("evt_b")), 1, "a collision is a different id");
+            assert_eq!(f.ordinal(9, 2, same("evt_a")), 0);
+            assert_eq!(f.ordinal(9, 3, same("evt_b")), 1);
+            assert_eq!(f.find(9, 4, same("evt_b")), Some(1));
+            assert_eq!(f.find(9, 4, same("evt_c")), None);
+        }
     }
 }

@@ -32,8 +32,11 @@ pub const HANDLERS_MAX: usize = 64;
 pub const ACTIONS_MAX: usize = 16;
 pub const STATE_ENTRIES_MAX: usize = 1_000;
 pub const WORKLOAD_ITEMS_MAX: usize = 256;
-pub const WORKLOAD_MESSAGES_MAX: u64 = 1_000_000;
-pub const STEPS_MAX_LIMIT: u64 = 10_000_000;
+/// Events a workload may declare: a quarter of the messages a run may hold (see
+/// `limits::MESSAGES_MAX`), leaving room for what handlers emit in response.
+pub const WORKLOAD_MESSAGES_MAX: u64 = super::limits::MESSAGES_MAX / 4;
+/// The steps cap is derived from the run's memory budget (see `limits`).
+pub use super::limits::STEPS_MAX_LIMIT;
 pub const DURATION_MS_MAX: u64 = 86_400_000;
 pub const ATTEMPTS_MAX_LIMIT: u32 = 100;
 pub const CAPACITY_MAX: u32 = 1_000_000;
@@ -958,6 +961,19 @@ impl Scenario {
         serde_json::from_str(&self.to_json()).unwrap_or(Value::Null)
     }
 
+    /// What validation allows but a reader should hear about, each with its JSON path:
+    /// handlers that feed their own input (see `feedback`). Empty for a scenario that
+    /// does not validate (its errors come first).
+    pub fn warnings(&self) -> Vec<ScenarioError> {
+        let mut v = Validator::default();
+        v.check(self);
+        if v.errors.is_empty() {
+            v.warnings
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Checks references and limits; on success the scenario compiles without errors.
     pub fn validate(&self) -> Result<(), ScenarioErrors> {
         let mut v = Validator::default();
@@ -1090,6 +1106,8 @@ pub fn path_at(text: &str, offset: usize) -> String {
 #[derive(Default)]
 struct Validator {
     errors: Vec<ScenarioError>,
+    /// Things that are allowed but probably not meant (see `feedback`).
+    warnings: Vec<ScenarioError>,
 }
 
 impl Validator {
@@ -1424,6 +1442,14 @@ impl Validator {
         }
         if s.faults.scripted.len() > SCRIPT_ENTRIES_MAX {
             self.err("faults.scripted", "too many entries");
+        }
+        // Loops are looked for once every name resolves.
+        if self.errors.is_empty() {
+            let (warnings, errors) = super::feedback::check(s);
+            self.warnings = warnings;
+            for e in errors {
+                self.err(e.path, e.message);
+            }
         }
     }
 

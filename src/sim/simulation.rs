@@ -39,11 +39,12 @@ use super::envelope::{Envelope, MessageId};
 use super::fault::{Fault, FaultScript, ScriptedFault, Trigger, Verdict};
 use super::handler::{
     apply_one, decide, fold, plan_emit, render_key, render_workload, render_workload_value, Decision, FoldError, Input,
-    PlannedEmit, PlannedRecord,
+    PlannedEmit, PlannedRecord, Refusal,
 };
 use super::hash::Fnv1a;
 use super::invariant::{At, Checkers, Quantity};
 use super::ledger::{FirstSeen, FlowStats, Ledgers};
+use super::limits::{Place, MESSAGE_BYTES_MAX};
 use super::rng::ChaCha8;
 use super::saga::{self, fold_instance, SagaInstance, SagaSend};
 use super::scenario::{Scenario, ScenarioErrors};
@@ -53,6 +54,11 @@ use super::trace::{
     hash_records, AfterFailure, DeadLetterReason, FailureCause, HandleOutcome, Happened, Lookup, RequeueCause,
     ServiceId, SubId, TopicId, TraceLine, TraceRecord,
 };
+
+mod budget;
+#[cfg(test)]
+mod identity_tests;
+use budget::{envelope_bytes, record_bytes, state_bytes, Budget, Weight};
 
 /// Steps between snapshots of the mutable world. Rewinding replays at most this many
 /// steps, which takes a few milliseconds even in the browser.
@@ -166,7 +172,7 @@ pub struct SubState {
     /// Dead letters are immutable once parked and a DLQ can grow long, so snapshots
     /// share them instead of copying each one with its death history.
     pub dlq: Vec<Rc<DeadLetter>>,
-    /// Per subject key: copies outside the queue (handling, backing off, delayed).
+    /// Per subject ordinal: copies outside the queue (handling, backing off, delayed).
     blocked: BTreeMap<u64, u32>,
     /// Handled while partitioned: the acknowledgement never reached the broker.
     unacked: Vec<Delivery>,
@@ -272,6 +278,7 @@ struct World {
     ready: BTreeSet<SubId>,
     services: Vec<ServiceState>,
     subs: Vec<SubState>,
+    /// Poisoned events, by event ordinal (exact, unlike a fingerprint).
     poisoned: BTreeSet<u64>,
     checkers: Checkers,
     /// Collections that grow with the run, persistent so snapshots share them.
@@ -284,6 +291,8 @@ struct World {
     /// Each subscription's last sampled (lag, DLQ depth), and the samples so far.
     last_sample: Vec<(u32, u32)>,
     metrics_len: u64,
+    /// What the run holds by estimate, and the halt if a limit stopped it (`budget`).
+    budget: Budget,
 }
 
 /// A projection's progress through its store.
@@ -320,6 +329,8 @@ pub enum Finish {
     Quiescent,
     /// The scenario's `steps_max` was reached with work remaining.
     StepLimit,
+    /// The next step would have crossed a limit (see [`Simulation::halted`]).
+    Halted,
 }
 
 /// What injecting a fault did to the run.
@@ -453,6 +464,7 @@ impl Simulation {
             settled_checked: false,
             last_sample: vec![(0, 0); subs_len],
             metrics_len: 0,
+            budget: Budget::default(),
         };
         let mut sim = Simulation {
             compiled,
@@ -614,7 +626,11 @@ impl Simulation {
 
     /// The flow statistics of one correlation id.
     pub fn flow(&self, correlation_id: &str) -> Option<FlowStats> {
-        let start = self.first_flows.find(correlation_key(correlation_id), self.world.messages_len)?;
+        let messages = &self.messages;
+        let carries = |p: u32| {
+            messages.get(p as usize).and_then(|m| m.envelope.correlation_id.as_deref()) == Some(correlation_id)
+        };
+        let start = self.first_flows.find(correlation_key(correlation_id), self.world.messages_len, carries)?;
         self.world.ledgers.flow(start)
     }
 
@@ -646,6 +662,9 @@ impl Simulation {
         if self.world.step >= self.compiled.scenario.steps_max {
             return Some(Finish::StepLimit);
         }
+        if self.world.budget.halt.is_some() {
+            return Some(Finish::Halted);
+        }
         if self.due_scripted().is_some() || !self.world.agenda.is_empty() {
             return None;
         }
@@ -657,12 +676,17 @@ impl Simulation {
         }
     }
 
-    /// Performs one step and returns its record, or `None` when the run is finished.
+    /// Performs one step and returns its record, or `None` when the run is finished
+    /// or halted (a halted run records nothing more; see [`Simulation::halted`]).
     pub fn step(&mut self) -> Option<&TraceRecord> {
-        if self.world.step >= self.compiled.scenario.steps_max {
+        if self.world.step >= self.compiled.scenario.steps_max || self.budget_spent() {
             return None;
         }
-        let Some(happened) = self.next_happening() else {
+        let happened = self.next_happening();
+        if self.world.budget.halt.is_some() {
+            return None;
+        }
+        let Some(happened) = happened else {
             self.check_settled();
             return None;
         };
@@ -671,6 +695,7 @@ impl Simulation {
         self.world.checkers.end_of_step(self.at());
         self.sample_metrics();
         let index = self.world.step as usize;
+        self.charge(record_bytes(&record));
         if index < self.trace.len() {
             // Replaying after a rewind: determinism says the record is the same.
             debug_assert_eq!(self.trace[index], record, "replay diverged at step {index}");
@@ -678,10 +703,12 @@ impl Simulation {
             self.trace.push(record);
         }
         self.world.step += 1;
-        if self.world.step % SNAPSHOT_INTERVAL == 0
-            && self.snapshots.len() as u64 == self.world.step / SNAPSHOT_INTERVAL
-        {
-            self.snapshots.push(self.world.clone());
+        if self.world.step % SNAPSHOT_INTERVAL == 0 {
+            // Charged on replay too, so the budget is the same whichever way a step is reached.
+            self.charge(self.world.copy_bytes());
+            if self.snapshots.len() as u64 == self.world.step / SNAPSHOT_INTERVAL {
+                self.snapshots.push(self.world.clone());
+            }
         }
         self.trace.get(index)
     }
@@ -725,6 +752,9 @@ impl Simulation {
     /// run replays exactly. If the run had been rewound, the old future is discarded:
     /// the run forks here.
     pub fn inject(&mut self, fault: Fault) -> Result<Injected, ScenarioErrors> {
+        if let Some(halt) = self.halted() {
+            return Err(ScenarioErrors::one("", format!("the run stopped: {halt}; rewind to inject a fault")));
+        }
         let entry = ScriptedFault { at: Trigger::Step(self.world.step), fault };
         let mut probe = self.config.faults.clone();
         probe.scripted.push(entry.clone());
@@ -785,6 +815,7 @@ impl Simulation {
                 dlq: now.1,
             };
             let index = self.world.metrics_len as usize;
+            self.world.budget.held_bytes += std::mem::size_of::<MetricSample>() as u64;
             if index < self.metrics.len() {
                 debug_assert_eq!(self.metrics[index], sample, "replay sampled differently");
             } else {
@@ -866,15 +897,31 @@ impl Simulation {
             }
         }
         let Reverse(entry) = self.world.agenda.pop()?;
+        let (time, seq, before_ms) = (entry.time, entry.seq, self.world.now_ms);
+        // The two kinds of event that can halt the run go back on the agenda then, so
+        // the halted step leaves the world as it found it.
+        let retry = match entry.event {
+            Agenda::Workload { item, n } => Some(Agenda::Workload { item, n }),
+            Agenda::Complete { sub } => Some(Agenda::Complete { sub }),
+            _ => None,
+        };
         self.world.now_ms = self.world.now_ms.max(entry.time);
-        Some(self.process(entry.event))
+        let happened = self.process(entry.event);
+        if happened.is_none() {
+            self.world.now_ms = before_ms;
+            if let Some(event) = retry {
+                self.world.agenda.push(Reverse(Entry { time, seq, event }));
+            }
+        }
+        happened
     }
 
-    fn process(&mut self, event: Agenda) -> Happened {
-        match event {
-            Agenda::Workload { item, n } => self.publish_workload(item, n),
+    /// What an agenda event does; `None` if it would cross a limit (the run halts).
+    fn process(&mut self, event: Agenda) -> Option<Happened> {
+        Some(match event {
+            Agenda::Workload { item, n } => return self.publish_workload(item, n),
             Agenda::Publish { message } => self.publish(message),
-            Agenda::Complete { sub } => self.complete(sub),
+            Agenda::Complete { sub } => return self.complete(sub),
             Agenda::Requeue { sub, delivery, cause } => {
                 let s = &mut self.world.subs[sub.0 as usize];
                 s.waiting = s.waiting.saturating_sub(1);
@@ -886,7 +933,7 @@ impl Simulation {
             Agenda::Heal { service } => self.heal(service),
             Agenda::Scripted { index } => self.apply_scripted(index),
             Agenda::Project { projection } => self.project(projection),
-        }
+        })
     }
 
     // -----------------------------------------------------------------------------
@@ -905,7 +952,7 @@ impl Simulation {
         id
     }
 
-    fn publish_workload(&mut self, item: u32, n: u32) -> Happened {
+    fn publish_workload(&mut self, item: u32, n: u32) -> Option<Happened> {
         let w = &self.compiled.workload[item as usize];
         let id = self.compiled.workload_event_id(item, n);
         let mut data = Map::new();
@@ -926,12 +973,36 @@ impl Simulation {
             data,
         };
         let (topic, count, every_ms) = (w.topic, w.count, w.every_ms);
+        // Workload events are literal, so only a very large scenario meets a limit here;
+        // weighed like a handler's emits all the same, before anything changes.
+        let bytes = envelope_bytes(&envelope);
+        let copies =
+            if self.compiled.events_as_commands { self.compiled.topics[topic.0 as usize].subs.len().max(1) } else { 1 }
+                as u64;
+        let overflow = if bytes > MESSAGE_BYTES_MAX {
+            Some((super::limits::Limit::MessageBytes, bytes))
+        } else {
+            self.affordable(Weight { bytes: bytes * copies, messages: copies }).err()
+        };
+        if let Some((limit, reached)) = overflow {
+            self.halt(limit, Place::Workload { path: format!("workload[{item}]") }, reached);
+            return None;
+        }
+        self.charge(bytes * copies);
         if n < count {
             let at = self.world.now_ms + every_ms;
             self.world.schedule(at, Agenda::Workload { item, n: n + 1 });
         }
         let now = self.world.now_ms;
-        let flow = self.first_flows.ordinal(correlation_key(&envelope.id), self.world.messages_len);
+        let (position, messages) = (self.world.messages_len, &self.messages);
+        // A flow's entry sits at the message that started it, which carries its id as
+        // correlation id (or is this very message, met again on a replay).
+        let started = |p: u32| {
+            p == position
+                || messages.get(p as usize).and_then(|m| m.envelope.correlation_id.as_deref())
+                    == Some(envelope.id.as_str())
+        };
+        let flow = self.first_flows.ordinal(correlation_key(&envelope.id), position, started);
         self.world.ledgers.set_flow(flow, FlowStats { started_ms: now, last_ms: now, handled: 0 });
         let copies = self.addressed_copies(envelope, topic);
         let first = self.new_message(copies[0].0.clone(), topic, None, None, false, copies[0].1);
@@ -941,7 +1012,7 @@ impl Simulation {
             let at = self.world.now_ms;
             self.world.schedule(at, Agenda::Publish { message });
         }
-        self.publish(first)
+        Some(self.publish(first))
     }
 
     fn new_message(
@@ -956,10 +1027,17 @@ impl Simulation {
         let key = Fnv1a::default().str(&envelope.id).finish();
         let subject_key = Fnv1a::default().str(&envelope.subject).finish();
         let position = self.world.messages_len;
-        let event = self.first_events.ordinal(key, position);
-        // Subject ordinals serve only the per-key-order checker.
+        // Fingerprints find candidates; the ids decide (see `FirstSeen`). The entry at
+        // `position` itself is this message's own, met again on a replay.
+        let messages = &self.messages;
+        let same_id = |p: u32| p == position || messages.get(p as usize).is_some_and(|m| m.envelope.id == envelope.id);
+        let event = self.first_events.ordinal(key, position, same_id);
+        // Subject ordinals serve only per-key order (the blocking in `pick` and the checker).
         let subject = if self.compiled.subs.iter().any(|s| s.ordered) {
-            self.first_subjects.ordinal(subject_key, position)
+            let same_subject = |p: u32| {
+                p == position || messages.get(p as usize).is_some_and(|m| m.envelope.subject == envelope.subject)
+            };
+            self.first_subjects.ordinal(subject_key, position, same_subject)
         } else {
             position
         };
@@ -968,9 +1046,13 @@ impl Simulation {
         let cause_message = cause.and_then(|c| self.messages.get(c.0 as usize));
         let flow = match cause_message {
             Some(c) if c.envelope.correlation_id == envelope.correlation_id => c.flow,
-            _ => {
-                envelope.correlation_id.as_deref().and_then(|c| self.first_flows.find(correlation_key(c), position + 1))
-            }
+            _ => envelope.correlation_id.as_deref().and_then(|c| {
+                let started = |p: u32| {
+                    p == position
+                        || messages.get(p as usize).and_then(|m| m.envelope.correlation_id.as_deref()) == Some(c)
+                };
+                self.first_flows.find(correlation_key(c), position + 1, started)
+            }),
         };
         self.world.publish_seq += 1;
         // From the moment it is committed, a carrier event holds its amount "in transit"
@@ -1039,7 +1121,7 @@ impl Simulation {
     }
 
     fn enter_queue_front(&mut self, sub: SubId, delivery: Delivery) {
-        let key = self.messages[delivery.message.0 as usize].subject_key;
+        let key = u64::from(self.messages[delivery.message.0 as usize].subject);
         let s = &mut self.world.subs[sub.0 as usize];
         unblock(&mut s.blocked, key);
         s.queue.push_front(delivery);
@@ -1049,14 +1131,14 @@ impl Simulation {
     fn leave_queue(&mut self, sub: SubId, index: usize) -> Delivery {
         let s = &mut self.world.subs[sub.0 as usize];
         let delivery = s.queue.remove(index).expect("index from pick");
-        let key = self.messages[delivery.message.0 as usize].subject_key;
+        let key = u64::from(self.messages[delivery.message.0 as usize].subject);
         *s.blocked.entry(key).or_insert(0) += 1;
         delivery
     }
 
     /// A copy that was outside the queue is settled (acked, dead-lettered, lost).
     fn settle_outside(&mut self, sub: SubId, message: MessageId) {
-        let key = self.messages[message.0 as usize].subject_key;
+        let key = u64::from(self.messages[message.0 as usize].subject);
         unblock(&mut self.world.subs[sub.0 as usize].blocked, key);
         self.world.ready.insert(sub);
     }
@@ -1128,12 +1210,13 @@ impl Simulation {
         let mut first: Option<(usize, u64)> = None;
         for (i, d) in s.queue.iter().enumerate() {
             let m = &self.messages[d.message.0 as usize];
-            if s.blocked.get(&m.subject_key).copied().unwrap_or(0) > 0 {
+            let key = u64::from(m.subject);
+            if s.blocked.get(&key).copied().unwrap_or(0) > 0 {
                 continue;
             }
             match first {
-                None => first = Some((i, m.subject_key)),
-                Some((j, key)) if key == m.subject_key => {
+                None => first = Some((i, key)),
+                Some((j, k)) if k == key => {
                     let current = &self.messages[s.queue[j].message.0 as usize];
                     if m.seq < current.seq {
                         first = Some((i, key));
@@ -1337,7 +1420,9 @@ impl Simulation {
     // Completion: the handler finishes
     // -----------------------------------------------------------------------------
 
-    fn complete(&mut self, sub: SubId) -> Happened {
+    /// A handling finishes; `None` if what it would commit crosses a limit, in which
+    /// case nothing changes and the run halts.
+    fn complete(&mut self, sub: SubId) -> Option<Happened> {
         let compiled = Rc::clone(&self.compiled);
         let cs = &compiled.subs[sub.0 as usize];
         let service = cs.service;
@@ -1347,12 +1432,12 @@ impl Simulation {
         let message = delivery.message;
         self.world.ready.insert(sub);
         let m = Rc::clone(&self.messages[message.0 as usize]);
-        let (key, event) = (m.key, m.event);
+        let event = m.event;
         let fail_rate = self.world.services[service.0 as usize].fail_per_mille;
 
         let failure = if in_flight.force_fail {
             Some(FailureCause::Injected)
-        } else if self.world.poisoned.contains(&key) {
+        } else if self.world.poisoned.contains(&u64::from(event)) {
             Some(FailureCause::Poisoned)
         } else if fail_rate > 0 && self.world.rng.chance(fail_rate) {
             Some(FailureCause::FailureRate)
@@ -1366,10 +1451,10 @@ impl Simulation {
             .map(|g| &compiled.sagas[g as usize])
             .filter(|g| g.handles(&m.envelope.event_type));
         let decision = match (failure, &handler) {
-            (Some(cause), _) => Err(cause),
+            (Some(cause), _) => Err(cause.into()),
             (None, _) if saga.is_some() => {
                 if cs.delivery.idempotent() && self.world.ledgers.is_processed(sub, event) {
-                    return self.skip_duplicate(sub, delivery);
+                    return Some(self.skip_duplicate(sub, delivery));
                 }
                 match (saga, &in_flight.read) {
                     (Some(g), Some((stream, read_version))) => self.decide_saga(service, g, &m, stream, *read_version),
@@ -1379,7 +1464,7 @@ impl Simulation {
             (None, None) => Ok(None),
             (None, Some(h)) => {
                 if cs.delivery.idempotent() && self.world.ledgers.is_processed(sub, event) {
-                    return self.skip_duplicate(sub, delivery);
+                    return Some(self.skip_duplicate(sub, delivery));
                 }
                 match (store, &in_flight.read) {
                     (None, _) => decide(h, &self.world.services[service.0 as usize].state, &m.envelope).map(Some),
@@ -1387,8 +1472,8 @@ impl Simulation {
                         // The stream name could not be rendered from the payload.
                         let stream = h.stream.as_ref().map(|t| render_key(t, Input::from(&m.envelope)));
                         Err(match stream {
-                            Some(Err(cause)) => cause,
-                            _ => FailureCause::Malformed { field: "subject".into() },
+                            Some(Err(refusal)) => refusal.within("stream"),
+                            _ => FailureCause::Malformed { field: "subject".into() }.into(),
                         })
                     }
                     (Some(_), Some((stream, read_version))) => {
@@ -1397,14 +1482,41 @@ impl Simulation {
                 }
             }
         };
-        match decision {
+        let weighed = match &decision {
+            Ok(Some(d)) => {
+                let declined = d.declined;
+                let emit_path = |i: usize| match () {
+                    _ if saga.is_some() => String::new(),
+                    _ if declined => format!("otherwise[{i}]"),
+                    _ => format!("emit[{i}]"),
+                };
+                self.weigh(service, &m.envelope, d, &emit_path).map(Some)
+            }
+            Err(Refusal::Overflowed(o)) => Err(o.clone()),
+            _ => Ok(None),
+        };
+        let weight = match weighed {
+            Ok(weight) => weight,
+            Err(overflow) => {
+                // The handling stays in flight, as it was before this step.
+                let restored = InFlight { delivery, ..in_flight };
+                self.world.subs[sub.0 as usize].in_flight = Some(restored);
+                self.halt_in_handler(service, &m.envelope.event_type, overflow);
+                return None;
+            }
+        };
+        if let Some(weight) = weight {
+            self.charge(weight.bytes);
+        }
+        Some(match decision {
             Ok(decision) => self.commit(sub, delivery, decision, in_flight.read),
-            Err(cause) => {
+            Err(Refusal::Failed(cause)) => {
                 let reject = matches!(cause, FailureCause::Malformed { .. })
                     && handler.as_ref().is_some_and(|h| h.reject_malformed);
                 self.fail(sub, delivery, cause, reject)
             }
-        }
+            Err(Refusal::Overflowed(_)) => unreachable!("an overflow halts above"),
+        })
     }
 
     /// Loads the aggregate, checks that nobody appended since it was read, and decides.
@@ -1415,13 +1527,13 @@ impl Simulation {
         m: &Message,
         stream: &str,
         read_version: u64,
-    ) -> Result<Option<Decision>, FailureCause> {
+    ) -> Result<Option<Decision>, Refusal> {
         let state = self
             .aggregate_state(service, stream, None, true)
             .map_err(|e: FoldError| FailureCause::UnreadableHistory { position: e.position, field: e.field })?;
         let actual = self.stores[service.0 as usize].version(stream);
         if actual != read_version {
-            return Err(FailureCause::Conflict { stream: stream.to_string(), expected: read_version, actual });
+            return Err(FailureCause::Conflict { stream: stream.to_string(), expected: read_version, actual }.into());
         }
         decide(handler, &state, &m.envelope).map(Some)
     }
@@ -1434,11 +1546,11 @@ impl Simulation {
         m: &Message,
         stream: &str,
         read_version: u64,
-    ) -> Result<Option<Decision>, FailureCause> {
+    ) -> Result<Option<Decision>, Refusal> {
         let store = &self.stores[service.0 as usize];
         let actual = store.version(stream);
         if actual != read_version {
-            return Err(FailureCause::Conflict { stream: stream.to_string(), expected: read_version, actual });
+            return Err(FailureCause::Conflict { stream: stream.to_string(), expected: read_version, actual }.into());
         }
         let instance = fold_instance(saga, store.read_stream(stream));
         let decision = saga::decide(saga, instance.as_ref(), &m.envelope.event_type, &m.envelope.data);
@@ -1451,14 +1563,16 @@ impl Simulation {
         let input = Input { subject: &m.envelope.subject, data: start_data };
         let mut emits = Vec::new();
         for send in &decision.sends {
-            let spec = match send {
-                SagaSend::Action(i) => Some(&saga.steps[*i as usize].action),
-                SagaSend::Compensation(i) => saga.steps[*i as usize].compensation.as_ref(),
-                SagaSend::Completed => saga.on_completed.as_ref(),
-                SagaSend::Aborted => saga.on_aborted.as_ref(),
+            let (spec, path) = match send {
+                SagaSend::Action(i) => (Some(&saga.steps[*i as usize].action), format!("steps[{i}].action")),
+                SagaSend::Compensation(i) => {
+                    (saga.steps[*i as usize].compensation.as_ref(), format!("steps[{i}].compensation"))
+                }
+                SagaSend::Completed => (saga.on_completed.as_ref(), "on_completed".into()),
+                SagaSend::Aborted => (saga.on_aborted.as_ref(), "on_aborted".into()),
             };
             if let Some(spec) = spec {
-                emits.push(plan_emit(spec, input)?);
+                emits.push(plan_emit(spec, input).map_err(|r| r.within(&path))?);
             }
         }
         let records = decision
@@ -1557,6 +1671,7 @@ impl Simulation {
         }
         let version = after - after % every;
         if let Ok(state) = self.aggregate_state(service, stream, Some(version), true) {
+            self.charge(state_bytes(&state));
             self.stores[service.0 as usize].add_snapshot(stream, Snapshot { version, state });
         }
     }
@@ -1594,8 +1709,11 @@ impl Simulation {
             .filter(|_| compiled.upcasting)
             .map(|s| s.upcasters.as_slice());
         match apply_one(&cp.apply, upcasters, event, &mut ps.state) {
-            Ok(()) => {
+            Ok(added) => {
                 ps.checkpoint = position;
+                // A read model's new entries are charged to the run (see `budget`).
+                self.world.budget.held_bytes += added;
+                let ps = &mut self.world.projections[projection as usize];
                 if position < store.head() {
                     let at = self.world.now_ms + cp.processing_ms;
                     self.world.schedule(at, Agenda::Project { projection });
@@ -2081,8 +2199,8 @@ impl Simulation {
             },
             Fault::PoisonMessage { message } => match self.message_by_event_id(message) {
                 Some(id) => {
-                    let key = self.messages[id.0 as usize].key;
-                    self.world.poisoned.insert(key);
+                    let event = self.messages[id.0 as usize].event;
+                    self.world.poisoned.insert(u64::from(event));
                     Happened::Poisoned { message: id }
                 }
                 None => missed(&fault),
