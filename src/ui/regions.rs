@@ -143,6 +143,20 @@ pub fn canvas(props: &RegionProps) -> Html {
                 { canvas_switch(shell.canvas, &props.dispatch) }
             </div>
             { for notice }
+            // A run stopped by a limit says so until the run changes: the steps before it
+            // are all there to inspect, and the error names the handler, field and step.
+            if let Some(halt) = (shell.finished == Some(Finish::Halted) && shell.step == shell.horizon)
+                .then(|| shell.sim.borrow().halted().map(ToString::to_string))
+                .flatten()
+            {
+                <div class="notice halted" role="alert">
+                    <span>
+                        <strong>{ "The run stopped at a limit. " }</strong>
+                        { halt }
+                        { ". Every step before it is recorded; change the scenario so it cannot grow without bound, then apply it again." }
+                    </span>
+                </div>
+            }
             { match shell.canvas {
                 CanvasView::Topology => html! { <Topology shell={shell.clone()} dispatch={props.dispatch.clone()} /> },
                 CanvasView::Sequence => super::sequence::sequence_view(&super::sequence::SequenceViewProps { shell: shell.clone(), dispatch: props.dispatch.clone() }),
@@ -243,6 +257,9 @@ pub fn run_status(shell: &Shell) -> (String, &'static str) {
                 Some(reason) => (format!("settled at {time_ms} ms with work parked: {reason}"), "limit"),
                 None => (format!("finished at {time_ms} ms: nothing left to do"), "done"),
             }
+        }
+        Some(Finish::Halted) if shell.step == shell.horizon => {
+            (format!("stopped at step {} by a limit: the run cannot grow further", shell.step), "halted")
         }
         Some(Finish::StepLimit) if shell.step == shell.horizon => {
             (format!("stopped at the step limit ({} steps) with work left", shell.steps_max), "limit")
