@@ -7,7 +7,6 @@
 //! so rebuilding an aggregate from its stream always works. The engine applies a
 //! decision as one local transaction (see `Simulation::commit`).
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -64,7 +63,7 @@ pub struct PlannedRecord {
 
 /// Why a handler could not decide: the event made it fail (an ordinary failure, which
 /// retries), or what it would build crosses a limit (which stops the run).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Refusal {
     Failed(FailureCause),
     Overflowed(Overflow),
@@ -257,20 +256,25 @@ pub(crate) fn eval(expr: &Expr, input: Input) -> Result<i64, FailureCause> {
 pub(crate) fn render_key(t: &Template, input: Input) -> Result<String, Refusal> {
     let mut out = String::new();
     let mut reached: u64 = 0;
+    let mut number = String::new();
     for p in &t.parts {
-        let piece: Cow<str> = match p {
-            Part::Text(s) => Cow::Borrowed(s),
-            Part::Subject => Cow::Borrowed(input.subject),
+        let piece = match p {
+            Part::Text(s) => s.as_str(),
+            Part::Subject => input.subject,
             Part::Field(f) => match input.data.get(f) {
-                Some(Value::String(s)) => Cow::Borrowed(s),
-                Some(v @ (Value::Number(_) | Value::Bool(_))) => Cow::Owned(v.to_string()),
+                Some(Value::String(s)) => s.as_str(),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => {
+                    number.clear();
+                    number.push_str(&v.to_string());
+                    number.as_str()
+                }
                 _ => return Err(FailureCause::Malformed { field: f.to_string() }.into()),
             },
-            Part::Repetition => Cow::Borrowed(""),
+            Part::Repetition => "",
         };
         reached += piece.len() as u64;
         if reached <= STRING_BYTES_MAX {
-            out.push_str(&piece);
+            out.push_str(piece);
         }
     }
     if reached > STRING_BYTES_MAX {

@@ -1466,7 +1466,14 @@ impl Simulation {
                 };
                 self.weigh(service, &m.envelope, d, &emit_path).map(Some)
             }
-            Err(Refusal::Overflowed(o)) => Err(o.clone()),
+            Err(Refusal::Overflowed(_)) => {
+                let Err(Refusal::Overflowed(o)) = decision else { unreachable!("matched above") };
+                // The handling stays in flight, as it was before this step.
+                let restored = InFlight { delivery, ..in_flight };
+                self.world.subs[sub.0 as usize].in_flight = Some(restored);
+                self.halt_in_handler(service, &m.envelope.event_type, o);
+                return None;
+            }
             _ => Ok(None),
         };
         let weight = match weighed {
