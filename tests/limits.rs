@@ -83,7 +83,7 @@ fn stepping_a_halted_run_records_nothing_and_injecting_is_refused() {
     assert_eq!(sim.run_to_end(), Some(Finish::Halted));
     let fault = Fault::SlowService { service: "echo".into(), extra_ms: 5 };
     let refused = sim.inject(fault).expect_err("a halted run takes no fault");
-    assert!(refused.to_string().contains("string_bytes"), "{refused}");
+    assert!(refused.to_string().contains("stopped at a limit"), "{refused}");
     assert_eq!((sim.step_index(), sim.horizon(), sim.trace_hash(), sim.now_ms()), (step, horizon, hash, now));
     assert_eq!(sim.halted().cloned(), halt);
     assert!(sim.fault_script().scripted.is_empty(), "the refused fault is not in the script");

@@ -17,213 +17,201 @@
 //! emit that routes straight back to it). Longer cycles through several handlers are
 //! left to the run-time limits, which stop them within a few hops.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
+use super::limits::{indexed, joined};
 use super::scenario::{EmitSpec, Part, Placeholders, Scenario, ScenarioError, Template};
 
 /// The node of the field graph for the event's subject (data fields use their names).
 const SUBJECT: &str = "{subject}";
 
-/// Warnings (handlers that feed their own input) and errors (templates that grow on
-/// such a loop), each with the JSON path of the emit or field.
-pub fn check(s: &Scenario) -> (Vec<ScenarioError>, Vec<ScenarioError>) {
-    let mut warnings = Vec::new();
-    let mut errors = Vec::new();
+/// A handler's output that comes back to it: an emit (or a published record) of the
+/// type it handles, to a topic its own service subscribes to.
+enum Feedback<'a> {
+    Emit { path: String, service: &'a str, emit: &'a EmitSpec },
+    Record { path: String, service: &'a str, event_type: &'a str },
+}
+
+/// Calls `each` for every output of a handler that feeds its own input.
+fn feedbacks<'a>(s: &'a Scenario, mut each: impl FnMut(Feedback<'a>)) {
     for (i, svc) in s.services.iter().enumerate() {
         let topics: Vec<&str> =
             s.subscriptions.iter().filter(|x| x.service == svc.name).map(|x| x.topic.as_str()).collect();
         for (j, h) in svc.handlers.iter().enumerate() {
-            let lists = [("emit", &h.emit), ("otherwise", &h.otherwise)];
-            for (list, emits) in lists {
+            let handler = joined(&indexed("services", i as u64), &indexed("handlers", j as u64));
+            for (list, emits) in [("emit", &h.emit), ("otherwise", &h.otherwise)] {
                 for (k, e) in emits.iter().enumerate() {
-                    if e.event_type != h.on || !topics.contains(&e.topic.as_str()) {
-                        continue;
-                    }
-                    let path = format!("services[{i}].handlers[{j}].{list}[{k}]");
-                    warnings.push(ScenarioError {
-                        path: path.clone(),
-                        message: format!(
-                            "emits '{}' to '{}', which '{}' subscribes to: the handler feeds its own input, so it \
-                             loops until a guard (a \"require\") stops it or the run reaches a limit",
-                            e.event_type, e.topic, svc.name
-                        ),
-                    });
-                    if let Some(error) = growth(&path, e) {
-                        errors.push(error);
+                    if e.event_type == h.on && topics.contains(&e.topic.as_str()) {
+                        let path = joined(&handler, &indexed(list, k as u64));
+                        each(Feedback::Emit { path, service: &svc.name, emit: e });
                     }
                 }
             }
             for (k, r) in h.record.iter().enumerate() {
-                let feeds = r.topic.as_deref().is_some_and(|t| topics.contains(&t)) && r.event_type == h.on;
-                if feeds {
-                    warnings.push(ScenarioError {
-                        path: format!("services[{i}].handlers[{j}].record[{k}]"),
-                        message: format!(
-                            "records '{}' and publishes it to a topic '{}' subscribes to: the handler feeds its own input",
-                            r.event_type, svc.name
-                        ),
-                    });
+                if r.event_type == h.on && r.topic.as_deref().is_some_and(|t| topics.contains(&t)) {
+                    let path = joined(&handler, &indexed("record", k as u64));
+                    each(Feedback::Record { path, service: &svc.name, event_type: &r.event_type });
                 }
             }
         }
     }
-    (warnings, errors)
 }
 
-/// The field graph of one emit that routes back to its handler: for each output field
-/// (and the subject), how many copies of each input field its template takes.
-fn field_graph(e: &EmitSpec) -> BTreeMap<String, BTreeMap<String, u32>> {
-    let mut graph: BTreeMap<String, BTreeMap<String, u32>> = BTreeMap::new();
-    let data = e.data.as_ref();
-    let known = |f: &str| f == SUBJECT || data.is_none_or(|d| d.contains_key(f));
-    let mut add = |to: &str, template: &Template| {
-        for p in &template.parts {
-            let from = match p {
-                Part::Subject => SUBJECT,
-                Part::Field(f) => f.as_str(),
-                Part::Text(_) | Part::Repetition => continue,
-            };
-            // A field the output does not carry is absent on the next hop: the chain ends.
-            if known(from) {
-                *graph.entry(to.to_string()).or_default().entry(from.to_string()).or_insert(0) += 1;
+/// Handlers that feed their own input, each with the JSON path of the emit or record.
+pub fn warnings(s: &Scenario) -> Vec<ScenarioError> {
+    let mut warnings = Vec::new();
+    feedbacks(s, |f| {
+        let (path, message) = match f {
+            Feedback::Emit { path, service, emit } => (
+                path,
+                format!(
+                    "emits '{}' to '{}', which '{service}' subscribes to: the handler feeds its own input, so it \
+                     loops until a guard (a \"require\") stops it or the run reaches a limit",
+                    emit.event_type, emit.topic
+                ),
+            ),
+            Feedback::Record { path, service, event_type } => (
+                path,
+                format!("records '{event_type}' and publishes it to a topic '{service}' subscribes to: the handler feeds its own input"),
+            ),
+        };
+        warnings.push(ScenarioError { path, message });
+    });
+    warnings
+}
+
+/// Templates that grow on a handler's own loop, each with the JSON path of the field.
+pub fn refusals(s: &Scenario) -> Vec<ScenarioError> {
+    let mut errors = Vec::new();
+    feedbacks(s, |f| {
+        if let Feedback::Emit { path, emit, .. } = f {
+            errors.extend(growth(&path, emit));
+        }
+    });
+    errors
+}
+
+/// The field graph of one emit that routes back to its handler: node 0 is the
+/// subject, the others are payload fields; each edge says how many copies of an input
+/// field (`from`) the template of an output field (`to`) takes.
+struct FieldGraph<'a> {
+    names: Vec<&'a str>,
+    /// (from, to, copies)
+    edges: Vec<(usize, usize, u32)>,
+}
+
+impl<'a> FieldGraph<'a> {
+    fn of(e: &'a EmitSpec, templates: &'a [(String, Template)]) -> Self {
+        let mut g = FieldGraph { names: vec![SUBJECT], edges: Vec::new() };
+        let data = e.data.as_ref();
+        if let Some(d) = data {
+            g.names.extend(d.keys().map(String::as_str));
+        }
+        for (to, template) in templates {
+            let to = g.node(to);
+            for p in &template.parts {
+                let from = match p {
+                    Part::Subject => SUBJECT,
+                    Part::Field(f) => f.as_str(),
+                    Part::Text(_) | Part::Repetition => continue,
+                };
+                // A field the output does not carry is absent on the next hop: the
+                // chain ends there.
+                if from != SUBJECT && data.is_some_and(|d| !d.contains_key(from)) {
+                    continue;
+                }
+                let from = g.node(from);
+                match g.edges.iter_mut().find(|(f, t, _)| (*f, *t) == (from, to)) {
+                    Some(edge) => edge.2 += 1,
+                    None => g.edges.push((from, to, 1)),
+                }
             }
         }
-    };
-    match &e.subject {
-        Some(t) => {
-            if let Ok(t) = Template::parse(t, Placeholders::EVENT) {
-                add(SUBJECT, &t);
-            }
-        }
-        None => add(SUBJECT, &Template { parts: vec![Part::Subject] }),
+        g
     }
-    // Without `data` the payload is copied as it is: one copy of each field, no growth.
-    for (key, value) in data.into_iter().flatten() {
+
+    fn node(&mut self, name: &'a str) -> usize {
+        match self.names.iter().position(|n| *n == name) {
+            Some(i) => i,
+            None => {
+                self.names.push(name);
+                self.names.len() - 1
+            }
+        }
+    }
+
+    /// Which nodes each node reaches by one or more edges: `reach[from * n + to]`.
+    fn reach(&self) -> Vec<bool> {
+        let n = self.names.len();
+        let mut reach = vec![false; n * n];
+        for start in 0..n {
+            let mut stack = vec![start];
+            while let Some(v) = stack.pop() {
+                for &(from, to, _) in &self.edges {
+                    if from == v && !reach[start * n + to] {
+                        reach[start * n + to] = true;
+                        stack.push(to);
+                    }
+                }
+            }
+        }
+        reach
+    }
+}
+
+/// The templates an emit writes, by output name: the subject (node 0) and each
+/// payload field that is a template. Without `subject` it is copied (one copy of
+/// itself); without `data` the payload is copied as it is, which cannot grow.
+fn templates(e: &EmitSpec) -> Vec<(String, Template)> {
+    let subject = match &e.subject {
+        Some(t) => Template::parse(t, Placeholders::EVENT).ok(),
+        None => Some(Template { parts: vec![Part::Subject] }),
+    };
+    let mut out: Vec<(String, Template)> = subject.into_iter().map(|t| (SUBJECT.to_string(), t)).collect();
+    for (key, value) in e.data.iter().flatten() {
         if let Value::String(text) = value {
             if let Ok(t) = Template::parse(text, Placeholders::EVENT) {
-                add(key, &t);
+                out.push((key.clone(), t));
             }
         }
     }
-    graph
+    out
 }
 
 /// The refusal of an emit whose loop grows some field, or `None`.
 fn growth(path: &str, e: &EmitSpec) -> Option<ScenarioError> {
-    let graph = field_graph(e);
-    for group in strongly_connected(&graph) {
-        let copies: u32 = group
-            .iter()
-            .flat_map(|to| graph.get(to).into_iter().flatten())
-            .filter(|(from, _)| group.contains(from))
-            .map(|(_, n)| n)
-            .sum();
-        let fields = group.len() as u32;
-        let looped = copies > 0 && (fields > 1 || graph.get(&group[0]).is_some_and(|g| g.contains_key(&group[0])));
-        if !looped || copies <= fields {
+    let templates = templates(e);
+    let g = FieldGraph::of(e, &templates);
+    let reach = g.reach();
+    let n = g.names.len();
+    let mut seen = vec![false; n];
+    for i in 0..n {
+        if seen[i] || !reach[i * n + i] {
             continue;
         }
-        let first = &group[0];
-        let at = if first == SUBJECT { format!("{path}.subject") } else { format!("{path}.data.{first}") };
-        let names: Vec<String> = group.iter().map(|g| format!("'{g}'")).collect();
+        // The strongly connected group of `i`: the nodes it reaches that reach it back.
+        let group: Vec<usize> = (0..n).filter(|&j| reach[i * n + j] && reach[j * n + i]).collect();
+        for &j in &group {
+            seen[j] = true;
+        }
+        let copies: u32 =
+            g.edges.iter().filter(|(f, t, _)| group.contains(f) && group.contains(t)).map(|(_, _, c)| c).sum();
+        if copies <= group.len() as u32 {
+            continue;
+        }
+        let first = g.names[group[0]];
+        let at = if first == SUBJECT { joined(path, "subject") } else { joined(&joined(path, "data"), first) };
         return Some(ScenarioError {
             path: at,
             message: format!(
-                "grows without bound: this emit feeds its own handler through '{}', and each hop builds {} from {copies} \
-                 copies of {}; use each input field at most once in a loop",
+                "grows without bound: this emit feeds its own handler through '{}', and each hop builds its {} \
+                 looping field(s) from {copies} copies of them; use each input field at most once in a loop",
                 e.topic,
-                names.join(", "),
-                if fields == 1 { "itself" } else { "each other" },
+                group.len(),
             ),
         });
     }
     None
-}
-
-/// The strongly connected groups of the graph (edges from input field to output
-/// field), each sorted, in a deterministic order (Tarjan's algorithm over sorted names).
-fn strongly_connected(graph: &BTreeMap<String, BTreeMap<String, u32>>) -> Vec<Vec<String>> {
-    // Nodes: every name that appears; edges: from -> to.
-    let mut names: Vec<&str> = Vec::new();
-    for (to, froms) in graph {
-        names.push(to);
-        names.extend(froms.keys().map(String::as_str));
-    }
-    super::sorting::sort(&mut names);
-    names.dedup();
-    let index = |n: &str| names.binary_search(&n).unwrap_or(0);
-    let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
-    for (to, froms) in graph {
-        for from in froms.keys() {
-            out_edges[index(from)].push(index(to));
-        }
-    }
-    struct Tarjan<'a> {
-        edges: &'a [Vec<usize>],
-        order: Vec<Option<usize>>,
-        low: Vec<usize>,
-        on_stack: Vec<bool>,
-        stack: Vec<usize>,
-        next: usize,
-        groups: Vec<Vec<usize>>,
-    }
-    impl Tarjan<'_> {
-        fn visit(&mut self, v: usize) {
-            self.order[v] = Some(self.next);
-            self.low[v] = self.next;
-            self.next += 1;
-            self.stack.push(v);
-            self.on_stack[v] = true;
-            for i in 0..self.edges[v].len() {
-                let w = self.edges[v][i];
-                match self.order[w] {
-                    None => {
-                        self.visit(w);
-                        self.low[v] = self.low[v].min(self.low[w]);
-                    }
-                    Some(o) if self.on_stack[w] => self.low[v] = self.low[v].min(o),
-                    Some(_) => {}
-                }
-            }
-            if Some(self.low[v]) == self.order[v] {
-                let mut group = Vec::new();
-                while let Some(w) = self.stack.pop() {
-                    self.on_stack[w] = false;
-                    group.push(w);
-                    if w == v {
-                        break;
-                    }
-                }
-                self.groups.push(group);
-            }
-        }
-    }
-    // Depth is at most the number of fields (64 and the subject), so recursion is safe.
-    let n = names.len();
-    let mut t = Tarjan {
-        edges: &out_edges,
-        order: vec![None; n],
-        low: vec![0; n],
-        on_stack: vec![false; n],
-        stack: Vec::new(),
-        next: 0,
-        groups: Vec::new(),
-    };
-    for v in 0..n {
-        if t.order[v].is_none() {
-            t.visit(v);
-        }
-    }
-    t.groups
-        .into_iter()
-        .map(|g| {
-            let mut group: Vec<String> = g.into_iter().map(|i| names[i].to_string()).collect();
-            super::sorting::sort(&mut group);
-            group
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -7,14 +7,15 @@
 //! so rebuilding an aggregate from its stream always works. The engine applies a
 //! decision as one local transaction (see `Simulation::commit`).
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 use super::compiled::{CompiledEmit, CompiledHandler, CompiledRecord, DataTemplate, FoldRules};
 use super::envelope::{Envelope, EventKind};
-use super::limits::{value_bytes, Limit, Overflow, ENTRY_FIXED_BYTES, MESSAGE_BYTES_MAX, STRING_BYTES_MAX};
+use super::limits::{
+    indexed, joined, value_bytes, Limit, Overflow, ENTRY_FIXED_BYTES, MESSAGE_BYTES_MAX, STRING_BYTES_MAX,
+};
 use super::scenario::{Expr, Part, Template};
 use super::store::{upcast, StoredEvent, Upcaster};
 use super::trace::{FailureCause, TopicId};
@@ -62,7 +63,7 @@ pub struct PlannedRecord {
 
 /// Why a handler could not decide: the event made it fail (an ordinary failure, which
 /// retries), or what it would build crosses a limit (which stops the run).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Refusal {
     Failed(FailureCause),
     Overflowed(Overflow),
@@ -78,8 +79,7 @@ impl Refusal {
     /// The same refusal with `prefix.` before an overflow's path.
     pub(crate) fn within(self, prefix: &str) -> Self {
         match self {
-            Self::Overflowed(o) if o.path.is_empty() => Self::Overflowed(Overflow { path: prefix.to_string(), ..o }),
-            Self::Overflowed(o) => Self::Overflowed(Overflow { path: format!("{prefix}.{}", o.path), ..o }),
+            Self::Overflowed(o) => Self::Overflowed(Overflow { path: joined(prefix, &o.path), ..o }),
             failed => failed,
         }
     }
@@ -90,7 +90,7 @@ pub fn decide(handler: &CompiledHandler, state: &BTreeMap<String, i64>, event: &
     let input = Input::from(event);
     let mut satisfied = true;
     for (i, (key, at_least)) in handler.require.iter().enumerate() {
-        let key = render_key(key, input).map_err(|r| r.within(&format!("require[{i}].key")))?;
+        let key = render_key(key, input).map_err(|r| r.within("key").within(&indexed("require", i as u64)))?;
         let needed = eval(at_least, input)?;
         if state.get(&key).copied().unwrap_or(0) < needed {
             satisfied = false;
@@ -100,11 +100,11 @@ pub fn decide(handler: &CompiledHandler, state: &BTreeMap<String, i64>, event: &
     let mut records = Vec::new();
     let (list, emits) = if satisfied {
         for (i, (key, add)) in handler.effects.iter().enumerate() {
-            let key = render_key(key, input).map_err(|r| r.within(&format!("effects[{i}].key")))?;
+            let key = render_key(key, input).map_err(|r| r.within("key").within(&indexed("effects", i as u64)))?;
             effects.push((key, eval(add, input)?));
         }
         for (i, r) in handler.record.iter().enumerate() {
-            records.push(plan_record(r, input).map_err(|r| r.within(&format!("record[{i}]")))?);
+            records.push(plan_record(r, input).map_err(|r| r.within(&indexed("record", i as u64)))?);
         }
         ("emit", &handler.emit)
     } else {
@@ -112,7 +112,7 @@ pub fn decide(handler: &CompiledHandler, state: &BTreeMap<String, i64>, event: &
     };
     let mut planned = Vec::with_capacity(emits.len());
     for (i, e) in emits.iter().enumerate() {
-        planned.push(plan_emit(e, input).map_err(|r| r.within(&format!("{list}[{i}]")))?);
+        planned.push(plan_emit(e, input).map_err(|r| r.within(&indexed(list, i as u64)))?);
     }
     Ok(Decision { declined: !satisfied, effects, records, emits: planned })
 }
@@ -137,11 +137,11 @@ fn render_data(fields: &Option<Vec<(String, DataTemplate)>>, input: Input) -> Re
             for (k, t) in fields {
                 let v = match t {
                     DataTemplate::Literal(v) => v.clone(),
-                    DataTemplate::Template(t) => render_value(t, input).map_err(|r| r.within(&format!("data.{k}")))?,
+                    DataTemplate::Template(t) => render_value(t, input).map_err(|r| r.within(&joined("data", k)))?,
                 };
                 bytes += ENTRY_FIXED_BYTES + k.len() as u64 + value_bytes(&v);
                 if bytes > MESSAGE_BYTES_MAX {
-                    return Err(too_large(format!("data.{k}"), bytes));
+                    return Err(too_large(joined("data", k), bytes));
                 }
                 data.insert(k.clone(), v);
             }
@@ -216,7 +216,8 @@ pub fn apply_one(
         Refusal::Failed(FailureCause::Malformed { field }) => FoldError { position: e.position, field },
         // A key too long to write: the fold cannot go on, and says why in place of a field.
         Refusal::Overflowed(o) => {
-            FoldError { position: e.position, field: format!("(a key of over {} bytes)", o.reached) }
+            let _ = o;
+            FoldError { position: e.position, field: "(a key longer than the string limit)".into() }
         }
         Refusal::Failed(_) => FoldError { position: e.position, field: String::new() },
     };
@@ -255,20 +256,25 @@ pub(crate) fn eval(expr: &Expr, input: Input) -> Result<i64, FailureCause> {
 pub(crate) fn render_key(t: &Template, input: Input) -> Result<String, Refusal> {
     let mut out = String::new();
     let mut reached: u64 = 0;
+    let mut number = String::new();
     for p in &t.parts {
-        let piece: Cow<str> = match p {
-            Part::Text(s) => Cow::Borrowed(s),
-            Part::Subject => Cow::Borrowed(input.subject),
+        let piece = match p {
+            Part::Text(s) => s.as_str(),
+            Part::Subject => input.subject,
             Part::Field(f) => match input.data.get(f) {
-                Some(Value::String(s)) => Cow::Borrowed(s),
-                Some(v @ (Value::Number(_) | Value::Bool(_))) => Cow::Owned(v.to_string()),
+                Some(Value::String(s)) => s.as_str(),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => {
+                    number.clear();
+                    number.push_str(&v.to_string());
+                    number.as_str()
+                }
                 _ => return Err(FailureCause::Malformed { field: f.to_string() }.into()),
             },
-            Part::Repetition => Cow::Borrowed(""),
+            Part::Repetition => "",
         };
         reached += piece.len() as u64;
         if reached <= STRING_BYTES_MAX {
-            out.push_str(&piece);
+            out.push_str(piece);
         }
     }
     if reached > STRING_BYTES_MAX {

@@ -155,7 +155,7 @@ impl FirstSeen {
     /// position of the live prefix: the earlier position of the same id if the live
     /// prefix has one, else `position` itself. `same(p)` tells whether the message at
     /// `p` carries this id.
-    pub fn ordinal(&mut self, key: u64, position: u32, same: impl Fn(u32) -> bool) -> u32 {
+    pub fn ordinal(&mut self, key: u64, position: u32, same: &dyn Fn(u32) -> bool) -> u32 {
         let key = self.fingerprint(key);
         let entry = self.first.entry(spread(key), |e| e.0 == key && same(e.1), |e| spread(e.0));
         match entry {
@@ -174,8 +174,9 @@ impl FirstSeen {
     }
 
     /// The first position of the id with fingerprint `key` among the first `live`
-    /// positions (`same` as for [`FirstSeen::ordinal`]).
-    pub fn find(&self, key: u64, live: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
+    /// positions (`same` as for [`FirstSeen::ordinal`]). The test is a `dyn` closure so
+    /// the table's probing code is compiled once, not once per caller (bundle size).
+    pub fn find(&self, key: u64, live: u32, same: &dyn Fn(u32) -> bool) -> Option<u32> {
         let key = self.fingerprint(key);
         self.first.find(spread(key), |e| e.0 == key && e.1 < live && same(e.1)).map(|e| e.1)
     }
@@ -316,7 +317,7 @@ mod tests {
     #[test]
     fn first_seen_believes_only_the_live_prefix() {
         let mut f = FirstSeen::default();
-        let any = |_: u32| true;
+        let any = &|_: u32| true;
         assert_eq!(f.ordinal(42, 0, any), 0);
         assert_eq!(f.ordinal(42, 5, any), 0, "the same key later gets the first position");
         assert_eq!(f.find(42, 1, any), Some(0));
@@ -331,14 +332,16 @@ mod tests {
     fn colliding_fingerprints_are_told_apart_by_the_ids() {
         for mut f in [FirstSeen::default(), FirstSeen::colliding()] {
             let ids = ["evt_a", "evt_b", "evt_a", "evt_b"];
-            let same = |id: &'static str| move |p: u32| ids[p as usize] == id;
+            let a = |p: u32| ids[p as usize] == "evt_a";
+            let b = |p: u32| ids[p as usize] == "evt_b";
+            let c = |p: u32| ids[p as usize] == "evt_c";
             // Both ids have the same fingerprint, 9: two ordinals all the same.
-            assert_eq!(f.ordinal(9, 0, same("evt_a")), 0);
-            assert_eq!(f.ordinal(9, 1, same("evt_b")), 1, "a collision is a different id");
-            assert_eq!(f.ordinal(9, 2, same("evt_a")), 0);
-            assert_eq!(f.ordinal(9, 3, same("evt_b")), 1);
-            assert_eq!(f.find(9, 4, same("evt_b")), Some(1));
-            assert_eq!(f.find(9, 4, same("evt_c")), None);
+            assert_eq!(f.ordinal(9, 0, &a), 0);
+            assert_eq!(f.ordinal(9, 1, &b), 1, "a collision is a different id");
+            assert_eq!(f.ordinal(9, 2, &a), 0);
+            assert_eq!(f.ordinal(9, 3, &b), 1);
+            assert_eq!(f.find(9, 4, &b), Some(1));
+            assert_eq!(f.find(9, 4, &c), None);
         }
     }
 }

@@ -209,6 +209,24 @@ pub struct Overflow {
     pub reached: u64,
 }
 
+/// `list[i]`, a step of a JSON path. Paths are built through this and [`joined`]
+/// only, so their formatting code is compiled once (it is in the browser bundle).
+pub fn indexed(list: &str, i: u64) -> String {
+    format!("{list}[{i}]")
+}
+
+/// `a.b`, or `a` alone when `b` is empty: the next step of a JSON path.
+pub fn joined(a: &str, b: &str) -> String {
+    if b.is_empty() {
+        return a.to_string();
+    }
+    let mut path = String::with_capacity(a.len() + 1 + b.len());
+    path.push_str(a);
+    path.push('.');
+    path.push_str(b);
+    path
+}
+
 /// The estimated bytes a JSON value holds: its strings, and a fixed cost per value
 /// and per object entry. A walk, not a serialisation, so it costs little per message.
 pub fn value_bytes(value: &Value) -> u64 {

@@ -965,12 +965,9 @@ impl Scenario {
     /// handlers that feed their own input (see `feedback`). Empty for a scenario that
     /// does not validate (its errors come first).
     pub fn warnings(&self) -> Vec<ScenarioError> {
-        let mut v = Validator::default();
-        v.check(self);
-        if v.errors.is_empty() {
-            v.warnings
-        } else {
-            Vec::new()
+        match self.validate() {
+            Ok(()) => super::feedback::warnings(self),
+            Err(_) => Vec::new(),
         }
     }
 
@@ -1106,8 +1103,6 @@ pub fn path_at(text: &str, offset: usize) -> String {
 #[derive(Default)]
 struct Validator {
     errors: Vec<ScenarioError>,
-    /// Things that are allowed but probably not meant (see `feedback`).
-    warnings: Vec<ScenarioError>,
 }
 
 impl Validator {
@@ -1445,9 +1440,7 @@ impl Validator {
         }
         // Loops are looked for once every name resolves.
         if self.errors.is_empty() {
-            let (warnings, errors) = super::feedback::check(s);
-            self.warnings = warnings;
-            for e in errors {
+            for e in super::feedback::refusals(s) {
                 self.err(e.path, e.message);
             }
         }

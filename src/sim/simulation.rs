@@ -44,7 +44,7 @@ use super::handler::{
 use super::hash::Fnv1a;
 use super::invariant::{At, Checkers, Quantity};
 use super::ledger::{FirstSeen, FlowStats, Ledgers};
-use super::limits::{Place, MESSAGE_BYTES_MAX};
+use super::limits::{indexed, joined, Place, MESSAGE_BYTES_MAX};
 use super::rng::ChaCha8;
 use super::saga::{self, fold_instance, SagaInstance, SagaSend};
 use super::scenario::{Scenario, ScenarioErrors};
@@ -630,7 +630,7 @@ impl Simulation {
         let carries = |p: u32| {
             messages.get(p as usize).and_then(|m| m.envelope.correlation_id.as_deref()) == Some(correlation_id)
         };
-        let start = self.first_flows.find(correlation_key(correlation_id), self.world.messages_len, carries)?;
+        let start = self.first_flows.find(correlation_key(correlation_id), self.world.messages_len, &carries)?;
         self.world.ledgers.flow(start)
     }
 
@@ -752,8 +752,8 @@ impl Simulation {
     /// run replays exactly. If the run had been rewound, the old future is discarded:
     /// the run forks here.
     pub fn inject(&mut self, fault: Fault) -> Result<Injected, ScenarioErrors> {
-        if let Some(halt) = self.halted() {
-            return Err(ScenarioErrors::one("", format!("the run stopped: {halt}; rewind to inject a fault")));
+        if self.halted().is_some() {
+            return Err(ScenarioErrors::one("", "the run stopped at a limit (see its halt); rewind to inject a fault"));
         }
         let entry = ScriptedFault { at: Trigger::Step(self.world.step), fault };
         let mut probe = self.config.faults.clone();
@@ -985,7 +985,7 @@ impl Simulation {
             self.affordable(Weight { bytes: bytes * copies, messages: copies }).err()
         };
         if let Some((limit, reached)) = overflow {
-            self.halt(limit, Place::Workload { path: format!("workload[{item}]") }, reached);
+            self.halt(limit, Place::Workload { path: indexed("workload", u64::from(item)) }, reached);
             return None;
         }
         self.charge(bytes * copies);
@@ -1002,7 +1002,7 @@ impl Simulation {
                 || messages.get(p as usize).and_then(|m| m.envelope.correlation_id.as_deref())
                     == Some(envelope.id.as_str())
         };
-        let flow = self.first_flows.ordinal(correlation_key(&envelope.id), position, started);
+        let flow = self.first_flows.ordinal(correlation_key(&envelope.id), position, &started);
         self.world.ledgers.set_flow(flow, FlowStats { started_ms: now, last_ms: now, handled: 0 });
         let copies = self.addressed_copies(envelope, topic);
         let first = self.new_message(copies[0].0.clone(), topic, None, None, false, copies[0].1);
@@ -1031,13 +1031,13 @@ impl Simulation {
         // `position` itself is this message's own, met again on a replay.
         let messages = &self.messages;
         let same_id = |p: u32| p == position || messages.get(p as usize).is_some_and(|m| m.envelope.id == envelope.id);
-        let event = self.first_events.ordinal(key, position, same_id);
+        let event = self.first_events.ordinal(key, position, &same_id);
         // Subject ordinals serve only per-key order (the blocking in `pick` and the checker).
         let subject = if self.compiled.subs.iter().any(|s| s.ordered) {
             let same_subject = |p: u32| {
                 p == position || messages.get(p as usize).is_some_and(|m| m.envelope.subject == envelope.subject)
             };
-            self.first_subjects.ordinal(subject_key, position, same_subject)
+            self.first_subjects.ordinal(subject_key, position, &same_subject)
         } else {
             position
         };
@@ -1051,7 +1051,7 @@ impl Simulation {
                     p == position
                         || messages.get(p as usize).and_then(|m| m.envelope.correlation_id.as_deref()) == Some(c)
                 };
-                self.first_flows.find(correlation_key(c), position + 1, started)
+                self.first_flows.find(correlation_key(c), position + 1, &started)
             }),
         };
         self.world.publish_seq += 1;
@@ -1487,12 +1487,19 @@ impl Simulation {
                 let declined = d.declined;
                 let emit_path = |i: usize| match () {
                     _ if saga.is_some() => String::new(),
-                    _ if declined => format!("otherwise[{i}]"),
-                    _ => format!("emit[{i}]"),
+                    _ if declined => indexed("otherwise", i as u64),
+                    _ => indexed("emit", i as u64),
                 };
                 self.weigh(service, &m.envelope, d, &emit_path).map(Some)
             }
-            Err(Refusal::Overflowed(o)) => Err(o.clone()),
+            Err(Refusal::Overflowed(_)) => {
+                let Err(Refusal::Overflowed(o)) = decision else { unreachable!("matched above") };
+                // The handling stays in flight, as it was before this step.
+                let restored = InFlight { delivery, ..in_flight };
+                self.world.subs[sub.0 as usize].in_flight = Some(restored);
+                self.halt_in_handler(service, &m.envelope.event_type, o);
+                return None;
+            }
             _ => Ok(None),
         };
         let weight = match weighed {
@@ -1564,10 +1571,13 @@ impl Simulation {
         let mut emits = Vec::new();
         for send in &decision.sends {
             let (spec, path) = match send {
-                SagaSend::Action(i) => (Some(&saga.steps[*i as usize].action), format!("steps[{i}].action")),
-                SagaSend::Compensation(i) => {
-                    (saga.steps[*i as usize].compensation.as_ref(), format!("steps[{i}].compensation"))
+                SagaSend::Action(i) => {
+                    (Some(&saga.steps[*i as usize].action), joined(&indexed("steps", u64::from(*i)), "action"))
                 }
+                SagaSend::Compensation(i) => (
+                    saga.steps[*i as usize].compensation.as_ref(),
+                    joined(&indexed("steps", u64::from(*i)), "compensation"),
+                ),
                 SagaSend::Completed => (saga.on_completed.as_ref(), "on_completed".into()),
                 SagaSend::Aborted => (saga.on_aborted.as_ref(), "on_aborted".into()),
             };

@@ -19,8 +19,8 @@ use super::{Simulation, World};
 use crate::sim::envelope::Envelope;
 use crate::sim::handler::{Decision, PlannedEmit};
 use crate::sim::limits::{
-    map_bytes, Halt, Limit, Overflow, Place, ENTRY_FIXED_BYTES, MESSAGES_MAX, MESSAGE_BYTES_MAX, MESSAGE_FIXED_BYTES,
-    RUN_BYTES_MAX,
+    indexed, joined, map_bytes, Halt, Limit, Overflow, Place, ENTRY_FIXED_BYTES, MESSAGES_MAX, MESSAGE_BYTES_MAX,
+    MESSAGE_FIXED_BYTES, RUN_BYTES_MAX,
 };
 use crate::sim::trace::{FailureCause, Happened, ServiceId, TopicId, TraceRecord};
 
@@ -114,18 +114,18 @@ impl Simulation {
         let scenario = &self.compiled.scenario;
         let i = service.0 as usize;
         if let Some(g) = self.compiled.services.get(i).and_then(|s| s.saga) {
-            return format!("sagas[{g}]");
+            return indexed("sagas", u64::from(g));
         }
         match scenario.services.get(i).and_then(|s| s.handlers.iter().position(|h| h.on == event_type)) {
-            Some(j) => format!("services[{i}].handlers[{j}]"),
-            None => format!("services[{i}]"),
+            Some(j) => joined(&indexed("services", i as u64), &indexed("handlers", j as u64)),
+            None => indexed("services", i as u64),
         }
     }
 
     /// Stops the run at a handler: `path` is relative to the handler's own path.
     pub(super) fn halt_in_handler(&mut self, service: ServiceId, event_type: &str, overflow: Overflow) {
         let base = self.handler_path(service, event_type);
-        let path = if overflow.path.is_empty() { base } else { format!("{base}.{}", overflow.path) };
+        let path = joined(&base, &overflow.path);
         let place = Place::Handler {
             service: self.compiled.services[service.0 as usize].name.clone(),
             event_type: event_type.to_string(),
@@ -194,7 +194,11 @@ impl Simulation {
             if let Some(topic) = r.topic {
                 let bytes = MESSAGE_FIXED_BYTES + stored + data + entity;
                 if bytes > MESSAGE_BYTES_MAX {
-                    return Err(Overflow { limit: Limit::MessageBytes, path: format!("record[{i}]"), reached: bytes });
+                    return Err(Overflow {
+                        limit: Limit::MessageBytes,
+                        path: indexed("record", i as u64),
+                        reached: bytes,
+                    });
                 }
                 let copies = self.copies(topic);
                 weight.bytes += bytes * copies;
