@@ -10,21 +10,59 @@ import { deflateRawSync } from 'node:zlib';
 
 import { REPO, counter, open, screenshot, servedApp, waitForCounter } from './helpers.mjs';
 
-/** The largest `steps_max` (and so the largest step) a scenario may ask for. */
-const STEP_LARGEST = 10_000_000;
+/** The largest `steps_max` (and so the largest step) a scenario may ask for: the run
+ * budget over the bytes a step may hold (`sim::limits::STEPS_MAX_LIMIT`). */
+const STEP_LARGEST = 1_048_576;
+const STEP_LARGEST_TEXT = '1,048,576';
 
 /** A share-link fragment for `payload`, written as the app writes one. */
 function shareFragment(payload) {
   return `#/play?s=${deflateRawSync(Buffer.from(JSON.stringify(payload))).toString('base64url')}`;
 }
 
-/** The pub/sub scenario with `orders` orders and room for `stepsMax` steps. */
-function pubsub(orders, stepsMax) {
+/**
+ * The pub/sub scenario with `orders` orders and room for `stepsMax` steps. With
+ * `retried`, every consumer keeps failing and retries each order up to 100 times, so
+ * a few thousand orders make a run that fills the largest step count.
+ */
+function pubsub(orders, stepsMax, { retried = false } = {}) {
   const scenario = JSON.parse(readFileSync(join(REPO, 'scenarios', 'pubsub.json'), 'utf8'));
   scenario.name = 'pubsub-long';
   scenario.steps_max = stepsMax;
   scenario.workload[0].repeat.count = orders;
+  if (retried) {
+    for (const sub of scenario.subscriptions) {
+      sub.retry = { attempts_max: 100, backoff_initial_ms: 1, backoff_multiplier_percent: 100, backoff_max_ms: 1, jitter_per_mille: 0 };
+    }
+  }
   return scenario;
+}
+
+/** Faults that make every consumer of the pub/sub scenario fail every handling. */
+const EVERY_HANDLING_FAILS = {
+  scripted: ['email', 'analytics', 'warehouse'].map((service) => ({
+    at: { step: 0 },
+    fault: { fail_handlers: { service, per_mille: 1000 } },
+  })),
+};
+
+/** A link to the longest run a link may name, at its last step. */
+const LARGEST = () => ({
+  v: 1,
+  scenario: pubsub(4_000, STEP_LARGEST, { retried: true }),
+  seed: 5,
+  faults: EVERY_HANDLING_FAILS,
+  step: STEP_LARGEST,
+});
+
+/**
+ * Slows the page's CPU as a slow phone would be (DevTools' CPU throttling). The app
+ * replays a million steps in about a second on this machine, too quick to watch its
+ * progress or press Cancel; at a twentieth of the speed both can be seen.
+ */
+async function throttle(page, rate) {
+  const session = await page.context().newCDPSession(page);
+  await session.send('Emulation.setCPUThrottlingRate', { rate });
 }
 
 /** The page's run before a link arrives: the default scenario, three steps in. */
@@ -40,12 +78,13 @@ describe('replaying a far step', () => {
   test('a link at the largest step shows progress, keeps the page responsive, and Cancel keeps the run', async () => {
     const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     const scenarioBefore = await threeStepsIn(page);
-    const link = shareFragment({ v: 1, scenario: pubsub(1_000_000, STEP_LARGEST), seed: 5, step: STEP_LARGEST });
+    const link = shareFragment(LARGEST());
+    await throttle(page, 20);
     await page.evaluate((fragment) => {
       location.hash = fragment;
     }, link);
 
-    const dialog = page.getByRole('dialog', { name: 'Opening the run at step 10,000,000' });
+    const dialog = page.getByRole('dialog', { name: `Opening the run at step ${STEP_LARGEST_TEXT}` });
     await dialog.waitFor({ timeout: 15000 });
     // The progress moves: the page paints between slices, it is not frozen in one.
     const count = dialog.locator('.replay-count');
@@ -77,11 +116,12 @@ describe('replaying a far step', () => {
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancel');
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'detached' });
+    await throttle(page, 1);
     assert.equal(await counter(page), 'step 3 of 3', 'the run from before the link is still on screen');
     assert.equal(await page.getByLabel('Scenario', { exact: true }).inputValue(), scenarioBefore);
     assert.match(
       await page.locator('.notice').innerText(),
-      /Stopped opening the run at step [\d,]+ of 10,000,000: the run you had is unchanged/,
+      new RegExp(`Stopped opening the run at step [\\d,]+ of ${STEP_LARGEST_TEXT}: the run you had is unchanged`),
     );
     // And it goes on working.
     await page.keyboard.press('ArrowRight');
@@ -93,13 +133,15 @@ describe('replaying a far step', () => {
   test('Escape cancels too, and a far link that finishes replaces the run at its step', async () => {
     const { page, problems, close } = await open(app.browser, `${app.server.url}#/play`);
     await threeStepsIn(page);
+    await throttle(page, 20);
     await page.evaluate((fragment) => {
       location.hash = fragment;
-    }, shareFragment({ v: 1, scenario: pubsub(1_000_000, STEP_LARGEST), seed: 5, step: STEP_LARGEST }));
+    }, shareFragment(LARGEST()));
     const far = page.getByRole('dialog', { name: /Opening the run at step/ });
     await far.waitFor({ timeout: 15000 });
     await page.keyboard.press('Escape');
     await far.waitFor({ state: 'detached' });
+    await throttle(page, 1);
     assert.equal(await counter(page), 'step 3 of 3');
 
     // 30,000 steps: farther than the app replays inside one action.

@@ -335,9 +335,10 @@ fn inspector_model(sim: &Simulation, selected: Option<MessageId>) -> Option<Insp
     let attempts = sim
         .attempts_of(id)
         .iter()
-        .map(|a| {
-            let row = super::log::split_line(&a.what);
-            AttemptRow { step: a.step, verb: row.verb, place: row.place, detail: row.detail }
+        .filter_map(|a| {
+            let record = sim.trace().get(a.step as usize)?;
+            let row = super::log::LogRow::from(sim.fields(record));
+            Some(AttemptRow { step: a.step, verb: row.verb, place: row.place, detail: row.detail })
         })
         .collect();
     let mut budget = 40;

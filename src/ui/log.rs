@@ -20,6 +20,7 @@ use super::state::{menu_move, opens_menu, LogFilters, MenuMove, MenuTarget, Shel
 use crate::sim::envelope::MessageId;
 use crate::sim::scenario::Scenario;
 use crate::sim::simulation::Simulation;
+use crate::sim::trace::TraceColumns;
 use crate::sim::trace::TraceRecord;
 
 /// Height of one log row in CSS pixels (`.log-row` in app.css).
@@ -29,7 +30,10 @@ const WINDOW_ROWS: usize = 44;
 /// Rows rendered above the first visible one, so fast scrolling shows no gap.
 const OVERSCAN_ROWS: usize = 10;
 
-/// The columns of one row, split from the trace's one-line form (see `sim::trace`).
+/// The columns of one row, from the trace record's typed columns (see `sim::trace`).
+///
+/// Never parsed back from the one-line text: an event type or a place may hold spaces
+/// (a scenario's author chose it), and splitting on them would shift every column.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogRow {
     pub step: String,
@@ -41,23 +45,17 @@ pub struct LogRow {
     pub detail: String,
 }
 
-/// Splits the one-line form into its columns: six single-word fields, then the detail.
-pub fn split_line(line: &str) -> LogRow {
-    let mut rest = line.trim_start();
-    let mut fields: Vec<&str> = Vec::with_capacity(6);
-    while fields.len() < 6 {
-        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        fields.push(&rest[..end]);
-        rest = rest[end..].trim_start();
-    }
-    LogRow {
-        step: fields[0].to_string(),
-        time: fields[1].replace("ms", " ms"),
-        verb: fields[2].to_string(),
-        event: fields[3].to_string(),
-        event_type: fields[4].to_string(),
-        place: fields[5].to_string(),
-        detail: rest.trim_end().to_string(),
+impl From<TraceColumns> for LogRow {
+    fn from(c: TraceColumns) -> Self {
+        LogRow {
+            step: c.step.to_string(),
+            time: format!("{} ms", c.time_ms),
+            verb: c.verb,
+            event: c.event,
+            event_type: c.event_type,
+            place: c.place,
+            detail: c.detail,
+        }
     }
 }
 
@@ -300,7 +298,7 @@ pub fn event_log(props: &EventLogProps) -> Html {
     let rows: Vec<Html> = window
         .iter()
         .map(|&(_, record)| {
-            let row = split_line(&sim.line(record));
+            let row = LogRow::from(sim.fields(record));
             let message = record.happened.message();
             let full_type = message.and_then(|m| sim.message(m)).map(|m| m.envelope.event_type.clone());
             let target = match message {
