@@ -280,3 +280,63 @@ fn a_failed_shipment_runs_the_compensations_backwards() {
     assert_eq!(balances, 420, "every charged customer was refunded");
     assert_eq!(sim.checkers().total_violations(), 0);
 }
+
+/// The last `HandlingFailed` cause the trace holds for a message, described as the log
+/// describes it: what a dead letter's last error must repeat.
+fn last_failure_in_trace(sim: &Simulation, message: eventscope::sim::envelope::MessageId) -> Option<String> {
+    sim.trace().iter().rev().find_map(|r| match &r.happened {
+        Happened::HandlingFailed { message: m, cause, .. } if *m == message => Some(cause.describe()),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_dead_letter_keeps_the_handlers_last_error() {
+    let sim = run(builtin("poison-message"), 1, FaultScript::default(), &[]);
+    let billing = sub(&sim, "billing-orders");
+    let letters = sim.dead_letter_views(billing);
+    assert_eq!(letters.len(), 1);
+    // The built-in poison is a payload without `amount`: the handler cannot read it.
+    assert_eq!(letters[0].last_error.as_deref(), Some("malformed (data.amount)"));
+    assert_eq!(letters[0].last_error, last_failure_in_trace(&sim, letters[0].message));
+}
+
+#[test]
+fn a_dead_letter_of_a_failing_service_names_the_failure_rate() {
+    let mut scenario = common::safe(builtin("checkout"));
+    for s in &mut scenario.subscriptions {
+        s.retry.attempts_max = 2;
+    }
+    let faults = FaultScript {
+        scripted: vec![at_step(0, Fault::FailHandlers { service: "payment".into(), per_mille: 1000 })],
+        ..FaultScript::default()
+    };
+    let sim = run(scenario, 1, faults, &[]);
+    let letters: Vec<_> = sim.subscription_views().iter().flat_map(|s| sim.dead_letter_views(s.id)).collect();
+    assert!(!letters.is_empty(), "a service failing every handling fills its DLQ");
+    for l in &letters {
+        assert_eq!(l.last_error.as_deref(), Some("failure rate"), "{}", l.event_id);
+        assert_eq!(l.last_error, last_failure_in_trace(&sim, l.message));
+    }
+}
+
+#[test]
+fn a_message_marked_as_poison_is_dead_lettered_with_poison_as_its_last_error() {
+    let mut sim = Simulation::new(RunConfig::new(common::safe(builtin("checkout")), 1)).unwrap();
+    while sim.messages().is_empty() {
+        assert!(sim.step().is_some(), "the checkout publishes its first order");
+    }
+    let first = sim.messages()[0].envelope.id.clone();
+    sim.inject(Fault::PoisonMessage { message: first.clone() }).unwrap();
+    sim.run_to_end();
+    let letters: Vec<_> = sim
+        .subscription_views()
+        .iter()
+        .flat_map(|s| sim.dead_letter_views(s.id))
+        .filter(|l| l.event_id == first)
+        .collect();
+    assert!(!letters.is_empty(), "the poisoned order ends in a DLQ");
+    for l in &letters {
+        assert_eq!(l.last_error.as_deref(), Some("poison"));
+    }
+}

@@ -143,3 +143,22 @@ fn event_sourced_scenarios_rewind_and_replay_exactly() {
         }
     }
 }
+
+#[test]
+fn a_view_reads_a_stored_v1_event_as_v2_while_the_store_keeps_it_as_written() {
+    let sim = run(builtin("schema-versioning"), 1, FaultScript::default(), &[]);
+    let wallet = sim.compiled().service_by_name("wallet").unwrap();
+    let first = sim.store(wallet).read_stream("wallet-1").next().unwrap();
+    assert_eq!(first.schema_version, 1);
+    assert_eq!(first.data.get("amt"), Some(&50.into()), "stored as written");
+    let (read, version) = sim.read_as(wallet, first);
+    assert_eq!(version, 2);
+    assert_eq!(read.get("amount"), Some(&50.into()));
+    assert_eq!(read.get("currency"), Some(&"EUR".into()));
+    assert!(!read.contains_key("amt"), "the upcaster renames, it does not copy");
+
+    // Without upcasting the readers get the stored form, which is why they fail.
+    let broken = run(builtin("schema-versioning"), 1, FaultScript::default(), &[AntiPattern::NoSchemaVersioning]);
+    let first = broken.store(wallet).read_stream("wallet-1").next().unwrap();
+    assert_eq!(broken.read_as(wallet, first), (first.data.clone(), 1));
+}

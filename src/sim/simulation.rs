@@ -134,6 +134,11 @@ pub struct DeadLetter {
     pub delivery: Delivery,
     pub reason: DeadLetterReason,
     pub at_ms: Millis,
+    /// What the handler's last failed attempt returned, kept with the letter because
+    /// the operator deciding to redrive needs the cause, not only the DLQ reason. None
+    /// when it was parked without a failed attempt (expired, queue full, too many
+    /// redeliveries after crashes).
+    pub last_error: Option<FailureCause>,
 }
 
 #[derive(Clone, Debug)]
@@ -1110,7 +1115,7 @@ impl Simulation {
         s.stats.enqueued += 1;
         if s.queue.len() as u32 >= self.compiled.subs[sub.0 as usize].capacity {
             // A full queue refuses the message: dead-lettered, or lost without a DLQ.
-            self.dead_letter_or_lose(sub, delivery, DeadLetterReason::MaxLength);
+            self.dead_letter_or_lose(sub, delivery, DeadLetterReason::MaxLength, None);
             let _ = message;
             return;
         }
@@ -1143,7 +1148,13 @@ impl Simulation {
         self.world.ready.insert(sub);
     }
 
-    fn dead_letter_or_lose(&mut self, sub: SubId, mut delivery: Delivery, reason: DeadLetterReason) -> bool {
+    fn dead_letter_or_lose(
+        &mut self,
+        sub: SubId,
+        mut delivery: Delivery,
+        reason: DeadLetterReason,
+        last_error: Option<FailureCause>,
+    ) -> bool {
         let now = self.world.now_ms;
         let cs = &self.compiled.subs[sub.0 as usize];
         if cs.dlq {
@@ -1162,7 +1173,7 @@ impl Simulation {
             }
             let s = &mut self.world.subs[sub.0 as usize];
             s.stats.dead_lettered += 1;
-            s.dlq.push(Rc::new(DeadLetter { delivery, reason, at_ms: now }));
+            s.dlq.push(Rc::new(DeadLetter { delivery, reason, at_ms: now, last_error }));
             true
         } else {
             self.lose(sub, delivery.message);
@@ -1240,7 +1251,7 @@ impl Simulation {
             if now.saturating_sub(delivery.enqueued_ms) > ttl {
                 let d = self.leave_queue(sub, index);
                 self.settle_outside(sub, message);
-                self.dead_letter_or_lose(sub, d, DeadLetterReason::Expired);
+                self.dead_letter_or_lose(sub, d, DeadLetterReason::Expired, None);
                 return Some(if cs.dlq {
                     Happened::DeadLettered { message, sub, reason: DeadLetterReason::Expired }
                 } else {
@@ -1254,7 +1265,7 @@ impl Simulation {
         if delivery.attempt > cs.retry.attempts_max && cs.dlq {
             let d = self.leave_queue(sub, index);
             self.settle_outside(sub, message);
-            self.dead_letter_or_lose(sub, d, DeadLetterReason::DeliveryLimit);
+            self.dead_letter_or_lose(sub, d, DeadLetterReason::DeliveryLimit, None);
             return Some(Happened::DeadLettered { message, sub, reason: DeadLetterReason::DeliveryLimit });
         }
 
@@ -1966,7 +1977,7 @@ impl Simulation {
             AfterFailure::Lost
         } else if reject {
             self.settle_outside(sub, message);
-            if self.dead_letter_or_lose(sub, delivery, DeadLetterReason::Rejected) {
+            if self.dead_letter_or_lose(sub, delivery, DeadLetterReason::Rejected, Some(cause.clone())) {
                 AfterFailure::DeadLettered(DeadLetterReason::Rejected)
             } else {
                 AfterFailure::Lost
@@ -1991,7 +2002,7 @@ impl Simulation {
             }
         } else {
             self.settle_outside(sub, message);
-            self.dead_letter_or_lose(sub, delivery, DeadLetterReason::DeliveryLimit);
+            self.dead_letter_or_lose(sub, delivery, DeadLetterReason::DeliveryLimit, Some(cause.clone()));
             AfterFailure::DeadLettered(DeadLetterReason::DeliveryLimit)
         };
         Happened::HandlingFailed { message, sub, attempt, cause, then }

@@ -94,6 +94,25 @@ pub enum FailureCause {
     Conflict { stream: String, expected: u64, actual: u64 },
 }
 
+impl FailureCause {
+    /// The wording the log and the DLQ panel share, so a dead letter's last error reads
+    /// exactly as the failed attempt did in the trace.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Malformed { field } => format!("malformed (data.{field})"),
+            Self::Poisoned => "poison".to_string(),
+            Self::Injected => "injected".to_string(),
+            Self::FailureRate => "failure rate".to_string(),
+            Self::UnreadableHistory { position, field } => {
+                format!("cannot fold stored event #{position} (no data.{field})")
+            }
+            Self::Conflict { stream, expected, actual } => {
+                format!("conflict on {stream} (read v{expected}, now v{actual})")
+            }
+        }
+    }
+}
+
 /// What the engine did after a failed attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AfterFailure {
@@ -468,18 +487,7 @@ impl<L: Lookup + ?Sized> TraceLine<'_, L> {
             }
             Happened::DuplicateSkipped { .. } => detail.push_str("already processed"),
             Happened::HandlingFailed { attempt, cause, then, .. } => {
-                let c = match cause {
-                    FailureCause::Malformed { field } => format!("malformed (data.{field})"),
-                    FailureCause::Poisoned => "poison".to_string(),
-                    FailureCause::Injected => "injected".to_string(),
-                    FailureCause::FailureRate => "failure rate".to_string(),
-                    FailureCause::UnreadableHistory { position, field } => {
-                        format!("cannot fold stored event #{position} (no data.{field})")
-                    }
-                    FailureCause::Conflict { stream, expected, actual } => {
-                        format!("conflict on {stream} (read v{expected}, now v{actual})")
-                    }
-                };
+                let c = cause.describe();
                 let t = match then {
                     AfterFailure::RetryInMs(ms) => format!("retry in {ms}ms"),
                     AfterFailure::DeadLettered(reason) => format!("dead-lettered ({})", reason.name()),

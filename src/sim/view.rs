@@ -8,8 +8,9 @@ use super::envelope::{EventKind, MessageId};
 use super::invariant::Invariant;
 use super::scenario::Delivery;
 use super::simulation::Simulation;
+use super::store::StoredEvent;
 use super::time::Millis;
-use super::trace::{DeadLetterReason, Happened, ServiceId, SubId, TopicId};
+use super::trace::{DeadLetterReason, FailureCause, Happened, ServiceId, SubId, TopicId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServiceStatus {
@@ -101,6 +102,8 @@ pub struct DeadLetterView {
     pub at_ms: Millis,
     /// (queue, reason, count, first_ms, last_ms) per entry, like `x-death`.
     pub history: Vec<(String, DeadLetterReason, u32, Millis, Millis)>,
+    /// The handler's last error in the trace's words ("poison", "failure rate", ...).
+    pub last_error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -260,6 +263,7 @@ impl Simulation {
                         .iter()
                         .map(|h| (h.queue.clone(), h.reason, h.count, h.first_ms, h.last_ms))
                         .collect(),
+                    last_error: l.last_error.as_ref().map(FailureCause::describe),
                 }
             })
             .collect()
@@ -464,6 +468,22 @@ pub enum ScheduledMessage {
 }
 
 impl Simulation {
+    /// A stored event as its readers see it: the payload after the store's upcasters
+    /// (when upcasting is on) and the schema version reached. The store keeps the
+    /// stored form untouched, since events are facts, so this is what lets a view show
+    /// both sides of an upcast.
+    pub fn read_as(
+        &self,
+        service: ServiceId,
+        event: &StoredEvent,
+    ) -> (serde_json::Map<String, serde_json::Value>, u32) {
+        let compiled = self.compiled();
+        match compiled.services.get(service.0 as usize).and_then(|s| s.store.as_ref()).filter(|_| compiled.upcasting) {
+            Some(spec) => super::store::upcast(&spec.upcasters, &event.event_type, event.schema_version, &event.data),
+            None => (event.data.clone(), event.schema_version),
+        }
+    }
+
     /// What a projection's read model would hold if it had applied every event in its
     /// store up to the head: the write side's answer to the same query. Comparing it
     /// with `projection_views()[i].state` shows a stale read. `None` for an unknown

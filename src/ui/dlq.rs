@@ -1,5 +1,5 @@
 //! The dead-letter panel: per subscription, the messages that gave up, with their
-//! reason and death history (`x-death`), and the operator's three moves: redrive one,
+//! reason, the handler's last error and death history (`x-death`), and the operator's three moves: redrive one,
 //! redrive all, discard.
 //!
 //! Each move is injected as an operator fault (`RedriveDeadLetters`,
@@ -102,6 +102,9 @@ pub fn dlq_panel(props: &RunProps) -> Html {
                                                 <span class="dead-reason">{ l.reason.name() }</span>
                                                 <span class="muted">{ format!(" at {} ms \u{b7} {} attempt(s)", l.at_ms, attempts_of(&l.event_id)) }</span>
                                             </div>
+                                            if let Some(error) = &l.last_error {
+                                                <p class="dead-error">{ "last error: " }<span class="mono">{ error.clone() }</span></p>
+                                            }
                                             <table class="x-death" aria-label="Death history (x-death)">
                                                 <thead><tr><th>{ "x-death: queue" }</th><th>{ "reason" }</th><th>{ "count" }</th><th>{ "first \u{2013} last" }</th></tr></thead>
                                                 <tbody>

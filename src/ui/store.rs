@@ -25,10 +25,32 @@ use super::regions::empty_state;
 use super::state::ShellAction;
 use super::topology::short_type;
 use crate::sim::trace::{FailureCause, Happened, ServiceId};
+use serde_json::{Map, Value};
+
+/// One payload as `{ "field": value, ... }`, a field per line, with the fields the
+/// other side lacks marked: that is where an upcaster renamed or added something.
+fn payload(label: String, data: &Map<String, Value>, other: &Map<String, Value>, changed: &'static str) -> Html {
+    html! {
+        <figure class="upcast-side">
+            <figcaption>{ label }</figcaption>
+            <pre class="mono upcast-json">
+                { "{\n" }
+                { for data.iter().map(|(k, v)| html! {
+                    <span class={classes!("upcast-field", (!other.contains_key(k)).then_some(changed))}>
+                        { format!("  \"{k}\": {v}\n") }
+                    </span>
+                }) }
+                { "}" }
+            </pre>
+        </figure>
+    }
+}
 
 const STREAMS_SHOWN: usize = 60;
 const EVENTS_SHOWN: usize = 80;
 const CONFLICTS_SHOWN: usize = 5;
+/// Upcast events shown before and after, oldest first: one is enough to see the rule.
+const UPCASTS_SHOWN: usize = 3;
 
 /// A concurrency conflict seen in the trace: (step, stream, expected, actual).
 type ConflictRow = (u64, String, u64, u64);
@@ -184,6 +206,27 @@ pub fn store_panel(props: &RunProps) -> Html {
                 <p class="invariant-detail">{ format!("Unreadable: the event at position {} lacks the field \u{201c}{}\u{201d} (an old schema nothing upcast).", e.position, e.field) }</p>
             },
         };
+        // The stored form is kept as written; readers get it through the upcasters.
+        // Showing both is the point of the schema-versioning lesson.
+        let upcasts: Vec<Html> = events
+            .iter()
+            .filter_map(|e| {
+                let (read, read_version) = sim.read_as(service, e);
+                (read_version != e.schema_version || read != e.data).then(|| {
+                    html! {
+                        <div class="upcast-pair" data-position={e.position.to_string()}>
+                            <p class="panel-note">{ format!("Version {} ({}): stored as schema v{}, read as v{read_version}.", e.version, short_type(&e.event_type), e.schema_version) }</p>
+                            <div class="upcast-sides">
+                                { payload(format!("stored (v{})", e.schema_version), &e.data, &read, "upcast-gone") }
+                                <span class="upcast-arrow" aria-hidden="true">{ "\u{2192}" }</span>
+                                { payload(format!("read as (v{read_version})"), &read, &e.data, "upcast-new") }
+                            </div>
+                        </div>
+                    }
+                })
+            })
+            .take(UPCASTS_SHOWN)
+            .collect();
         let stream_conflicts: Vec<&ConflictRow> = conflicts.iter().filter(|c| &c.1 == name).collect();
         let events = events.iter().skip(skip).map(|e| {
             let snap = snapshots.contains(&e.version);
@@ -230,6 +273,13 @@ pub fn store_panel(props: &RunProps) -> Html {
                 </table>
                 if skip > 0 {
                     <p class="panel-note">{ format!("The first {skip} events are not listed.") }</p>
+                }
+                if !upcasts.is_empty() {
+                    <section class="upcasts" aria-label="Upcast on read">
+                        <h4>{ "Upcast on read" }</h4>
+                        <p class="panel-note">{ "Stored events are never rewritten: the upcaster turns the old schema into the new one each time a handler or projection reads it. Marked fields are the ones it renamed or added." }</p>
+                        { for upcasts }
+                    </section>
                 }
             </section>
         }
