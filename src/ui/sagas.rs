@@ -329,6 +329,19 @@ struct OperatorProps {
     dispatch: Callback<ShellAction>,
 }
 
+/// What the operator actions do, in this scenario's own words: the example names a
+/// counter the scenario has, never another scenario's.
+pub fn advice(keys: &[(String, String, i64)]) -> String {
+    let example = keys
+        .iter()
+        .find(|(_, key, _)| key == "trucks")
+        .map(|(service, key, _)| format!(" (here: {service}'s {key} at 0 makes the pivot step fail)"))
+        .unwrap_or_default();
+    format!(
+        "Applied now and recorded in the fault script. Setting a counter a step depends on to 0 makes that step fail{example}; making a service fail after it acted makes its compensation fail too."
+    )
+}
+
 /// Operator actions that make a saga fail or heal: set a state counter of a service
 /// (no trucks left), make a service fail every handling, or heal it. Each is injected
 /// like any fault, so it lands in the fault script and the run replays exactly.
@@ -386,7 +399,7 @@ fn operator_actions(props: &OperatorProps) -> Html {
     html! {
         <section class="sub-settings operator-actions" aria-label="Make something fail">
             <h3>{ "Make something fail" }</h3>
-            <p class="panel-note">{ "Applied now and recorded in the fault script. Setting shipping's trucks to 0 makes the pivot step fail; making a service fail after it charged makes its compensation fail too." }</p>
+            <p class="panel-note">{ advice(keys) }</p>
             if !keys.is_empty() {
                 <div class="operator-row">
                     <select aria-label="State counter to set" onchange={on_key}>

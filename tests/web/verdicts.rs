@@ -49,3 +49,13 @@ fn a_clean_pair_reaches_the_same_outcome() {
     assert_eq!(class, "same", "{text} {reasons:?}");
     assert!(text.starts_with("Both reach the same outcome"));
 }
+
+#[wasm_bindgen_test]
+fn the_saga_advice_names_only_what_the_scenario_has() {
+    use eventscope::ui::sagas::advice;
+    let trip = [("hotel".to_string(), "rooms".to_string(), 3)];
+    let text = advice(&trip);
+    assert!(!text.contains("shipping") && !text.contains("trucks"), "{text}");
+    let checkout = [("shipping".to_string(), "trucks".to_string(), 5)];
+    assert!(advice(&checkout).contains("shipping's trucks at 0"));
+}
