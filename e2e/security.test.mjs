@@ -151,6 +151,25 @@ describe('trusted types', () => {
     await shared.close();
   });
 
+  test('a hostile stream name (an aggregate id from a subject) shows as text in the event store', async () => {
+    const scenario = JSON.parse(readFileSync(join(REPO, 'scenarios', 'bank-account.json'), 'utf8'));
+    scenario.name = 'hostile-streams';
+    for (const item of scenario.workload) item.subject = `acct-${HOSTILE}`;
+    const payload = { v: 1, scenario, seed: 42, step: 30 };
+    const fragment = `#/play?s=${deflateRawSync(Buffer.from(JSON.stringify(payload))).toString('base64url')}`;
+    const { page, problems, close } = await open(app.browser, app.server.url + fragment);
+    await waitForCounter(page, 'step 30 of 30');
+    await page.getByRole('tab', { name: /^Store/ }).click();
+    const streams = await page.locator('.stream-list').first().innerText();
+    assert.ok(streams.includes(`acct-${HOSTILE}`), `the stream's name as text: ${streams}`);
+    assert.equal(await page.locator('#app img').count(), 0, 'no image element was made');
+    assert.equal(await page.locator('#app script').count(), 0, 'no script element was made');
+    assert.equal(await page.evaluate(() => window.__canary), undefined, 'no script ran');
+    await screenshot(page, 'security-hostile-stream');
+    assert.deepEqual(problems, [], 'no CSP or Trusted Types violation');
+    await close();
+  });
+
   test('the worker scripts are served with a policy that enforces Trusted Types', async () => {
     for (const file of ['eventscope-worker_loader.js', 'eventscope-worker.js']) {
       const response = await fetch(new URL(file, app.server.url));
